@@ -1,0 +1,98 @@
+// Every GPU buffer of a device comes from here, so memory figures are measured, not guessed.
+// `allocatedBytes` counts all buffers that exist on the device (including released ones kept for
+// reuse): that is the device memory the runtime holds, and its peak is what we report.
+// Released buffers are reused by exact (aligned) size and usage; a training step allocates the same
+// sizes every step, so after the first step nothing new is created.
+
+const ALIGN = 256;
+
+export function alignedSize(bytes: number): number {
+  return Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
+}
+
+interface FreeLists {
+  /** Safe for any use. */
+  clean: GPUBuffer[];
+  /** Released while commands that use them were recorded but not yet submitted: safe only for writes
+   * recorded into the same command stream (GPU order protects them), not for queue.writeBuffer. */
+  pending: GPUBuffer[];
+}
+
+export class BufferPool {
+  allocatedBytes = 0;
+  peakAllocatedBytes = 0;
+  /** Bytes in buffers currently handed out (not in the free lists). */
+  liveBytes = 0;
+  peakLiveBytes = 0;
+  buffersCreated = 0;
+  private readonly free = new Map<string, FreeLists>();
+  private readonly sizes = new WeakMap<GPUBuffer, number>();
+  private readonly maxBufferSize: number;
+
+  constructor(private readonly device: GPUDevice) {
+    this.maxBufferSize = Number(device.limits.maxBufferSize);
+  }
+
+  /** A buffer of at least `bytes`. `forUpload` buffers will be written with queue.writeBuffer. */
+  acquire(bytes: number, usage: GPUBufferUsageFlags, label = '', forUpload = false): GPUBuffer {
+    const size = alignedSize(bytes);
+    const lists = this.free.get(`${usage}:${size}`);
+    let buffer = lists?.clean.pop() ?? (forUpload ? undefined : lists?.pending.pop());
+    if (!buffer) {
+      if (size > this.maxBufferSize) {
+        throw new RangeError(`buffer '${label}' of ${size} bytes exceeds this device's maxBufferSize (${this.maxBufferSize})`);
+      }
+      buffer = this.device.createBuffer({ size, usage, label });
+      this.sizes.set(buffer, size);
+      this.allocatedBytes += size;
+      this.buffersCreated++;
+      if (this.allocatedBytes > this.peakAllocatedBytes) this.peakAllocatedBytes = this.allocatedBytes;
+    }
+    this.liveBytes += size;
+    if (this.liveBytes > this.peakLiveBytes) this.peakLiveBytes = this.liveBytes;
+    return buffer;
+  }
+
+  /** Returns a buffer for reuse. `pendingWork`: commands using it are recorded but not submitted. */
+  release(buffer: GPUBuffer, pendingWork: boolean): void {
+    const size = this.sizeOf(buffer);
+    const key = `${buffer.usage}:${size}`;
+    let lists = this.free.get(key);
+    if (!lists) this.free.set(key, (lists = { clean: [], pending: [] }));
+    (pendingWork ? lists.pending : lists.clean).push(buffer);
+    this.liveBytes -= size;
+  }
+
+  /** Called after a submit: everything released before it is now clean. */
+  markSubmitted(): void {
+    for (const lists of this.free.values()) {
+      if (lists.pending.length) {
+        lists.clean.push(...lists.pending);
+        lists.pending.length = 0;
+      }
+    }
+  }
+
+  /** Destroys all cached free buffers (e.g. between phases of different shapes). */
+  trim(): void {
+    for (const lists of this.free.values()) {
+      for (const b of [...lists.clean, ...lists.pending]) {
+        this.allocatedBytes -= this.sizeOf(b);
+        b.destroy();
+      }
+    }
+    this.free.clear();
+  }
+
+  /** Restarts peak tracking from the current state (for measuring one phase). */
+  resetPeak(): void {
+    this.peakAllocatedBytes = this.allocatedBytes;
+    this.peakLiveBytes = this.liveBytes;
+  }
+
+  sizeOf(buffer: GPUBuffer): number {
+    const size = this.sizes.get(buffer);
+    if (size === undefined) throw new Error(`buffer '${buffer.label}' was not allocated by this pool`);
+    return size;
+  }
+}

@@ -1,0 +1,168 @@
+// One GPU device with everything the runtime needs around it: its buffer pool, kernel cache, the
+// encoder that records the current step, and errors surfaced with the kernel that caused them.
+
+import type { AdapterDescription } from './adapter-description.ts';
+import { BufferPool } from './buffer-pool.ts';
+import { KernelCache, type KernelSpec } from './kernel-cache.ts';
+import type { Params } from './params.ts';
+import type { AdapterRequest, GpuProvider } from './provider.ts';
+import { StepEncoder, type Binding, type Workgroups } from './step-encoder.ts';
+import { UniformArena } from './uniform-arena.ts';
+
+export interface GpuOptions extends AdapterRequest {
+  /** Use subgroup operations when the adapter has them (default true); false forces the fallbacks. */
+  subgroups?: boolean;
+  /** A name for this device in errors and reports (e.g. 'worker 2'). */
+  label?: string;
+}
+
+export class GpuError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GpuError';
+  }
+}
+
+export class Gpu {
+  readonly pool: BufferPool;
+  readonly kernels: KernelCache;
+  readonly encoder: StepEncoder;
+  readonly hasSubgroups: boolean;
+  readonly label: string;
+  /** Number of submissions so far. */
+  submissions = 0;
+  private readonly uniforms: UniformArena;
+  private firstError: string | null = null;
+  private lostReason: string | null = null;
+  private destroyed = false;
+  private owner: unknown;
+
+  private constructor(
+    readonly device: GPUDevice,
+    readonly adapter: AdapterDescription,
+    useSubgroups: boolean,
+    label: string,
+    owner: unknown,
+  ) {
+    this.owner = owner;
+    this.label = label;
+    this.hasSubgroups = useSubgroups;
+    this.pool = new BufferPool(device);
+    this.kernels = new KernelCache(device, { SUBGROUPS: useSubgroups });
+    this.uniforms = new UniformArena(device, this.pool);
+    this.encoder = new StepEncoder(device, this.uniforms, Number(device.limits.maxComputeWorkgroupsPerDimension));
+    device.addEventListener('uncapturederror', (event) => {
+      this.firstError ??= (event as GPUUncapturedErrorEvent).error.message;
+    });
+    void device.lost.then((info) => {
+      if (!this.destroyed) this.lostReason = `${info.reason}: ${info.message}`;
+    });
+  }
+
+  static async create(provider: GpuProvider, options: GpuOptions = {}): Promise<Gpu> {
+    const { adapter, description, owner } = await provider.requestAdapter(options);
+    const wanted: GPUFeatureName[] = [];
+    const useSubgroups = options.subgroups !== false && adapter.features.has('subgroups');
+    if (useSubgroups) wanted.push('subgroups' as GPUFeatureName);
+    if (adapter.features.has('timestamp-query')) wanted.push('timestamp-query');
+    const limits = adapter.limits;
+    const device = await adapter.requestDevice({
+      label: options.label ?? description.name,
+      requiredFeatures: wanted,
+      requiredLimits: {
+        maxBufferSize: limits.maxBufferSize,
+        maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+        maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage,
+        maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
+        maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+        maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
+        maxComputeWorkgroupSizeY: limits.maxComputeWorkgroupSizeY,
+      },
+    });
+    return new Gpu(device, description, useSubgroups, options.label ?? description.name, owner);
+  }
+
+  get maxStorageBinding(): number {
+    return Number(this.device.limits.maxStorageBufferBindingSize);
+  }
+
+  kernel(spec: KernelSpec): GPUComputePipeline {
+    return this.kernels.get(spec);
+  }
+
+  dispatch(pipeline: GPUComputePipeline, params: Params | null, buffers: Binding[], workgroups: Workgroups): void {
+    this.encoder.dispatch(pipeline, params, buffers, workgroups);
+  }
+
+  /** A pooled storage buffer. `forUpload` when it will be written from the CPU. */
+  allocate(bytes: number, label = '', forUpload = false): GPUBuffer {
+    this.checkUsable();
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    return this.pool.acquire(bytes, usage, label, forUpload);
+  }
+
+  release(buffer: GPUBuffer): void {
+    this.pool.release(buffer, this.encoder.hasWork);
+  }
+
+  upload(buffer: GPUBuffer, data: ArrayBufferView, byteOffset = 0): void {
+    this.device.queue.writeBuffer(buffer, byteOffset, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  /** Submits everything recorded so far. */
+  submit(): void {
+    this.checkUsable();
+    const commands = this.encoder.finish();
+    if (!commands) return;
+    this.uniforms.flush(this.device.queue);
+    this.device.queue.submit([commands]);
+    this.pool.markSubmitted();
+    this.submissions++;
+  }
+
+  /** Submits, then copies `bytes` of `buffer` back. The only way data comes back to the CPU. */
+  async read(buffer: GPUBuffer, byteOffset = 0, bytes?: number): Promise<ArrayBuffer> {
+    const length = bytes ?? this.pool.sizeOf(buffer) - byteOffset;
+    const size = Math.ceil(length / 4) * 4;
+    const staging = this.pool.acquire(size, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'readback', true);
+    this.encoder.copy(buffer, byteOffset, staging, 0, size);
+    this.submit();
+    try {
+      await staging.mapAsync(GPUMapMode.READ, 0, size);
+    } catch (error) {
+      this.checkUsable();
+      throw new GpuError(`${this.label}: reading back '${buffer.label}' failed: ${(error as Error).message}`);
+    }
+    const copy = staging.getMappedRange(0, size).slice(0, length);
+    staging.unmap();
+    this.pool.release(staging, false);
+    this.checkUsable();
+    return copy;
+  }
+
+  /** Waits for all submitted work (used by benchmarks for honest timings). */
+  async finish(): Promise<void> {
+    this.submit();
+    await this.device.queue.onSubmittedWorkDone();
+    this.checkUsable();
+  }
+
+  private checkUsable(): void {
+    if (this.destroyed) throw new GpuError(`${this.label}: the GPU device was destroyed`);
+    if (this.lostReason) throw new GpuError(`${this.label}: the GPU device was lost (${this.lostReason})`);
+    if (this.firstError) {
+      const message = this.firstError;
+      this.firstError = null;
+      throw new GpuError(`${this.label}: WebGPU error: ${message}`);
+    }
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.pool.trim();
+    this.device.destroy();
+    // Dropping the dawn.node instance lets the process exit once nothing else holds it.
+    this.owner = null;
+  }
+}

@@ -1,0 +1,46 @@
+// Compiled compute pipelines, keyed by kernel name, entry point, preprocessor defines and override
+// constants. Shapes travel in uniforms, so one compiled kernel serves every size.
+
+import { preprocessWgsl, type Defines } from './wgsl-preprocess.ts';
+
+export interface KernelSpec {
+  /** Names the kernel in errors and labels, and keys the cache together with the rest. */
+  name: string;
+  /** WGSL text; several snippets (e.g. a shared RNG) are joined with newlines. */
+  source: string | string[];
+  entryPoint?: string;
+  defines?: Defines;
+  /** WGSL `override` constants (workgroup sizes, transposition flags). */
+  constants?: Record<string, number>;
+}
+
+export class KernelCache {
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  compiled = 0;
+
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly baseDefines: Defines,
+  ) {}
+
+  get(spec: KernelSpec): GPUComputePipeline {
+    const defines = { ...this.baseDefines, ...spec.defines };
+    const entryPoint = spec.entryPoint ?? 'main';
+    const key = `${spec.name}|${entryPoint}|${JSON.stringify(defines)}|${JSON.stringify(spec.constants ?? {})}`;
+    let pipeline = this.pipelines.get(key);
+    if (!pipeline) {
+      const text = Array.isArray(spec.source) ? spec.source.join('\n') : spec.source;
+      const code = preprocessWgsl(text, defines, spec.name);
+      const label = `${spec.name}:${entryPoint}`;
+      const module = this.device.createShaderModule({ code, label });
+      pipeline = this.device.createComputePipeline({
+        label,
+        layout: 'auto',
+        compute: { module, entryPoint, constants: spec.constants },
+      });
+      this.pipelines.set(key, pipeline);
+      this.compiled++;
+    }
+    return pipeline;
+  }
+}

@@ -1,0 +1,10 @@
+// Node's way to open a device: dawn.node adapters (hardware, then lavapipe, then SwiftShader).
+
+import { Gpu, type GpuOptions } from '../gpu/gpu.ts';
+import { NodeGpuProvider } from '../gpu/node-provider.ts';
+
+export const nodeProvider = new NodeGpuProvider();
+
+export function createNodeGpu(options: GpuOptions = {}): Promise<Gpu> {
+  return Gpu.create(nodeProvider, { name: options.name ?? process.env.WEBGNN_ADAPTER, ...options });
+}
