@@ -1,0 +1,31 @@
+// The one engine interface: an engine takes a model, a dataset, a set of workers and options, and
+// yields a stream of metrics. The CLI, the browser worker and the tests drive every mode through it.
+
+import type { CheckpointData } from '../nn/checkpoint.ts';
+
+export type EngineMode = 'single' | 'sar' | 'pipe' | 'temporal';
+
+export interface EpochMetrics {
+  epoch: number;
+  loss: number;
+  valLoss: number;
+  trainAcc: number;
+  valAcc: number;
+  testAcc: number;
+  /** Wall time of the epoch, from recording its first command to its metrics arriving. */
+  epochMs: number;
+  /** Peak GPU bytes held so far, per worker. */
+  peakGpuBytes: number[];
+  /** GPU bytes in use now, per worker. */
+  gpuBytes: number[];
+}
+
+export interface Engine {
+  readonly mode: EngineMode;
+  readonly workers: number;
+  /** Trains from the next epoch on; the consumer may stop iterating at any time. */
+  run(epochs: number): AsyncGenerator<EpochMetrics>;
+  /** Everything needed to continue exactly where training stands. */
+  snapshot(): Promise<CheckpointData>;
+  dispose(): void;
+}

@@ -1,0 +1,96 @@
+// The training loop every front end shares (CLI, browser worker, tests): epochs from an engine,
+// early stopping, periodic checkpoints, and the summary a run reports.
+
+import type { Gpu } from '../gpu/gpu.ts';
+import type { NodeDataset } from '../graph/node-dataset.ts';
+import type { CheckpointData } from '../nn/checkpoint.ts';
+import { NodeClassifier, type NodeModelConfig, type NodeModelKind } from '../nn/models/node-classifier.ts';
+import { EarlyStopping } from './early-stopping.ts';
+import type { Engine, EpochMetrics } from './engine.ts';
+import { SingleEngine, type NodeTrainingOptions } from './single.ts';
+
+export interface NodeRunOptions {
+  model: NodeModelKind;
+  hidden: number;
+  dropout: number;
+  epochs: number;
+  /** Epochs without a better validation accuracy before stopping; 0 = never stop early. */
+  patience: number;
+  training: NodeTrainingOptions;
+  /** Save a checkpoint every N epochs (0 = only at the end). */
+  checkpointEvery?: number;
+  onCheckpoint?: (data: CheckpointData) => Promise<void>;
+}
+
+export interface NodeRunSummary {
+  epochsRun: number;
+  best: EpochMetrics | null;
+  last: EpochMetrics | null;
+  stoppedEarly: boolean;
+  epochMs: number[];
+}
+
+export function modelConfigFor(dataset: NodeDataset, options: Pick<NodeRunOptions, 'model' | 'hidden' | 'dropout'>): NodeModelConfig {
+  return {
+    kind: options.model,
+    inChannels: dataset.numFeatures,
+    hiddenChannels: options.hidden,
+    outChannels: dataset.numClasses,
+    dropout: options.dropout,
+  };
+}
+
+/** Builds the single-device engine, continuing from `resume` when given. */
+export function createNodeEngine(gpu: Gpu, dataset: NodeDataset, options: NodeRunOptions, resume?: CheckpointData): SingleEngine {
+  const config = resume ? (resume.config.model as NodeModelConfig) : modelConfigFor(dataset, options);
+  if (resume) checkResumable(config, dataset, options);
+  return new SingleEngine(gpu, new NodeClassifier(config), dataset, options.training, resume);
+}
+
+function checkResumable(config: NodeModelConfig, dataset: NodeDataset, options: NodeRunOptions): void {
+  const problems: string[] = [];
+  if (config.kind !== options.model) problems.push(`model is '${config.kind}', not '${options.model}'`);
+  if (config.inChannels !== dataset.numFeatures) problems.push(`it expects ${config.inChannels} features, the dataset has ${dataset.numFeatures}`);
+  if (config.outChannels !== dataset.numClasses) problems.push(`it predicts ${config.outChannels} classes, the dataset has ${dataset.numClasses}`);
+  if (problems.length) throw new Error(`cannot resume from this checkpoint: ${problems.join('; ')}`);
+}
+
+/** Runs to `epochs` (or early stop), yielding each epoch's metrics; returns the summary. */
+export async function* trainNodeClassification(
+  engine: Engine,
+  options: NodeRunOptions,
+  resume?: CheckpointData,
+): AsyncGenerator<EpochMetrics, NodeRunSummary> {
+  const stopping = new EarlyStopping(options.patience);
+  const saved = resume?.extra?.earlyStopping as { best: EpochMetrics | null; sinceBest: number } | undefined;
+  if (saved) stopping.restore(saved.best, saved.sinceBest);
+  const summary: NodeRunSummary = { epochsRun: 0, best: null, last: null, stoppedEarly: false, epochMs: [] };
+  const checkpoint = async () => {
+    if (!options.onCheckpoint) return;
+    const data = await engine.snapshot();
+    data.extra = { ...data.extra, earlyStopping: { best: stopping.best, sinceBest: stopping.epochsSinceBest } };
+    await options.onCheckpoint(data);
+  };
+  for await (const m of engine.run(options.epochs)) {
+    summary.epochsRun++;
+    summary.last = m;
+    summary.epochMs.push(m.epochMs);
+    const stop = stopping.update(m);
+    yield m;
+    if (options.checkpointEvery && m.epoch % options.checkpointEvery === 0) await checkpoint();
+    if (stop) {
+      summary.stoppedEarly = true;
+      break;
+    }
+  }
+  summary.best = stopping.best;
+  await checkpoint();
+  return summary;
+}
+
+export function median(values: number[]): number {
+  if (!values.length) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}

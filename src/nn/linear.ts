@@ -1,0 +1,33 @@
+// y = x·W + b, with W stored [in, out] so the forward needs no transpose.
+
+import { addBias } from '../tensor/ops/elementwise.ts';
+import { matmul } from '../tensor/ops/matmul.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+import { Module } from './module.ts';
+
+export class Linear extends Module {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly bias = true,
+  ) {
+    super();
+    this.declareParameter('weight', [inChannels, outChannels], 'glorot');
+    if (bias) this.declareParameter('bias', [outChannels], 'zeros');
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.withBias(this.project(x));
+  }
+
+  /** x·W alone. */
+  project(x: Tensor): Tensor {
+    if (x.cols !== this.inChannels) throw new RangeError(`Linear(${this.inChannels}, ${this.outChannels}): input ${x} has ${x.cols} columns`);
+    return matmul(x, this.parameter('weight'));
+  }
+
+  /** h + b (h itself when the layer has no bias). */
+  withBias(h: Tensor): Tensor {
+    return this.bias ? addBias(h, this.parameter('bias')) : h;
+  }
+}

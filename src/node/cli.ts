@@ -1,0 +1,175 @@
+// The `webgnn` command line: list adapters, train node classifiers. With --json the last line of
+// stdout is one JSON object; progress goes to stderr so it never mixes with that line.
+
+import { Command, InvalidArgumentError, Option } from 'commander';
+import cliProgress from 'cli-progress';
+import { loadNodeDataset } from '../graph/node-dataset.ts';
+import { createNodeEngine, median, trainNodeClassification, type NodeRunOptions, type NodeRunSummary } from '../engines/node-classification.ts';
+import { loadCheckpointFile, saveCheckpointFile } from './checkpoint-file.ts';
+import { resolveDatasetSource } from './dataset-source.ts';
+import { createNodeGpu, nodeProvider } from './node-gpu.ts';
+
+function number(name: string, check: (v: number) => boolean = Number.isFinite) {
+  return (text: string): number => {
+    const v = Number(text);
+    if (text.trim() === '' || !check(v)) throw new InvalidArgumentError(`${name} must be a valid number, got '${text}'`);
+    return v;
+  };
+}
+const positiveInt = (name: string) => number(name, (v) => Number.isInteger(v) && v > 0);
+const nonNegativeInt = (name: string) => number(name, (v) => Number.isInteger(v) && v >= 0);
+
+interface TrainFlags {
+  dataset: string;
+  model: 'gcn' | 'sage';
+  mode: 'single';
+  epochs: number;
+  hidden: number;
+  lr: number;
+  weightDecay: number;
+  dropout: number;
+  seed: number;
+  patience: number;
+  optimizer: 'adam' | 'adamw' | 'sgd';
+  adapter?: string;
+  subgroups: boolean;
+  json: boolean;
+  progress: boolean;
+  checkpoint?: string;
+  checkpointEvery: number;
+  resume?: string;
+}
+
+async function train(flags: TrainFlags): Promise<void> {
+  const dataset = await loadNodeDataset(resolveDatasetSource(flags.dataset));
+  const resume = flags.resume ? await loadCheckpointFile(flags.resume) : undefined;
+  const gpu = await createNodeGpu({ name: flags.adapter, subgroups: flags.subgroups });
+  const options: NodeRunOptions = {
+    model: flags.model,
+    hidden: flags.hidden,
+    dropout: flags.dropout,
+    epochs: flags.epochs,
+    patience: flags.patience,
+    training: {
+      optimizer: flags.optimizer,
+      lr: flags.lr,
+      weightDecay: flags.weightDecay,
+      seed: flags.seed,
+      decayFirstLayerOnly: flags.model === 'gcn',
+    },
+    checkpointEvery: flags.checkpoint ? flags.checkpointEvery : 0,
+    onCheckpoint: flags.checkpoint ? (data) => saveCheckpointFile(flags.checkpoint!, data) : undefined,
+  };
+  const engine = createNodeEngine(gpu, dataset, options, resume);
+  const bar = flags.progress
+    ? new cliProgress.SingleBar(
+        { format: 'epoch {value}/{total} |{bar}| loss {loss} · val acc {val} · {ms} ms/epoch', stream: process.stderr, hideCursor: true },
+        cliProgress.Presets.shades_classic,
+      )
+    : null;
+  bar?.start(flags.epochs, resume?.epoch ?? 0, { loss: '-', val: '-', ms: '-' });
+  const run = trainNodeClassification(engine, options, resume);
+  let summary: NodeRunSummary;
+  for (;;) {
+    const next = await run.next();
+    if (next.done) {
+      summary = next.value;
+      break;
+    }
+    const m = next.value;
+    bar?.update(m.epoch, { loss: m.loss.toFixed(4), val: (100 * m.valAcc).toFixed(1) + '%', ms: m.epochMs.toFixed(1) });
+  }
+  bar?.stop();
+  const best = summary.best;
+  const result = {
+    dataset: dataset.name,
+    model: flags.model,
+    mode: engine.mode,
+    workers: engine.workers,
+    adapter: gpu.adapter.name,
+    adapter_description: gpu.adapter.description,
+    subgroups: gpu.hasSubgroups,
+    seed: flags.seed,
+    epochs: summary.last?.epoch ?? 0,
+    epochs_run: summary.epochsRun,
+    stopped_early: summary.stoppedEarly,
+    best_epoch: best?.epoch ?? null,
+    test_acc: best?.testAcc ?? null,
+    val_acc: best?.valAcc ?? null,
+    train_acc: best?.trainAcc ?? null,
+    final_loss: summary.last?.loss ?? null,
+    epoch_ms_median: median(summary.epochMs),
+    peak_gpu_bytes_per_worker: summary.last?.peakGpuBytes ?? [gpu.pool.peakAllocatedBytes],
+    checkpoint: flags.checkpoint ?? null,
+  };
+  engine.dispose();
+  gpu.destroy();
+  if (flags.json) {
+    process.stdout.write(JSON.stringify(result) + '\n');
+  } else {
+    const pct = (v: number | null) => (v === null ? '-' : `${(100 * v).toFixed(1)}%`);
+    console.log(
+      `${result.model.toUpperCase()} on ${result.dataset} (${result.adapter}): test accuracy ${pct(result.test_acc)} ` +
+        `at epoch ${result.best_epoch} (val ${pct(result.val_acc)}), ${result.epoch_ms_median.toFixed(1)} ms/epoch median, ` +
+        `peak GPU memory ${(result.peak_gpu_bytes_per_worker[0] / 2 ** 20).toFixed(1)} MiB`,
+    );
+  }
+}
+
+async function adapters(flags: { json: boolean }): Promise<void> {
+  const list = await nodeProvider.listAdapters();
+  if (flags.json) {
+    process.stdout.write(JSON.stringify(list) + '\n');
+    return;
+  }
+  if (!list.length) console.log('no WebGPU adapters found (see README: Machines without a GPU)');
+  for (const a of list) {
+    console.log(`${a.name}  [${a.kind}, ${a.backend}]  ${a.description}`);
+    console.log(`  subgroups: ${a.subgroupSizes ? `${a.subgroupSizes[0]}–${a.subgroupSizes[1]}` : 'no'}`);
+    console.log(`  limits: ${Object.entries(a.limits).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+    console.log(`  features: ${a.features.join(', ')}`);
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command('webgnn').description('Train graph neural networks on WebGPU').showHelpAfterError();
+  program
+    .command('adapters')
+    .description('list the WebGPU adapters available (name, backend, limits, features)')
+    .option('--json', 'print JSON', false)
+    .action(adapters);
+  program
+    .command('train')
+    .description('train a node classifier (full batch)')
+    .option('--dataset <name|path>', "embedded dataset name ('cora') or a dataset folder", 'cora')
+    .addOption(new Option('--model <kind>', 'model').choices(['gcn', 'sage']).default('gcn'))
+    .addOption(new Option('--mode <mode>', 'training mode').choices(['single']).default('single'))
+    .option('--epochs <n>', 'maximum epochs', positiveInt('--epochs'), 200)
+    .option('--hidden <n>', 'hidden channels', positiveInt('--hidden'), 16)
+    .option('--lr <x>', 'learning rate', number('--lr', (v) => v > 0), 0.01)
+    .option('--weight-decay <x>', 'L2 weight decay', number('--weight-decay', (v) => v >= 0), 5e-4)
+    .option('--dropout <p>', 'dropout probability', number('--dropout', (v) => v >= 0 && v < 1), 0.5)
+    .option('--seed <n>', 'random seed', nonNegativeInt('--seed'), 0)
+    .option('--patience <n>', 'stop after n epochs without better validation accuracy (0: never)', nonNegativeInt('--patience'), 100)
+    .addOption(new Option('--optimizer <kind>', 'optimizer').choices(['adam', 'adamw', 'sgd']).default('adam'))
+    .option('--adapter <name>', "adapter name from 'webgnn adapters' (default: hardware, else lavapipe, else swiftshader)")
+    .option('--no-subgroups', 'do not use subgroup operations even if the adapter has them')
+    .option('--json', 'print one JSON object as the last line of stdout', false)
+    .option('--no-progress', 'no progress bar')
+    .option('--checkpoint <path>', 'save weights and optimizer state here (atomically)')
+    .option('--checkpoint-every <n>', 'checkpoint every n epochs (with --checkpoint)', positiveInt('--checkpoint-every'), 10)
+    .option('--resume <path>', 'continue from a checkpoint')
+    .action(train);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (error) {
+    process.stderr.write(`webgnn: ${(error as Error).message}\n`);
+    if (process.env.WEBGNN_DEBUG) console.error(error);
+    return 1;
+  }
+}
