@@ -188,12 +188,15 @@ function ensureNpm(state, opts) {
     log(state.detail);
     return false;
   }
-  log(`npm dependencies: ${state.detail}; running \`${state.command.join(' ')}\` in ${ROOT}`);
+  log(`npm dependencies: ${state.detail}; ${opts.dryRun ? 'would run' : 'running'} \`${state.command.join(' ')}\` in ${ROOT}`);
   if (opts.dryRun) return false;
   const r = spawnSync(state.command[0], state.command.slice(1), { cwd: ROOT, stdio: 'inherit' });
   if (r.status === 0) return true;
-  const why = r.error ? r.error.message : `exit code ${r.status ?? r.signal}`;
-  log(`\`${state.command.join(' ')}\` failed (${why}).`);
+  if (r.error) {
+    log(`could not run npm (${r.error.message}); install Node.js with npm, then try again.`);
+    return false;
+  }
+  log(`\`${state.command.join(' ')}\` failed (exit code ${r.status ?? r.signal}).`);
   if (state.command[1] === 'ci') {
     log('If package.json and package-lock.json disagree, run `npm install` once to update the lock file.');
   }
@@ -493,13 +496,15 @@ function main() {
     return ok ? 0 : 1;
   }
 
+  // Stop at the first failure (later parts may need earlier ones); a dry run shows every part's plan.
+  const notReady = [];
   for (const part of parts) {
-    if (!part.ensure(part.check(), opts)) {
-      log(`not ready: ${part.name}${opts.dryRun ? ' (dry run)' : ''}`);
-      return 1;
-    }
+    if (part.ensure(part.check(), opts)) continue;
+    notReady.push(part.name);
+    if (!opts.dryRun) break;
   }
-  return 0;
+  if (notReady.length) log(`not ready: ${notReady.join(', ')}${opts.dryRun ? ' (dry run)' : ''}`);
+  return notReady.length ? 1 : 0;
 }
 
 // Runs only as a script, so the pure helpers above can be imported by a test.

@@ -76,7 +76,7 @@ export class NodeGpuProvider implements GpuProvider {
   }
 
   async listAdapters(): Promise<AdapterDescription[]> {
-    const found = new Map<string, AdapterDescription>();
+    const unique = new Map<string, AdapterDescription>();
     const candidates: Array<[string | undefined, GPUPowerPreference | undefined]> = [
       [undefined, 'high-performance'],
       [undefined, 'low-power'],
@@ -87,8 +87,8 @@ export class NodeGpuProvider implements GpuProvider {
       const found = await request(flagsFor(name), power);
       if (!found) continue;
       const d = describeAdapter(found.adapter, 'vulkan');
-      found.set(`${d.vendor}|${d.device}|${d.description}`, d);
+      unique.set(`${d.vendor}|${d.device}|${d.description}`, d);
     }
-    return [...found.values()];
+    return [...unique.values()];
   }
 }

@@ -9,7 +9,7 @@ const CHUNK_BYTES = 64 * 1024;
 
 interface Chunk {
   buffer: GPUBuffer;
-  staging: Uint8Array;
+  staging: Uint8Array<ArrayBuffer>;
   used: number;
 }
 

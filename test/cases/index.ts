@@ -1,8 +1,12 @@
 // The one list of kernel cases, run by node:test on Dawn and by Playwright in Chromium.
 
+import { activationCases } from './activation.cases.ts';
+import { crossEntropyCases } from './cross-entropy.cases.ts';
+import { dropoutCases } from './dropout.cases.ts';
 import type { KernelCase } from './harness.ts';
 import { matmulCases } from './matmul.cases.ts';
+import { optimizerCases } from './optimizer.cases.ts';
 
 export function allKernelCases(): KernelCase[] {
-  return [...matmulCases];
+  return [...matmulCases, ...activationCases, ...dropoutCases, ...crossEntropyCases, ...optimizerCases];
 }

@@ -11,7 +11,7 @@ import type { SparseMatrix, SparseStructure } from '../sparse-matrix.ts';
 import { record } from '../tape.ts';
 import type { Tensor } from '../tensor.ts';
 
-const WG = 64;
+const WG = Number(process.env.SPMM_WG ?? 64);
 
 /** Threads per segment: enough to cover the row's columns in one pass, up to the whole workgroup. */
 function lanesPerSegment(vectorCols: number): number {

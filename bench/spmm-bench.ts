@@ -1,0 +1,140 @@
+// SpMM micro-benchmark: Y = A·X on a power-law graph against a plain buffer copy of the same byte
+// count on the same device. Run: node --import ./scripts/register.mjs bench/spmm-bench.ts
+//   [--nodes N] [--edges E] [--features F] [--reps R] [--adapter lavapipe|swiftshader] [--no-subgroups]
+//
+// Effective bytes of one SpMM (the formula reported as `bytesFormula`):
+//   nnz·(4 index + 4 value)  +  nnz·F·4 (one X row gathered per nonzero)  +  rows·F·4 (Y written).
+// The copy moves a buffer of exactly that many bytes (copyBufferToBuffer), so
+// ratio = spmmGBs / copyGBs = copy time / SpMM time.
+
+import { pathToFileURL } from 'node:url';
+import type { Gpu } from '../src/gpu/gpu.ts';
+import { buildAdjacency, normalizedAdjacency } from '../src/graph/csr.ts';
+import { powerLawGraph, randomFeatures } from '../src/graph/synthetic.ts';
+import { fromArray } from '../src/tensor/create.ts';
+import { spmm } from '../src/tensor/ops/spmm.ts';
+import { SparseMatrix } from '../src/tensor/sparse-matrix.ts';
+import { withScope } from '../src/tensor/scope.ts';
+
+export interface SpmmBenchOptions {
+  numNodes?: number;
+  /** Edge-list entries; stored undirected, so nnz ≈ 2·numEdges (+ self loops). */
+  numEdges?: number;
+  features?: number;
+  repetitions?: number;
+  warmup?: number;
+  seed?: number;
+}
+
+export interface SpmmBenchResult {
+  numRows: number;
+  nnz: number;
+  features: number;
+  maxDegree: number;
+  /** Mean time of one SpMM (dispatch, submit, wait). */
+  spmmMs: number;
+  spmmGBs: number;
+  copyMs: number;
+  copyGBs: number;
+  /** spmmGBs / copyGBs. */
+  ratio: number;
+  bytes: number;
+  bytesFormula: string;
+  adapter: string;
+  subgroups: boolean;
+}
+
+const BYTES_FORMULA = 'nnz·(4 index + 4 value) + nnz·F·4 gathered + rows·F·4 written';
+
+async function timeIt(gpu: Gpu, repetitions: number, warmup: number, body: () => void): Promise<number> {
+  for (let i = 0; i < warmup; i++) {
+    body();
+    await gpu.finish();
+  }
+  const t0 = performance.now();
+  for (let i = 0; i < repetitions; i++) {
+    body();
+    await gpu.finish();
+  }
+  return (performance.now() - t0) / repetitions;
+}
+
+export async function benchSpmm(gpu: Gpu, options: SpmmBenchOptions = {}): Promise<SpmmBenchResult> {
+  const numNodes = options.numNodes ?? 100_000;
+  const numEdges = options.numEdges ?? 1_000_000;
+  const F = options.features ?? 64;
+  const repetitions = options.repetitions ?? 5;
+  const warmup = options.warmup ?? 2;
+  const seed = options.seed ?? 1;
+  const { src, dst } = powerLawGraph({ numNodes, numEdges, seed });
+  const csr = normalizedAdjacency(buildAdjacency(numNodes, src, dst, { undirected: true, selfLoops: 'add' }), 'gcn');
+  let maxDegree = 0;
+  for (let i = 0; i < csr.numRows; i++) maxDegree = Math.max(maxDegree, csr.rowPtr[i + 1] - csr.rowPtr[i]);
+  const a = SparseMatrix.fromCsr(gpu, csr, 'bench');
+  const x = fromArray(gpu, randomFeatures(numNodes, F, seed + 1), [numNodes, F], { label: 'x' });
+  const nnz = a.nnz;
+  const bytes = nnz * 8 + nnz * F * 4 + csr.numRows * F * 4;
+
+  const spmmMs = await timeIt(gpu, repetitions, warmup, () => withScope(() => void spmm(a, x)));
+
+  const copyBytes = Math.ceil(bytes / 4) * 4;
+  const from = gpu.allocate(copyBytes, 'copy source');
+  const to = gpu.allocate(copyBytes, 'copy target');
+  const copyMs = await timeIt(gpu, repetitions, warmup, () => gpu.encoder.copy(from, 0, to, 0, copyBytes));
+  gpu.release(from);
+  gpu.release(to);
+  x.dispose();
+  a.dispose();
+  gpu.pool.trim();
+
+  const spmmGBs = bytes / 1e9 / (spmmMs / 1e3);
+  const copyGBs = copyBytes / 1e9 / (copyMs / 1e3);
+  return {
+    numRows: csr.numRows,
+    nnz,
+    features: F,
+    maxDegree,
+    spmmMs,
+    spmmGBs,
+    copyMs,
+    copyGBs,
+    ratio: spmmGBs / copyGBs,
+    bytes,
+    bytesFormula: BYTES_FORMULA,
+    adapter: gpu.adapter.name,
+    subgroups: gpu.hasSubgroups,
+  };
+}
+
+async function main(argv: string[]): Promise<void> {
+  const value = (flag: string): string | undefined => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const number = (flag: string): number | undefined => (value(flag) === undefined ? undefined : Number(value(flag)));
+  const { createNodeGpu } = await import('../src/node/node-gpu.ts');
+  const gpu = await createNodeGpu({ name: value('--adapter'), subgroups: !argv.includes('--no-subgroups') });
+  try {
+    const result = await benchSpmm(gpu, {
+      numNodes: number('--nodes'),
+      numEdges: number('--edges'),
+      features: number('--features'),
+      repetitions: number('--reps'),
+    });
+    const f = (v: number, d = 2) => v.toFixed(d);
+    console.log(
+      `spmm on ${result.adapter} (subgroups ${result.subgroups ? 'on' : 'off'}): ${result.numRows} rows, nnz ${result.nnz}, ` +
+        `F ${result.features}, max degree ${result.maxDegree}\n` +
+        `  spmm ${f(result.spmmMs)} ms, ${f(result.spmmGBs)} GB/s effective (${result.bytesFormula} = ${(result.bytes / 1e6).toFixed(1)} MB)\n` +
+        `  copy of the same bytes ${f(result.copyMs)} ms, ${f(result.copyGBs)} GB/s\n` +
+        `  ratio ${f(result.ratio, 3)}`,
+    );
+    console.log(JSON.stringify(result));
+  } finally {
+    gpu.destroy();
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await main(process.argv.slice(2));
+}
