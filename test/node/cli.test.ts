@@ -1,0 +1,75 @@
+// The `webgnn` command as users run it: the JSON line, checkpoints and resume, adapters, bad input.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, writeFile, cp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+function webgnn(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['scripts/webgnn.mjs', ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function lastJson(stdout: string): Record<string, unknown> {
+  const lines = stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]);
+}
+
+test('train --json ends stdout with one JSON object holding the documented fields', () => {
+  const r = webgnn('train', '--dataset', 'cora', '--model', 'sage', '--epochs', '3', '--json', '--no-progress');
+  assert.equal(r.code, 0, r.stderr);
+  const j = lastJson(r.stdout);
+  for (const key of ['dataset', 'model', 'mode', 'workers', 'adapter', 'epochs', 'test_acc', 'val_acc', 'epoch_ms_median', 'peak_gpu_bytes_per_worker']) {
+    assert.ok(key in j, `missing ${key}`);
+  }
+  assert.equal(j.dataset, 'cora');
+  assert.equal(j.model, 'sage');
+  assert.equal(j.mode, 'single');
+  assert.equal(j.workers, 1);
+  assert.equal(j.epochs, 3);
+  assert.ok(Array.isArray(j.peak_gpu_bytes_per_worker) && (j.peak_gpu_bytes_per_worker as number[])[0] > 1e6);
+  assert.ok(typeof j.test_acc === 'number' && j.test_acc >= 0 && j.test_acc <= 1);
+});
+
+test('--checkpoint then --resume continues from the saved epoch', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'webgnn-cli-'));
+  const ckpt = join(dir, 'run.ckpt');
+  const a = webgnn('train', '--epochs', '2', '--checkpoint', ckpt, '--checkpoint-every', '1', '--json', '--no-progress');
+  assert.equal(a.code, 0, a.stderr);
+  assert.ok(existsSync(ckpt));
+  const b = webgnn('train', '--epochs', '4', '--resume', ckpt, '--json', '--no-progress');
+  assert.equal(b.code, 0, b.stderr);
+  const j = lastJson(b.stdout);
+  assert.equal(j.epochs, 4);
+  assert.equal(j.epochs_run, 2);
+});
+
+test('adapters lists at least one adapter with its limits and features', () => {
+  const r = webgnn('adapters', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const list = lastJson(r.stdout) as unknown as Array<{ name: string; limits: Record<string, number>; features: string[] }>;
+  assert.ok(list.length >= 1);
+  assert.ok(list[0].limits.maxStorageBufferBindingSize > 0);
+  assert.ok(Array.isArray(list[0].features));
+});
+
+test('bad flags, unknown adapters and bad datasets fail with a clear message', async () => {
+  const flag = webgnn('train', '--epochs', 'ten');
+  assert.equal(flag.code, 1);
+  assert.match(flag.stderr, /--epochs must be a valid number, got 'ten'/);
+  const adapter = webgnn('train', '--epochs', '1', '--adapter', 'no-such-gpu', '--no-progress');
+  assert.equal(adapter.code, 1);
+  assert.match(adapter.stderr, /no WebGPU adapter named 'no-such-gpu'/);
+  const missing = webgnn('train', '--dataset', '/nonexistent/folder', '--no-progress');
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /nonexistent/);
+  const dir = await mkdtemp(join(tmpdir(), 'webgnn-bad-'));
+  await cp('data/cora', dir, { recursive: true });
+  await writeFile(join(dir, 'labels.csv'), 'node,label\n0,3\n1,banana\n');
+  const bad = webgnn('train', '--dataset', dir, '--no-progress');
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /labels\.csv line 3/);
+});
