@@ -1,13 +1,16 @@
 // Inverted dropout over a rows×cols f32 matrix (n = rows·cols ≤ 2³²). Prepend shaders/random.wgsl.
-// Entry point main. Bindings: 0 params {n, cols, seed, stream, step, rowOffset, p, scale},
+// Entry point main. Bindings: 0 params {n, cols, prefix, _, _, rowOffset, p, scale} where
+//   prefix = rng_prefix(seed, stream, step) is computed on the CPU (random.ts rngPrefix),
 //   1 x (read), 2 out (read_write).
 //   out[r, c] = x[r, c] · scale  if rng_uniform(seed, stream, step, rowOffset + r, c) ≥ p,  else 0.
+// A zero input gives zero whatever the mask, so its random number is not drawn (sparse inputs such
+// as bag-of-words features are mostly zeros; the result is identical).
 // The mask is a pure function of the key and the global row id, so it is never stored: the backward is
 // this same kernel applied to the upstream gradient, and rows split across workers (rowOffset) get the
 // masks they would get on one worker.
 // Dispatch: ceil(n / 256) workgroups of 256, folded into (x, y) past 65535.
 
-struct Params { n: u32, cols: u32, seed: u32, stream: u32, step: u32, rowOffset: u32, p: f32, scale: f32 }
+struct Params { n: u32, cols: u32, prefix: u32, _pad0: u32, _pad1: u32, rowOffset: u32, p: f32, scale: f32 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -17,8 +20,13 @@ struct Params { n: u32, cols: u32, seed: u32, stream: u32, step: u32, rowOffset:
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let i = (wid.y * nwg.x + wid.x) * 256u + lid;
   if (i >= params.n) { return; }
+  let v = x[i];
+  if (v == 0.0) {
+    out[i] = 0.0;
+    return;
+  }
   let row = i / params.cols;
   let col = i - row * params.cols;
-  let u = rng_uniform(params.seed, params.stream, params.step, params.rowOffset + row, col);
-  out[i] = select(0.0, x[i] * params.scale, u >= params.p);
+  let u = rng_uniform_keyed(params.prefix, params.rowOffset + row, col);
+  out[i] = select(0.0, v * params.scale, u >= params.p);
 }

@@ -22,6 +22,16 @@ fn rng_u32(seed: u32, stream: u32, step: u32, id: u32, col: u32) -> u32 {
   return rng_mix(h ^ col);
 }
 
+/** The same value from a precomputed prefix = rng_prefix(seed, stream, step) (computed on the CPU by
+ * src/tensor/random.ts rngPrefix): kernels that draw many numbers per dispatch hash only (id, col). */
+fn rng_u32_keyed(prefix: u32, id: u32, col: u32) -> u32 {
+  return rng_mix(rng_mix(prefix ^ id) ^ col);
+}
+
+fn rng_uniform_keyed(prefix: u32, id: u32, col: u32) -> f32 {
+  return f32(rng_u32_keyed(prefix, id, col) >> 8u) * (1.0 / 16777216.0);
+}
+
 /** Uniform in [0, 1) with 24 random bits. */
 fn rng_uniform(seed: u32, stream: u32, step: u32, id: u32, col: u32) -> f32 {
   return f32(rng_u32(seed, stream, step, id, col) >> 8u) * (1.0 / 16777216.0);

@@ -4,6 +4,7 @@
 import type { AdapterDescription } from './adapter-description.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { KernelCache, type KernelSpec } from './kernel-cache.ts';
+import { Profiler } from './profiler.ts';
 import type { Params } from './params.ts';
 import type { AdapterRequest, GpuProvider } from './provider.ts';
 import { StepEncoder, type Binding, type Workgroups } from './step-encoder.ts';
@@ -14,6 +15,8 @@ export interface GpuOptions extends AdapterRequest {
   subgroups?: boolean;
   /** A name for this device in errors and reports (e.g. 'worker 2'). */
   label?: string;
+  /** Time every kernel with timestamp queries (see Profiler). */
+  profile?: boolean;
 }
 
 export class GpuError extends Error {
@@ -29,6 +32,7 @@ export class Gpu {
   readonly encoder: StepEncoder;
   readonly hasSubgroups: boolean;
   readonly label: string;
+  profiler: Profiler | null = null;
   /** Number of submissions so far. */
   submissions = 0;
   private readonly uniforms: UniformArena;
@@ -79,7 +83,12 @@ export class Gpu {
         maxComputeWorkgroupSizeY: limits.maxComputeWorkgroupSizeY,
       },
     });
-    return new Gpu(device, description, useSubgroups, options.label ?? description.name, owner);
+    const gpu = new Gpu(device, description, useSubgroups, options.label ?? description.name, owner);
+    if (options.profile) {
+      if (!device.features.has('timestamp-query')) throw new GpuError(`${gpu.label}: profiling needs the 'timestamp-query' feature, which this adapter lacks`);
+      gpu.profiler = gpu.encoder.profiler = new Profiler(device);
+    }
+    return gpu;
   }
 
   get maxStorageBinding(): number {

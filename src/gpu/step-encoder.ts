@@ -2,6 +2,7 @@
 // dispatches share one compute pass; WebGPU orders them and makes each one's writes visible to the next.
 
 import type { Params } from './params.ts';
+import type { Profiler } from './profiler.ts';
 import type { UniformArena } from './uniform-arena.ts';
 
 export type Binding = GPUBuffer | GPUBufferBinding;
@@ -13,6 +14,8 @@ export class StepEncoder {
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   dispatches = 0;
+  /** When set, every dispatch gets its own timed pass. */
+  profiler: Profiler | null = null;
 
   constructor(
     private readonly device: GPUDevice,
@@ -45,10 +48,13 @@ export class StepEncoder {
     if (params) entries.push({ binding: 0, resource: this.uniforms.allocate(params) });
     buffers.forEach((b, i) => entries.push({ binding: i + 1, resource: 'buffer' in b ? b : { buffer: b } }));
     const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label: pipeline.label });
-    const pass = this.computePass();
+    const timestampWrites = this.profiler?.passTimestamps(pipeline.label);
+    if (timestampWrites) this.endPass();
+    const pass = timestampWrites ? (this.pass = this.commandEncoder().beginComputePass({ timestampWrites })) : this.computePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y, z);
+    if (timestampWrites) this.endPass();
     this.dispatches++;
   }
 
@@ -67,6 +73,7 @@ export class StepEncoder {
   finish(): GPUCommandBuffer | null {
     if (!this.encoder) return null;
     this.endPass();
+    this.profiler?.finishSubmission(this.encoder);
     const commands = this.encoder.finish();
     this.encoder = null;
     this.dispatches = 0;

@@ -11,12 +11,14 @@ function mix(v: number): number {
   return x >>> 0;
 }
 
+/** The part of the hash chain shared by every number of one (seed, stream, step): kernels get it
+ * as a uniform and hash only (id, col) per element (`rng_uniform_keyed`), with the same result. */
+export function rngPrefix(seed: number, stream: number, step: number): number {
+  return mix(mix(mix((seed + 0x9e3779b9) >>> 0) ^ stream) ^ step);
+}
+
 export function rngU32(seed: number, stream: number, step: number, id: number, col: number): number {
-  let h = mix((seed + 0x9e3779b9) >>> 0);
-  h = mix(h ^ stream);
-  h = mix(h ^ step);
-  h = mix(h ^ id);
-  return mix(h ^ col);
+  return mix(mix(rngPrefix(seed, stream, step) ^ id) ^ col);
 }
 
 /** Uniform in [0, 1) with 24 random bits, exactly as the WGSL `rng_uniform`. */

@@ -90,3 +90,24 @@ test('a checkpoint of another model or dataset shape is refused', async () => {
   engine.dispose();
   assert.throws(() => createNodeEngine(gpu, cora, options('sage', 2), data), /cannot resume from this checkpoint: model is 'gcn', not 'sage'/);
 });
+
+test('a diverging run stops with a clear error and leaves the last checkpoint untouched', async () => {
+  const o = { ...options('gcn', 4), checkpointEvery: 1 };
+  o.training = { ...o.training, lr: 1e30 };
+  const engine = createNodeEngine(gpu, cora, o);
+  const saved: number[] = [];
+  const run = trainNodeClassification(engine, { ...o, onCheckpoint: async (d) => void saved.push(d.epoch) });
+  let diverged = 0;
+  await assert.rejects(
+    async () => {
+      for await (const _ of run) void _;
+    },
+    (error: Error) => {
+      const match = /training diverged at epoch (\d+): loss \S+, validation loss \S+ \(try a lower --lr\)/.exec(error.message);
+      diverged = Number(match?.[1]);
+      return match !== null;
+    },
+  );
+  engine.dispose();
+  assert.ok(saved.every((e) => e < diverged), `checkpoints ${saved} written at or after the diverged epoch ${diverged}`);
+});

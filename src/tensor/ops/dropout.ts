@@ -5,7 +5,7 @@ import random from '../../../shaders/random.wgsl?raw';
 import dropoutSource from '../../../shaders/dropout.wgsl?raw';
 import { params } from '../../gpu/params.ts';
 import { empty } from '../create.ts';
-import { rngUniform } from '../random.ts';
+import { rngPrefix, rngUniform } from '../random.ts';
 import { record } from '../tape.ts';
 import type { Tensor } from '../tensor.ts';
 
@@ -41,9 +41,9 @@ function applyMask(x: Tensor, options: DropoutOptions): Tensor {
   const p = params()
     .u32(x.size)
     .u32(Math.max(1, x.cols))
-    .u32(options.seed)
-    .u32(options.stream)
-    .u32(options.step)
+    .u32(rngPrefix(options.seed, options.stream, options.step))
+    .u32(0)
+    .u32(0)
     .u32(options.rowOffset ?? 0)
     .f32(options.p)
     .f32(dropoutScale(options.p));
