@@ -6,15 +6,12 @@
 //   leaky_relu_backward:    1 x (forward input),  2 g (read), 3 gx       gx = g·(x > 0 ? 1 : slope)
 // ReLU and ELU (α ≥ 0) recover the sign of x from y, as PyTorch does, so their backward needs only the
 // output; leaky ReLU keeps the input (its slope may be any sign).
-// Dispatch: ceil(n / 256) workgroups of 256, folded into (x, y) past 65535.
+// Dispatch: see shaders/grid.wgsl (prepended): ceil(n / 1024) workgroups of 256.
 
 struct Params { n: u32, alpha: f32, _a: u32, _b: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 
-fn linear_id(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * 256u + lid;
-}
 
 // exp(x) − 1 without the cancellation of exp near 0 (WGSL has no expm1): a Taylor polynomial below
 // |x| < 1/32 (next term x⁶/720 < 2e-12, far under f32's ulp), exp(x) − 1 elsewhere (|result| > 0.03).
@@ -30,25 +27,31 @@ fn expm1(x: f32) -> f32 {
 
 @compute @workgroup_size(256)
 fn relu(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = linear_id(wid, nwg, lid);
-  if (i < p.n) { y[i] = max(x[i], 0.0); }
+  for (var j = 0u; j < ELEMS; j++) {
+    let i = grid_index(wid, nwg, lid, j);
+    if (i < p.n) { y[i] = max(x[i], 0.0); }
+  }
 }
 
 @compute @workgroup_size(256)
 fn elu(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = linear_id(wid, nwg, lid);
-  if (i < p.n) {
-    let v = x[i];
-    y[i] = select(p.alpha * expm1(v), v, v > 0.0);
+  for (var j = 0u; j < ELEMS; j++) {
+    let i = grid_index(wid, nwg, lid, j);
+    if (i < p.n) {
+      let v = x[i];
+      y[i] = select(p.alpha * expm1(v), v, v > 0.0);
+    }
   }
 }
 
 @compute @workgroup_size(256)
 fn leaky_relu(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = linear_id(wid, nwg, lid);
-  if (i < p.n) {
-    let v = x[i];
-    y[i] = select(p.alpha * v, v, v > 0.0);
+  for (var j = 0u; j < ELEMS; j++) {
+    let i = grid_index(wid, nwg, lid, j);
+    if (i < p.n) {
+      let v = x[i];
+      y[i] = select(p.alpha * v, v, v > 0.0);
+    }
   }
 }
 
@@ -59,22 +62,28 @@ fn leaky_relu(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
 
 @compute @workgroup_size(256)
 fn relu_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = linear_id(wid, nwg, lid);
-  if (i < p.n) { gx[i] = select(0.0, g[i], saved[i] > 0.0); }
+  for (var j = 0u; j < ELEMS; j++) {
+    let i = grid_index(wid, nwg, lid, j);
+    if (i < p.n) { gx[i] = select(0.0, g[i], saved[i] > 0.0); }
+  }
 }
 
 @compute @workgroup_size(256)
 fn elu_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = linear_id(wid, nwg, lid);
-  if (i < p.n) {
-    let out = saved[i];
-    // For x ≤ 0, d/dx α(eˣ − 1) = α·eˣ = y + α.
-    gx[i] = g[i] * select(out + p.alpha, 1.0, out > 0.0);
+  for (var j = 0u; j < ELEMS; j++) {
+    let i = grid_index(wid, nwg, lid, j);
+    if (i < p.n) {
+      let out = saved[i];
+      // For x ≤ 0, d/dx α(eˣ − 1) = α·eˣ = y + α.
+      gx[i] = g[i] * select(out + p.alpha, 1.0, out > 0.0);
+    }
   }
 }
 
 @compute @workgroup_size(256)
 fn leaky_relu_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = linear_id(wid, nwg, lid);
-  if (i < p.n) { gx[i] = g[i] * select(p.alpha, 1.0, saved[i] > 0.0); }
+  for (var j = 0u; j < ELEMS; j++) {
+    let i = grid_index(wid, nwg, lid, j);
+    if (i < p.n) { gx[i] = g[i] * select(p.alpha, 1.0, saved[i] > 0.0); }
+  }
 }

@@ -8,7 +8,7 @@
 // The mask is a pure function of the key and the global row id, so it is never stored: the backward is
 // this same kernel applied to the upstream gradient, and rows split across workers (rowOffset) get the
 // masks they would get on one worker.
-// Dispatch: ceil(n / 256) workgroups of 256, folded into (x, y) past 65535.
+// Dispatch: see shaders/grid.wgsl (prepended): ceil(n / 1024) workgroups of 256.
 
 struct Params { n: u32, cols: u32, prefix: u32, _pad0: u32, _pad1: u32, rowOffset: u32, p: f32, scale: f32 }
 
@@ -18,15 +18,17 @@ struct Params { n: u32, cols: u32, prefix: u32, _pad0: u32, _pad1: u32, rowOffse
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * 256u + lid;
-  if (i >= params.n) { return; }
-  let v = x[i];
-  if (v == 0.0) {
-    out[i] = 0.0;
-    return;
+  for (var j = 0u; j < ELEMS; j++) {
+    let i = grid_index(wid, nwg, lid, j);
+    if (i >= params.n) { return; }
+    let v = x[i];
+    if (v == 0.0) {
+      out[i] = 0.0;
+      continue;
+    }
+    let row = i / params.cols;
+    let col = i - row * params.cols;
+    let u = rng_uniform_keyed(params.prefix, params.rowOffset + row, col);
+    out[i] = select(0.0, v * params.scale, u >= params.p);
   }
-  let row = i / params.cols;
-  let col = i - row * params.cols;
-  let u = rng_uniform_keyed(params.prefix, params.rowOffset + row, col);
-  out[i] = select(0.0, v * params.scale, u >= params.p);
 }

@@ -3,6 +3,8 @@
 // sign of y, and ELU's slope for x ≤ 0 is y + α); leaky ReLU keeps its input x.
 
 import source from '../../../shaders/activation.wgsl?raw';
+import grid from '../../../shaders/grid.wgsl?raw';
+import { GRID_BLOCK } from '../grid.ts';
 import type { Gpu } from '../../gpu/gpu.ts';
 import { params } from '../../gpu/params.ts';
 import { empty } from '../create.ts';
@@ -10,8 +12,8 @@ import { record } from '../tape.ts';
 import type { Tensor } from '../tensor.ts';
 
 function run(gpu: Gpu, entryPoint: string, n: number, alpha: number, buffers: GPUBuffer[]): void {
-  const kernel = gpu.kernel({ name: 'activation', source, entryPoint });
-  gpu.dispatch(kernel, params().u32(n).f32(alpha).u32(0).u32(0), buffers, Math.ceil(n / 256));
+  const kernel = gpu.kernel({ name: 'activation', source: [grid, source], entryPoint });
+  gpu.dispatch(kernel, params().u32(n).f32(alpha).u32(0).u32(0), buffers, Math.ceil(n / GRID_BLOCK));
 }
 
 function checkF32(op: string, ...ts: Tensor[]): void {

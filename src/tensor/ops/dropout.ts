@@ -3,6 +3,8 @@
 
 import random from '../../../shaders/random.wgsl?raw';
 import dropoutSource from '../../../shaders/dropout.wgsl?raw';
+import grid from '../../../shaders/grid.wgsl?raw';
+import { GRID_BLOCK } from '../grid.ts';
 import { params } from '../../gpu/params.ts';
 import { empty } from '../create.ts';
 import { rngPrefix, rngUniform } from '../random.ts';
@@ -37,7 +39,7 @@ export function dropoutScale(p: number): number {
 /** out = x·mask·scale into a new tensor, not recorded (also the backward, applied to the gradient). */
 function applyMask(x: Tensor, options: DropoutOptions): Tensor {
   const out = empty(x.gpu, x.shape, 'f32', 'dropout');
-  const kernel = x.gpu.kernel({ name: 'dropout', source: [random, dropoutSource] });
+  const kernel = x.gpu.kernel({ name: 'dropout', source: [grid, random, dropoutSource] });
   const p = params()
     .u32(x.size)
     .u32(Math.max(1, x.cols))
@@ -47,7 +49,7 @@ function applyMask(x: Tensor, options: DropoutOptions): Tensor {
     .u32(options.rowOffset ?? 0)
     .f32(options.p)
     .f32(dropoutScale(options.p));
-  x.gpu.dispatch(kernel, p, [x.buffer, out.buffer], Math.ceil(x.size / 256));
+  x.gpu.dispatch(kernel, p, [x.buffer, out.buffer], Math.ceil(x.size / GRID_BLOCK));
   return out;
 }
 

@@ -1,6 +1,8 @@
 // Elementwise arithmetic: add, scale, bias broadcast, in-place accumulation (used by autograd).
 
 import source from '../../../shaders/elementwise.wgsl?raw';
+import grid from '../../../shaders/grid.wgsl?raw';
+import { GRID_BLOCK } from '../grid.ts';
 import type { Gpu } from '../../gpu/gpu.ts';
 import { params } from '../../gpu/params.ts';
 import { empty } from '../create.ts';
@@ -9,8 +11,8 @@ import { sumColumns } from './reduce.ts';
 import type { Tensor } from '../tensor.ts';
 
 function run(gpu: Gpu, entryPoint: string, n: number, cols: number, alpha: number, buffers: GPUBuffer[]): void {
-  const kernel = gpu.kernel({ name: 'elementwise', source, entryPoint });
-  gpu.dispatch(kernel, params().u32(n).u32(cols).f32(alpha).u32(0), buffers, Math.ceil(n / 256));
+  const kernel = gpu.kernel({ name: 'elementwise', source: [grid, source], entryPoint });
+  gpu.dispatch(kernel, params().u32(n).u32(cols).f32(alpha).u32(0), buffers, Math.ceil(n / GRID_BLOCK));
 }
 
 function sameSize(op: string, a: Tensor, b: Tensor): void {

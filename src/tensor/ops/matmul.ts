@@ -23,7 +23,13 @@ function dims(a: Tensor, b: Tensor, transA: boolean, transB: boolean): { M: numb
 }
 
 /** Records C (=|+=) op(A)·op(B) into `out` without autograd. */
-export function matmulInto(a: Tensor, b: Tensor, out: Tensor, options: MatmulOptions & { accumulate?: boolean } = {}): void {
+export interface MatmulIntoOptions extends MatmulOptions {
+  accumulate?: boolean;
+  /** 'main' (tiles in workgroup memory) or 'direct' (registers only); default by adapter kind. */
+  strategy?: 'main' | 'direct';
+}
+
+export function matmulInto(a: Tensor, b: Tensor, out: Tensor, options: MatmulIntoOptions = {}): void {
   const transA = options.transA ?? false;
   const transB = options.transB ?? false;
   const { M, N, K } = dims(a, b, transA, transB);
@@ -32,9 +38,13 @@ export function matmulInto(a: Tensor, b: Tensor, out: Tensor, options: MatmulOpt
   // Narrow outputs (GNN hidden sizes) waste most of a 64-wide tile: use 16 columns × 256 rows instead.
   const narrow = N <= 16;
   const [wgX, wgY] = narrow ? [4, 64] : [16, 16];
+  // Software adapters run workgroups on CPU cores, where staging tiles costs more than it saves.
+  const strategy = options.strategy ?? (gpu.adapter.kind === 'hardware' ? 'main' : 'direct');
+  const entryPoint = strategy === 'direct' && N % 4 === 0 && !transB ? 'direct_vec4' : strategy;
   const kernel = gpu.kernel({
     name: 'matmul',
     source,
+    entryPoint,
     constants: { TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0, WG_X: wgX, WG_Y: wgY },
   });
   const p = params().u32(M).u32(N).u32(K).u32(options.accumulate ? 1 : 0);
