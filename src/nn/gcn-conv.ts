@@ -1,27 +1,29 @@
-// GCNConv (Kipf & Welling 2017): X' = D^-1/2 (A + I) D^-1/2 · X · W + b, as PyG's GCNConv.
-// The feature transform runs first: aggregating the narrower X·W moves less data.
+// GCNConv (Kipf & Welling 2017): X' = D^-1/2 (A + I) D^-1/2 · X · W + b, as PyG's GCNConv (whose
+// parameters are likewise `lin.weight` and `bias`). The feature transform runs first: aggregating
+// the narrower X·W moves less data.
 
 import { addBias } from '../tensor/ops/elementwise.ts';
-import { matmul } from '../tensor/ops/matmul.ts';
 import { spmm } from '../tensor/ops/spmm.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { GraphInput } from './graph-input.ts';
+import { Linear } from './linear.ts';
 import { Module } from './module.ts';
 
 export class GCNConv extends Module {
+  readonly lin: Linear;
+
   constructor(
     readonly inChannels: number,
     readonly outChannels: number,
     readonly bias = true,
   ) {
     super();
-    this.declareParameter('weight', [inChannels, outChannels], 'glorot');
+    this.lin = this.declareModule('lin', new Linear(inChannels, outChannels, false));
     if (bias) this.declareParameter('bias', [outChannels], 'zeros');
   }
 
   forward(x: Tensor, graph: GraphInput): Tensor {
-    if (x.cols !== this.inChannels) throw new RangeError(`GCNConv(${this.inChannels}, ${this.outChannels}): input ${x} has ${x.cols} columns`);
-    const h = spmm(graph.adjacency('gcn'), matmul(x, this.parameter('weight')));
+    const h = spmm(graph.adjacency('gcn'), this.lin.project(x));
     return this.bias ? addBias(h, this.parameter('bias')) : h;
   }
 }
