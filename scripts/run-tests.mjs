@@ -1,27 +1,115 @@
-// `npm test`: type-checks, then runs every Node suite (test/node/*.test.ts) with node's test runner,
-// whose closing summary ("# pass N", "# fail N") CI reads.
-import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+// `npm test`: type-checks, runs every Node suite (test/node/*.test.ts) with node's test runner on Dawn,
+// then every browser spec (test/browser/*.spec.ts) with Playwright in Chromium, and ends with one line
+// "N passed, N failed" over both, which CI reads. Exits non-zero when any part fails.
+//
+//   node scripts/run-tests.mjs                         everything
+//   node scripts/run-tests.mjs test/node/x.test.ts     only those files (no type check); .spec.ts files go
+//                                                      to Playwright, .test.ts files to node's runner
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const run = (command, args) => spawnSync(command, args, { cwd: root, stdio: 'inherit' }).status ?? 1;
+// Written by the json reporter configured in playwright.config.ts.
+const BROWSER_RESULTS = join(root, 'test-results/browser-results.json');
+
+/** Runs a command with stdout passed through and kept, so its closing summary can be read. */
+function runTee(command, args) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: root, stdio: ['inherit', 'pipe', 'inherit'] });
+    let tail = '';
+    child.stdout.on('data', (chunk) => {
+      process.stdout.write(chunk);
+      tail = (tail + chunk.toString()).slice(-65536);
+    });
+    child.on('error', (error) => {
+      console.error(`could not run ${command}: ${error.message}`);
+      resolve({ status: 1, output: tail });
+    });
+    child.on('close', (code, signal) => resolve({ status: code ?? (signal ? 1 : 0), output: tail }));
+  });
+}
+
+const listed = (dir, suffix) =>
+  readdirSync(join(root, dir))
+    .filter((f) => f.endsWith(suffix))
+    .sort()
+    .map((f) => join(dir, f));
 
 const only = process.argv.slice(2);
-const files = only.length
-  ? only
-  : readdirSync(join(root, 'test/node'))
-      .filter((f) => f.endsWith('.test.ts'))
-      .sort()
-      .map((f) => join('test/node', f));
+const nodeFiles = only.length ? only.filter((f) => !f.endsWith('.spec.ts')) : listed('test/node', '.test.ts');
+const browserFiles = only.length ? only.filter((f) => f.endsWith('.spec.ts')) : [];
+const runBrowser = only.length === 0 || browserFiles.length > 0;
 
 if (!only.length) {
   console.log('type-checking (tsc --noEmit)…');
-  const tsc = run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', '.', '--noEmit']);
+  const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', '.', '--noEmit'], {
+    cwd: root,
+    stdio: 'inherit',
+  }).status;
   if (tsc !== 0) {
     console.error('type check failed');
-    process.exit(tsc);
+    process.exit(tsc ?? 1);
   }
 }
-process.exit(run(process.execPath, ['--import', './scripts/register.mjs', '--test', '--test-reporter=spec', ...files]));
+
+const parts = [];
+
+if (nodeFiles.length) {
+  console.log(`\nnode:test on Dawn: ${nodeFiles.length} file(s)`);
+  const { status, output } = await runTee(process.execPath, [
+    '--import',
+    './scripts/register.mjs',
+    '--test',
+    '--test-reporter=spec',
+    ...nodeFiles,
+  ]);
+  // The spec reporter closes with "ℹ pass N" / "ℹ fail N" (tap with "# pass N").
+  const count = (what) => {
+    const all = [...output.matchAll(new RegExp(`^[ℹ#] ${what} (\\d+)\\s*$`, 'gm'))];
+    return all.length ? Number(all[all.length - 1][1]) : null;
+  };
+  const passed = count('pass');
+  const failed = (count('fail') ?? 0) + (count('cancelled') ?? 0);
+  parts.push({
+    name: 'node:test (Dawn)',
+    ok: status === 0 && passed !== null,
+    passed: passed ?? 0,
+    failed: passed === null && failed === 0 ? 1 : failed,
+    skipped: count('skipped') ?? 0,
+    note: passed === null ? 'no summary from node --test' : '',
+  });
+}
+
+if (runBrowser) {
+  console.log(`\nPlaywright in Chromium: ${browserFiles.length ? browserFiles.join(' ') : 'test/browser/*.spec.ts'}`);
+  rmSync(BROWSER_RESULTS, { force: true });
+  const { status } = await runTee(process.execPath, [
+    join(root, 'node_modules/@playwright/test/cli.js'),
+    'test',
+    ...browserFiles,
+  ]);
+  let stats = null;
+  try {
+    stats = JSON.parse(readFileSync(BROWSER_RESULTS, 'utf8')).stats;
+  } catch {
+    // No report: Playwright failed before running tests (no browser, web server did not start, …).
+  }
+  parts.push({
+    name: 'Playwright (Chromium)',
+    ok: status === 0 && stats !== null,
+    passed: stats ? stats.expected + stats.flaky : 0,
+    failed: stats ? stats.unexpected : 1,
+    skipped: stats ? stats.skipped : 0,
+    note: stats ? '' : `no results in ${BROWSER_RESULTS}`,
+  });
+}
+
+const sum = (key) => parts.reduce((s, p) => s + p[key], 0);
+const line = (p) => `${p.passed} passed, ${p.failed} failed${p.skipped ? `, ${p.skipped} skipped` : ''}`;
+console.log('');
+for (const p of parts) console.log(`  ${p.name.padEnd(21)} ${line(p)}${p.ok ? '' : ' (FAILED)'}${p.note ? ` — ${p.note}` : ''}`);
+const total = { passed: sum('passed'), failed: sum('failed'), skipped: sum('skipped') };
+console.log(line(total));
+process.exit(parts.every((p) => p.ok) ? 0 : 1);

@@ -1,0 +1,65 @@
+// Vite serves and builds the browser side: the demo app (demo/index.html) and the kernel test page
+// (test/browser/kernel-page/index.html) that Playwright drives. The root is the repository, so both pages
+// import src/ and shaders/ with the same relative paths as Node; shaders load as `./x.wgsl?raw`, which
+// Vite supports natively (Node does it through scripts/wgsl-hooks.mjs).
+//
+//   npm run demo    dev server on http://127.0.0.1:5173/ (redirects to the demo at /demo/)
+//   npm run build   static site in dist/ (dist/index.html leads to dist/demo/)
+
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type Plugin } from 'vite';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+const pages = {
+  demo: 'demo/index.html',
+  kernels: 'test/browser/kernel-page/index.html',
+};
+
+/** `/` leads to the demo, in the dev server, in `vite preview` and in the built site. */
+function demoAtRoot(): Plugin {
+  const redirect = (req: { url?: string }, res: { statusCode: number; setHeader(k: string, v: string): void; end(): void }, next: () => void): void => {
+    if (req.url === '/' || req.url === '/index.html') {
+      res.statusCode = 302;
+      res.setHeader('Location', '/demo/');
+      res.end();
+      return;
+    }
+    next();
+  };
+  return {
+    name: 'webgnn-demo-at-root',
+    configureServer: (server) => void server.middlewares.use(redirect),
+    configurePreviewServer: (server) => void server.middlewares.use(redirect),
+    generateBundle() {
+      this.emitFile({
+        type: 'asset',
+        fileName: 'index.html',
+        source: '<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0; url=demo/"><title>webgnn</title><a href="demo/">webgnn demo</a>\n',
+      });
+    },
+  };
+}
+
+export default defineConfig({
+  root,
+  // Relative asset URLs: the built site works from any folder of a static host.
+  base: './',
+  publicDir: false,
+  plugins: [demoAtRoot()],
+  server: { host: '127.0.0.1', port: 5173 },
+  preview: { host: '127.0.0.1', port: 4173 },
+  // Find every npm dependency when the server starts: one discovered later (say, imported only by the demo's
+  // worker) makes Vite re-bundle and reload every open page, which a running test sees as a navigation.
+  // The worker is not reachable from the pages' HTML, hence src/browser. Nothing else is scanned (reports,
+  // bench output).
+  optimizeDeps: { entries: [...Object.values(pages), 'src/browser/**/*.ts'] },
+  // The demo's trainer is an ES module worker (it imports the runtime).
+  worker: { format: 'es' },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    // WebGPU browsers are all recent: no down-levelling needed.
+    target: 'es2022',
+    rolldownOptions: { input: Object.fromEntries(Object.entries(pages).map(([name, page]) => [name, `${root}${page}`])) },
+  },
+});
