@@ -9,7 +9,7 @@ import { GraphInput } from '../nn/graph-input.ts';
 import type { NodeClassifier } from '../nn/models/node-classifier.ts';
 import { Optimizer, type OptimizerHyper, type OptimizerKind } from '../nn/optimizer.ts';
 import { empty, fromArray } from '../tensor/create.ts';
-import { accuracyCounts, crossEntropy } from '../tensor/ops/cross-entropy.ts';
+import { accuracyCounts, crossEntropy, predict } from '../tensor/ops/cross-entropy.ts';
 import { accumulateGrad, ones } from '../tensor/ops/elementwise.ts';
 import { keep, withScope } from '../tensor/scope.ts';
 import { backward, noGrad } from '../tensor/tape.ts';
@@ -120,6 +120,20 @@ export class SingleEngine implements Engine {
       peakGpuBytes: [gpu.pool.peakAllocatedBytes],
       gpuBytes: [gpu.pool.allocatedBytes],
     };
+  }
+
+  /** The class the current weights predict for every node (evaluation mode, no dropout); one readback. */
+  async predictions(): Promise<Int32Array> {
+    const { gpu, model } = this;
+    const pred = withScope(() =>
+      noGrad(gpu, () => {
+        model.eval();
+        return predict(model.forward(this.x, this.graph, { training: false, seed: this.options.seed, step: this.epoch }));
+      }),
+    );
+    const bytes = await gpu.read(pred.buffer, 0, this.dataset.numNodes * 4);
+    pred.dispose();
+    return new Int32Array(bytes);
   }
 
   async snapshot(): Promise<CheckpointData> {

@@ -97,6 +97,8 @@ async function train(flags: TrainFlags): Promise<void> {
     test_acc: best?.testAcc ?? null,
     val_acc: best?.valAcc ?? null,
     train_acc: best?.trainAcc ?? null,
+    // The last epoch's weights (what the final checkpoint holds), not the best validation epoch's.
+    final_test_acc: summary.last?.testAcc ?? null,
     final_loss: summary.last?.loss ?? null,
     epoch_ms_median: median(summary.epochMs),
     peak_gpu_bytes_per_worker: summary.last?.peakGpuBytes ?? [gpu.pool.peakAllocatedBytes],

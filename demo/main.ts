@@ -1,0 +1,505 @@
+// The demo page: a form, live plots and results around the trainer worker. Everything heavy (parsing,
+// training, checkpoints) happens in the worker; this thread only renders what it reports.
+
+import * as Comlink from 'comlink';
+import type {
+  CheckpointInfo,
+  DatasetChoice,
+  DatasetInfo,
+  Evaluation,
+  GpuInfo,
+  RunSettings,
+  SavedRunInfo,
+  TrainerApi,
+  TrainerEvent,
+  TrainResult,
+} from '../src/browser/trainer-worker.ts';
+import type { EpochMetrics } from '../src/engines/engine.ts';
+import { webgpuUnavailableReason } from '../src/gpu/browser-provider.ts';
+import { RunCharts } from './charts.ts';
+import { renderConfusion } from './confusion.ts';
+import { coraUrls } from './cora.ts';
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`demo page: no element #${id}`);
+  return el as T;
+};
+const input = (id: string) => $<HTMLInputElement>(id);
+const select = (id: string) => $<HTMLSelectElement>(id);
+
+const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+const FORM_IDS = ['model', 'epochs', 'hidden', 'lr', 'weight-decay', 'dropout', 'seed', 'patience', 'optimizer', 'checkpoint-every'];
+
+const state = {
+  trainer: null as Comlink.Remote<TrainerApi> | null,
+  gpu: null as GpuInfo | null,
+  dataset: null as DatasetInfo | null,
+  loadingDataset: false,
+  training: false,
+  paused: false,
+  imported: null as (CheckpointInfo & { fileName: string }) | null,
+  saved: null as SavedRunInfo | null,
+  totalEpochs: 0,
+  firstEpochMs: null as number | null,
+  timings: {} as Record<string, number>,
+};
+
+let charts: RunCharts;
+
+function setStatus(id: string, text: string, kind: 'ok' | 'error' | '' = ''): void {
+  const el = $(id);
+  el.textContent = text;
+  el.className = `status ${kind}`.trim();
+}
+
+function updateControls(): void {
+  const ready = !!state.trainer && !!state.gpu;
+  const busy = state.training || state.loadingDataset;
+  for (const id of FORM_IDS) $<HTMLInputElement | HTMLSelectElement>(id).disabled = !ready || state.training;
+  for (const el of document.querySelectorAll<HTMLInputElement>('input[name=dataset], #dataset-folder, #dataset-files')) el.disabled = !ready || state.training;
+  input('train').disabled = !ready || busy || !state.dataset;
+  input('pause').disabled = !state.training;
+  input('stop').disabled = !state.training;
+  $('pause').textContent = state.paused ? 'Resume' : 'Pause';
+  input('export').disabled = !ready || (!state.training && !state.imported && !state.saved && !lastResult);
+  input('import').disabled = !ready || state.training;
+  $('import-label').classList.toggle('disabled', !ready || state.training);
+  input('evaluate').disabled = busy || !state.dataset;
+  input('continue-imported').disabled = busy || !state.dataset;
+  input('resume-saved').disabled = busy || !ready;
+  input('discard-saved').disabled = state.training;
+}
+
+// ---------------------------------------------------------------- settings form
+
+function readSettings(): RunSettings {
+  const num = (id: string, ok: (v: number) => boolean, what: string) => {
+    const v = Number(input(id).value);
+    if (input(id).value.trim() === '' || !ok(v)) throw new Error(`${what} must be ${describe(ok)}, got '${input(id).value}'`);
+    return v;
+  };
+  const positiveInt = (v: number) => Number.isInteger(v) && v > 0;
+  const nonNegativeInt = (v: number) => Number.isInteger(v) && v >= 0;
+  const positive = (v: number) => v > 0;
+  const nonNegative = (v: number) => v >= 0;
+  const probability = (v: number) => v >= 0 && v < 1;
+  const describe = (ok: (v: number) => boolean) =>
+    ok === positiveInt ? 'a positive integer' : ok === nonNegativeInt ? 'a non-negative integer' : ok === positive ? 'a positive number' : ok === probability ? 'in [0, 1)' : 'a non-negative number';
+  const model = select('model').value as RunSettings['model'];
+  return {
+    model,
+    epochs: num('epochs', positiveInt, 'Epochs'),
+    hidden: num('hidden', positiveInt, 'Hidden units'),
+    dropout: num('dropout', probability, 'Dropout'),
+    patience: num('patience', nonNegativeInt, 'Patience'),
+    checkpointEvery: num('checkpoint-every', positiveInt, 'Checkpoint every'),
+    training: {
+      optimizer: select('optimizer').value as RunSettings['training']['optimizer'],
+      lr: num('lr', positive, 'Learning rate'),
+      weightDecay: num('weight-decay', nonNegative, 'Weight decay'),
+      seed: num('seed', nonNegativeInt, 'Seed'),
+      // Kipf & Welling's protocol for GCN, as the CLI does.
+      decayFirstLayerOnly: model === 'gcn',
+    },
+  };
+}
+
+function fillForm(s: Partial<RunSettings> & { training?: Partial<RunSettings['training']> }): void {
+  const set = (id: string, v: unknown) => {
+    if (v !== undefined && v !== null) $<HTMLInputElement | HTMLSelectElement>(id).value = String(v);
+  };
+  set('model', s.model);
+  set('epochs', s.epochs);
+  set('hidden', s.hidden);
+  set('dropout', s.dropout);
+  set('patience', s.patience);
+  set('checkpoint-every', s.checkpointEvery);
+  set('optimizer', s.training?.optimizer);
+  set('lr', s.training?.lr);
+  set('weight-decay', s.training?.weightDecay);
+  set('seed', s.training?.seed);
+}
+
+// ---------------------------------------------------------------- dataset
+
+async function chooseDataset(choice: DatasetChoice): Promise<boolean> {
+  const trainer = state.trainer!;
+  state.dataset = null;
+  state.loadingDataset = true;
+  updateControls();
+  setStatus('dataset-status', 'Loading and checking the dataset…');
+  try {
+    const info = await trainer.loadDataset(choice);
+    state.dataset = info;
+    setStatus(
+      'dataset-status',
+      `${info.ref.name}: ${info.numNodes.toLocaleString('en')} nodes, ${info.numEdges.toLocaleString('en')} edges, ` +
+        `${info.numFeatures.toLocaleString('en')} features, ${info.numClasses} classes · split ${info.train} / ${info.val} / ${info.test}`,
+      'ok',
+    );
+    return true;
+  } catch (error) {
+    setStatus('dataset-status', `This dataset was refused:\n${errorText(error)}`, 'error');
+    return false;
+  } finally {
+    state.loadingDataset = false;
+    updateControls();
+  }
+}
+
+function chooseCora(): Promise<boolean> {
+  input('dataset-cora').checked = true;
+  $('files-picker').hidden = true;
+  return chooseDataset({ kind: 'embedded', name: 'cora', urls: coraUrls() });
+}
+
+function onPickedFiles(el: HTMLInputElement): void {
+  const files = [...(el.files ?? [])];
+  el.value = ''; // picking the same folder again after fixing a file must fire `change` again
+  if (!files.length) return;
+  void chooseDataset({ kind: 'files', files });
+}
+
+// ---------------------------------------------------------------- training
+
+function showEpoch(m: EpochMetrics, live = true): void {
+  if (live && state.firstEpochMs === null) {
+    state.firstEpochMs = performance.now();
+    state.timings.firstEpochItself = m.epochMs;
+    showTimings();
+  }
+  $('stat-epoch').textContent = `${m.epoch} / ${state.totalEpochs}`;
+  $('stat-loss').textContent = m.loss.toFixed(4);
+  $('stat-train').textContent = pct(m.trainAcc);
+  $('stat-val').textContent = pct(m.valAcc);
+  $('stat-ms').textContent = `${m.epochMs.toFixed(0)} ms`;
+  showMemory(m.gpuBytes[0], m.peakGpuBytes[0]);
+  $('progress-bar').style.width = `${Math.min(100, (100 * m.epoch) / Math.max(1, state.totalEpochs))}%`;
+  if (live) charts.add(m);
+  if (live && !state.paused) setStatus('run-status', `Training… epoch ${m.epoch} of ${state.totalEpochs}${resumedNote()}`);
+}
+
+function showMemory(bytes: number, peak: number): void {
+  $('stat-mem').textContent = bytes ? mib(bytes) : '–';
+  $('stat-mem').title = `peak ${mib(peak)}: every GPU buffer the runtime holds, measured by its buffer pool`;
+}
+
+let startEpoch = 0;
+const resumedNote = () => (startEpoch > 0 ? ` (resumed from epoch ${startEpoch})` : '');
+
+function onTrainerEvent(event: TrainerEvent): void {
+  switch (event.type) {
+    case 'started': {
+      state.totalEpochs = event.settings.epochs;
+      startEpoch = event.fromEpoch;
+      fillForm(event.settings);
+      charts.reset(event.history);
+      setStatus('run-status', event.fromEpoch > 0 ? `Resuming from the checkpoint at epoch ${event.fromEpoch}…` : 'Compiling kernels and running the first epoch…');
+      $('run-status').dataset.startEpoch = String(event.fromEpoch);
+      const last = event.history[event.history.length - 1];
+      if (last) showEpoch(last, false);
+      break;
+    }
+    case 'epoch':
+      showEpoch(event.metrics);
+      break;
+    case 'paused':
+      setStatus('run-status', `Paused after epoch ${event.epoch}. Press Resume to go on.`);
+      break;
+    case 'checkpoint': {
+      const el = $('checkpoint-status');
+      setStatus('checkpoint-status', `Checkpoint of epoch ${event.epoch} saved in this browser (${(event.bytes / 1024).toFixed(0)} KiB, ${new Date(event.savedAt).toLocaleTimeString()}).`);
+      el.dataset.epoch = String(event.epoch);
+      break;
+    }
+  }
+}
+
+let lastResult: TrainResult | null = null;
+
+async function train(from: 'scratch' | 'saved' | 'imported'): Promise<void> {
+  let settings: RunSettings;
+  try {
+    settings = readSettings();
+  } catch (error) {
+    setStatus('run-status', errorText(error), 'error');
+    return;
+  }
+  state.training = true;
+  state.paused = false;
+  $('result').hidden = true;
+  $('resume-banner').hidden = true;
+  delete $('checkpoint-status').dataset.epoch;
+  delete $('run-status').dataset.epochMsMedian;
+  updateControls();
+  try {
+    const result = await state.trainer!.train({ settings, from }, Comlink.proxy(onTrainerEvent));
+    lastResult = result;
+    const how = result.stoppedByUser ? 'Stopped' : result.stoppedEarly ? 'Stopped early (no better validation accuracy)' : 'Finished';
+    const median = Number.isFinite(result.epochMsMedian) ? ` Median ${result.epochMsMedian.toFixed(0)} ms per epoch.` : '';
+    const what = result.epochsRun === 0 ? `Restored the checkpoint of epoch ${result.evaluation.epoch}` : `${how} at epoch ${result.evaluation.epoch}${resumedNote()}`;
+    setStatus('run-status', `${what}.${median}`, 'ok');
+    if (median) $('run-status').dataset.epochMsMedian = result.epochMsMedian.toFixed(1);
+    const best = result.best
+      ? ` Best validation accuracy ${pct(result.best.valAcc)} at epoch ${result.best.epoch}, where test accuracy was ${pct(result.best.testAcc)}.`
+      : '';
+    showEvaluation(result.evaluation, `Final weights of epoch ${result.evaluation.epoch}.${best}`);
+  } catch (error) {
+    setStatus('run-status', `Training failed: ${errorText(error)}`, 'error');
+  } finally {
+    state.training = false;
+    state.paused = false;
+    updateControls();
+    void refreshMemory();
+  }
+}
+
+function showEvaluation(e: Evaluation, detail: string): void {
+  $('result').hidden = false;
+  $('test-acc').textContent = pct(e.testAcc);
+  $('test-acc').dataset.value = String(e.testAcc);
+  $('test-detail').textContent = `${e.correct} of ${e.total} test nodes classified correctly. ${detail}`;
+  renderConfusion($<HTMLTableElement>('confusion'), e.confusion);
+}
+
+async function refreshMemory(): Promise<void> {
+  const m = await state.trainer?.gpuMemory();
+  if (m) showMemory(m.bytes, m.peak);
+}
+
+// ---------------------------------------------------------------- checkpoints
+
+async function exportCheckpoint(): Promise<void> {
+  try {
+    const { bytes, epoch, model, dataset } = await state.trainer!.exportCheckpoint();
+    const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = `webgnn-${model}-${dataset}-epoch${epoch}.ckpt`;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    setStatus('checkpoint-status', `Exported ${a.download} (${(bytes.byteLength / 1024).toFixed(0)} KiB). The command line resumes from it with --resume.`, 'ok');
+  } catch (error) {
+    setStatus('checkpoint-status', errorText(error), 'error');
+  }
+}
+
+async function importCheckpoint(el: HTMLInputElement): Promise<void> {
+  const file = el.files?.[0];
+  el.value = '';
+  if (!file) return;
+  try {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const info = await state.trainer!.importCheckpoint(Comlink.transfer(bytes, [bytes.buffer]), file.name);
+    state.imported = { ...info, fileName: file.name };
+    fillForm({ model: info.model.kind, hidden: info.model.hiddenChannels, dropout: info.model.dropout, training: info.training });
+    setStatus(
+      'checkpoint-status',
+      `Imported ${file.name}: ${info.model.kind.toUpperCase()}, ${info.model.hiddenChannels} hidden units, ` +
+        `${info.model.inChannels} features → ${info.model.outChannels} classes, trained ${info.epoch} epochs.`,
+      'ok',
+    );
+    $('imported-actions').hidden = false;
+  } catch (error) {
+    state.imported = null;
+    $('imported-actions').hidden = true;
+    setStatus('checkpoint-status', `Could not import ${file.name}: ${errorText(error)}`, 'error');
+  }
+  updateControls();
+}
+
+async function evaluateImported(): Promise<void> {
+  state.loadingDataset = true;
+  updateControls();
+  try {
+    const e = await state.trainer!.evaluateImported();
+    const info = state.imported!;
+    setStatus('run-status', `Evaluated ${info.fileName} without training.`, 'ok');
+    showEvaluation(e, `Weights of ${info.fileName} (epoch ${info.epoch}).`);
+  } catch (error) {
+    setStatus('run-status', `Could not evaluate the checkpoint: ${errorText(error)}`, 'error');
+  } finally {
+    state.loadingDataset = false;
+    updateControls();
+    void refreshMemory();
+  }
+}
+
+function showSavedRun(saved: SavedRunInfo | null): void {
+  state.saved = saved;
+  const banner = $('resume-banner');
+  if (!saved) {
+    banner.hidden = true;
+    return;
+  }
+  const what = `${saved.settings.model.toUpperCase()} on ${saved.dataset.name}`;
+  const when = new Date(saved.savedAt).toLocaleString();
+  $('resume-text').textContent = saved.finished
+    ? `Your last run, ${what}, finished at epoch ${saved.epoch}; its checkpoint is saved in this browser (${when}).`
+    : `A run of ${what} was interrupted at epoch ${saved.epoch} of ${saved.settings.epochs}. Its checkpoint (${when}) is saved in this browser.`;
+  $('resume-saved').textContent = saved.finished ? 'Restore it' : `Resume from epoch ${saved.epoch}`;
+  banner.dataset.epoch = String(saved.epoch);
+  banner.hidden = false;
+}
+
+async function resumeSaved(): Promise<void> {
+  const saved = state.saved;
+  if (!saved) return;
+  let ok: boolean;
+  if (saved.dataset.kind === 'embedded') ok = await chooseCora();
+  else {
+    input('dataset-files-radio').checked = true;
+    $('files-picker').hidden = false;
+    ok = await chooseDataset({ kind: 'saved-files' });
+  }
+  if (ok) await train('saved');
+}
+
+async function discardSaved(): Promise<void> {
+  await state.trainer!.discardSavedRun();
+  showSavedRun(null);
+  updateControls();
+}
+
+// ---------------------------------------------------------------- adapter, timings, start-up
+
+function showAdapter(info: GpuInfo): void {
+  const a = info.adapter;
+  const badge = $('adapter-badge');
+  badge.textContent = `${a.name} · ${a.kind === 'hardware' ? 'GPU' : 'software adapter'}`;
+  badge.className = 'badge ok';
+  const rows: Array<[string, string]> = [
+    ['name', a.name],
+    ['kind', a.kind],
+    ['vendor / architecture', [a.vendor, a.architecture].filter(Boolean).join(' / ') || '–'],
+    ['subgroups', info.subgroups && a.subgroupSizes ? `used (size ${a.subgroupSizes[0]}–${a.subgroupSizes[1]})` : 'not used'],
+    ...Object.entries(a.limits).map(([k, v]): [string, string] => [k, v >= 2 ** 20 ? `${v.toLocaleString('en')} (${mib(v)})` : v.toLocaleString('en')]),
+  ];
+  const dl = $('adapter-info');
+  dl.replaceChildren(
+    ...rows.flatMap(([k, v]) => {
+      const dt = document.createElement('dt');
+      dt.textContent = k;
+      const dd = document.createElement('dd');
+      dd.textContent = v;
+      return [dt, dd];
+    }),
+  );
+}
+
+function mark(name: string): void {
+  state.timings[name] = performance.now();
+  showTimings();
+}
+
+function showTimings(): void {
+  const t = state.timings;
+  const parts = [
+    t.gpu !== undefined ? `GPU ready ${seconds(t.gpu)}` : '',
+    t.dataset !== undefined ? `Cora loaded ${seconds(t.dataset)}` : '',
+    state.firstEpochMs !== null
+      ? `first epoch done ${seconds(state.firstEpochMs)} (the epoch itself ${seconds(t.firstEpochItself)}, mostly compiling kernels)`
+      : '',
+  ].filter(Boolean);
+  const el = $('timings');
+  el.textContent = parts.length ? `After opening the page: ${parts.join(' · ')}.` : '';
+  if (state.firstEpochMs !== null) {
+    el.dataset.firstEpochMs = state.firstEpochMs.toFixed(0);
+    el.dataset.firstEpochItselfMs = t.firstEpochItself.toFixed(0);
+  }
+}
+
+function showNoWebGpu(reason: string): void {
+  document.body.classList.add('no-webgpu');
+  $('no-webgpu').hidden = false;
+  $('no-webgpu-reason').textContent = reason;
+  const badge = $('adapter-badge');
+  badge.textContent = 'no WebGPU';
+  badge.className = 'badge bad';
+  setStatus('run-status', 'Training needs WebGPU, which this browser does not offer (see above).', 'error');
+  setStatus('dataset-status', '');
+}
+
+function wire(): void {
+  for (const radio of document.querySelectorAll<HTMLInputElement>('input[name=dataset]')) {
+    radio.addEventListener('change', () => {
+      if (radio.value === 'cora') void chooseCora();
+      else {
+        $('files-picker').hidden = false;
+        state.dataset = null;
+        setStatus('dataset-status', 'Choose the folder (or its four files).');
+        updateControls();
+      }
+    });
+  }
+  input('dataset-folder').addEventListener('change', () => onPickedFiles(input('dataset-folder')));
+  input('dataset-files').addEventListener('change', () => onPickedFiles(input('dataset-files')));
+  $('train').addEventListener('click', () => void train('scratch'));
+  $('pause').addEventListener('click', () => {
+    if (!state.trainer || !state.training) return;
+    state.paused = !state.paused;
+    if (state.paused) {
+      void state.trainer.pause();
+      setStatus('run-status', 'Pausing after this epoch…');
+    } else {
+      void state.trainer.resume();
+      setStatus('run-status', 'Resuming…');
+    }
+    updateControls();
+  });
+  $('stop').addEventListener('click', () => {
+    if (!state.trainer || !state.training) return;
+    void state.trainer.stop();
+    state.paused = false;
+    setStatus('run-status', 'Stopping after this epoch…');
+    updateControls();
+  });
+  $('export').addEventListener('click', () => void exportCheckpoint());
+  input('import').addEventListener('change', () => void importCheckpoint(input('import')));
+  $('evaluate').addEventListener('click', () => void evaluateImported());
+  $('continue-imported').addEventListener('click', () => void train('imported'));
+  $('resume-saved').addEventListener('click', () => void resumeSaved());
+  $('discard-saved').addEventListener('click', () => void discardSaved());
+}
+
+async function start(): Promise<void> {
+  charts = new RunCharts($('loss-chart'), $('acc-chart'));
+  wire();
+  updateControls();
+  const reason = webgpuUnavailableReason();
+  if (reason) {
+    showNoWebGpu(reason);
+    return;
+  }
+  const worker = new Worker(new URL('../src/browser/trainer-worker.ts', import.meta.url), { type: 'module', name: 'webgnn trainer' });
+  worker.addEventListener('error', (event) => {
+    setStatus('run-status', `The trainer worker failed: ${event.message || 'it could not be loaded'}`, 'error');
+  });
+  const trainer = Comlink.wrap<TrainerApi>(worker);
+  try {
+    state.gpu = await trainer.init();
+  } catch (error) {
+    worker.terminate();
+    showNoWebGpu(errorText(error));
+    return;
+  }
+  state.trainer = trainer;
+  mark('gpu');
+  showAdapter(state.gpu);
+  setStatus('run-status', 'Choose a dataset and a model, then press Train.');
+  const [saved] = await Promise.all([trainer.savedRun().catch(() => null), chooseCora()]);
+  mark('dataset');
+  showSavedRun(saved);
+  void refreshMemory();
+  updateControls();
+  document.body.dataset.ready = 'true';
+}
+
+void start();
