@@ -5,7 +5,8 @@
 // Effective bytes of one SpMM (the formula reported as `bytesFormula`):
 //   nnz·(4 index + 4 value)  +  nnz·F·4 (one X row gathered per nonzero)  +  rows·F·4 (Y written).
 // The copy moves a buffer of exactly that many bytes (copyBufferToBuffer), so
-// ratio = spmmGBs / copyGBs = copy time / SpMM time.
+// ratio = spmmGBs / copyGBs = copy time / SpMM time. Repetitions alternate SpMM and copy and the
+// medians are reported, so a busy machine disturbs both alike.
 
 import { pathToFileURL } from 'node:url';
 import type { Gpu } from '../src/gpu/gpu.ts';
@@ -31,39 +32,46 @@ export interface SpmmBenchResult {
   nnz: number;
   features: number;
   maxDegree: number;
-  /** Mean time of one SpMM (dispatch, submit, wait). */
+  /** Median time of one SpMM (record, submit, wait for the device). */
   spmmMs: number;
   spmmGBs: number;
+  /** Median time of the copy of the same byte count. */
   copyMs: number;
   copyGBs: number;
   /** spmmGBs / copyGBs. */
   ratio: number;
+  /** Fastest repetitions, and their ratio: less disturbed by other load on a shared machine. */
+  spmmMinMs: number;
+  copyMinMs: number;
+  ratioOfMinimums: number;
   bytes: number;
   bytesFormula: string;
+  repetitions: number;
   adapter: string;
   subgroups: boolean;
 }
 
 const BYTES_FORMULA = 'nnz·(4 index + 4 value) + nnz·F·4 gathered + rows·F·4 written';
 
-async function timeIt(gpu: Gpu, repetitions: number, warmup: number, body: () => void): Promise<number> {
-  for (let i = 0; i < warmup; i++) {
-    body();
-    await gpu.finish();
-  }
+/** Median of a list of timings. */
+function median(values: number[]): number {
+  const sorted = [...values].sort((p, q) => p - q);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+async function timeOnce(gpu: Gpu, body: () => void): Promise<number> {
   const t0 = performance.now();
-  for (let i = 0; i < repetitions; i++) {
-    body();
-    await gpu.finish();
-  }
-  return (performance.now() - t0) / repetitions;
+  body();
+  await gpu.finish();
+  return performance.now() - t0;
 }
 
 export async function benchSpmm(gpu: Gpu, options: SpmmBenchOptions = {}): Promise<SpmmBenchResult> {
   const numNodes = options.numNodes ?? 100_000;
   const numEdges = options.numEdges ?? 1_000_000;
   const F = options.features ?? 64;
-  const repetitions = options.repetitions ?? 5;
+  const repetitions = options.repetitions ?? 7;
   const warmup = options.warmup ?? 2;
   const seed = options.seed ?? 1;
   const { src, dst } = powerLawGraph({ numNodes, numEdges, seed });
@@ -75,20 +83,37 @@ export async function benchSpmm(gpu: Gpu, options: SpmmBenchOptions = {}): Promi
   const nnz = a.nnz;
   const bytes = nnz * 8 + nnz * F * 4 + csr.numRows * F * 4;
 
-  const spmmMs = await timeIt(gpu, repetitions, warmup, () => withScope(() => void spmm(a, x)));
+  // The copy moves the same number of bytes, in chunks where one buffer that large is not allowed.
+  const totalCopy = Math.ceil(bytes / 4) * 4;
+  const chunk = Math.min(totalCopy, Math.floor(Number(gpu.device.limits.maxBufferSize) / 4) * 4, 256 * 1024 * 1024);
+  const from = gpu.allocate(chunk, 'copy source');
+  const to = gpu.allocate(chunk, 'copy target');
+  const copy = () => {
+    for (let done = 0; done < totalCopy; done += chunk) gpu.encoder.copy(from, 0, to, 0, Math.min(chunk, totalCopy - done));
+  };
+  const product = () => withScope(() => void spmm(a, x));
 
-  const copyBytes = Math.ceil(bytes / 4) * 4;
-  const from = gpu.allocate(copyBytes, 'copy source');
-  const to = gpu.allocate(copyBytes, 'copy target');
-  const copyMs = await timeIt(gpu, repetitions, warmup, () => gpu.encoder.copy(from, 0, to, 0, copyBytes));
+  // Alternate the two so both see the same machine conditions; report medians.
+  const spmmTimes: number[] = [];
+  const copyTimes: number[] = [];
+  for (let i = 0; i < warmup + repetitions; i++) {
+    const ts = await timeOnce(gpu, product);
+    const tc = await timeOnce(gpu, copy);
+    if (i >= warmup) {
+      spmmTimes.push(ts);
+      copyTimes.push(tc);
+    }
+  }
   gpu.release(from);
   gpu.release(to);
   x.dispose();
   a.dispose();
   gpu.pool.trim();
 
+  const spmmMs = median(spmmTimes);
+  const copyMs = median(copyTimes);
   const spmmGBs = bytes / 1e9 / (spmmMs / 1e3);
-  const copyGBs = copyBytes / 1e9 / (copyMs / 1e3);
+  const copyGBs = totalCopy / 1e9 / (copyMs / 1e3);
   return {
     numRows: csr.numRows,
     nnz,
@@ -99,8 +124,12 @@ export async function benchSpmm(gpu: Gpu, options: SpmmBenchOptions = {}): Promi
     copyMs,
     copyGBs,
     ratio: spmmGBs / copyGBs,
+    spmmMinMs: Math.min(...spmmTimes),
+    copyMinMs: Math.min(...copyTimes),
+    ratioOfMinimums: (bytes / Math.min(...spmmTimes)) / (totalCopy / Math.min(...copyTimes)),
     bytes,
     bytesFormula: BYTES_FORMULA,
+    repetitions,
     adapter: gpu.adapter.name,
     subgroups: gpu.hasSubgroups,
   };
@@ -127,7 +156,8 @@ async function main(argv: string[]): Promise<void> {
         `F ${result.features}, max degree ${result.maxDegree}\n` +
         `  spmm ${f(result.spmmMs)} ms, ${f(result.spmmGBs)} GB/s effective (${result.bytesFormula} = ${(result.bytes / 1e6).toFixed(1)} MB)\n` +
         `  copy of the same bytes ${f(result.copyMs)} ms, ${f(result.copyGBs)} GB/s\n` +
-        `  ratio ${f(result.ratio, 3)}`,
+        `  ratio ${f(result.ratio, 3)} (medians of ${result.repetitions} alternating runs; fastest runs: spmm ${f(result.spmmMinMs)} ms, ` +
+        `copy ${f(result.copyMinMs)} ms, ratio ${f(result.ratioOfMinimums, 3)})`,
     );
     console.log(JSON.stringify(result));
   } finally {

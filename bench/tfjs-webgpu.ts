@@ -6,6 +6,8 @@
 // Imported first for its side effect: it sets the Vulkan driver list (VK_ADD_DRIVER_FILES) that Dawn
 // reads once per process, and installs the WebGPU globals (GPUBufferUsage, …) tfjs also needs.
 import '../src/gpu/node-provider.ts';
+import { createRequire } from 'node:module';
+import { register as registerCjsTransform } from 'tsx/cjs/api';
 import { create } from 'webgpu';
 import type * as TfCore from '@tensorflow/tfjs-core';
 import type { AdapterDescription } from '../src/gpu/adapter-description.ts';
@@ -56,6 +58,7 @@ async function bringUp(flags: string[]): Promise<TfjsWebGpu> {
   };
   Object.defineProperty(globalThis, 'navigator', { value: { gpu: navigatorGpu }, configurable: true, writable: true });
   const tf = (await import('@tensorflow/tfjs-core')) as Tf;
+  registerGradients();
   await import('@tensorflow/tfjs-backend-webgpu');
   if (!(await tf.setBackend('webgpu'))) throw new Error(`tfjs: the webgpu backend did not initialise (Dawn flags ${flags.join(' ')})`);
   await tf.ready();
@@ -67,4 +70,19 @@ async function bringUp(flags: string[]): Promise<TfjsWebGpu> {
     adapter: { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description },
     flags,
   };
+}
+
+/**
+ * tfjs-core's Node bundle has no gradient functions (the `@tensorflow/tfjs` union package adds them);
+ * they ship only as ES modules with extensionless imports, which Node cannot load as they are. tsx's
+ * CommonJS transform loads them; they register into tfjs's global gradient registry, which the Node
+ * bundle shares.
+ */
+function registerGradients(): void {
+  const unregister = registerCjsTransform();
+  try {
+    createRequire(import.meta.url)('@tensorflow/tfjs-core/dist/register_all_gradients.js');
+  } finally {
+    unregister();
+  }
 }

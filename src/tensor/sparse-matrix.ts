@@ -66,9 +66,14 @@ export class SparseMatrix {
       throw new RangeError(`SparseMatrix '${label}': segmentLength must be a positive integer, got ${segmentLength}`);
     }
     const storage: Storage = { gpu, buffers: [], disposed: false };
-    const forward = upload(gpu, csr, `${label}`, segmentLength, storage);
-    const backward = upload(gpu, transposeCsr(csr), `${label}ᵀ`, segmentLength, storage);
-    return new SparseMatrix(gpu, label, forward, backward, storage, segmentLength);
+    try {
+      const forward = upload(gpu, csr, label, segmentLength, storage);
+      const backward = upload(gpu, transposeCsr(csr), `${label}ᵀ`, segmentLength, storage);
+      return new SparseMatrix(gpu, label, forward, backward, storage, segmentLength);
+    } catch (error) {
+      for (const b of storage.buffers) gpu.release(b);
+      throw error;
+    }
   }
 
   get numRows(): number {
@@ -197,6 +202,9 @@ function upload(gpu: Gpu, csr: Csr, label: string, segmentLength: number, storag
     weights[2 * k + 1] = csr.values ? csr.values[k] : 1;
   }
   const put = (data: Uint32Array, name: string): GPUBuffer => {
+    if (data.byteLength > gpu.maxStorageBinding) {
+      throw new RangeError(`SparseMatrix '${label}': ${name} need ${data.byteLength} bytes, over this device's storage binding limit (${gpu.maxStorageBinding})`);
+    }
     const buffer = gpu.allocate(data.byteLength, `${label} ${name}`, true);
     storage.buffers.push(buffer);
     if (data.byteLength > 0) gpu.upload(buffer, data);

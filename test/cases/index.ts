@@ -6,7 +6,8 @@ import { dropoutCases } from './dropout.cases.ts';
 import type { KernelCase } from './harness.ts';
 import { matmulCases } from './matmul.cases.ts';
 import { optimizerCases } from './optimizer.cases.ts';
+import { spmmCases } from './spmm.cases.ts';
 
 export function allKernelCases(): KernelCase[] {
-  return [...matmulCases, ...activationCases, ...dropoutCases, ...crossEntropyCases, ...optimizerCases];
+  return [...matmulCases, ...activationCases, ...dropoutCases, ...crossEntropyCases, ...optimizerCases, ...spmmCases];
 }

@@ -1,0 +1,158 @@
+// `npm run bench`: webgnn beside TensorFlow.js's WebGPU backend on the same adapter, in one process.
+//   node --import ./scripts/register.mjs bench/run.ts [--only matmul|gcn|spmm[,…]] [--adapter NAME]
+// Sections: adapters in use, dense matmul, GCN epoch on Cora (with webgnn's per-kernel profile),
+// SpMM against a plain copy. Prints a table and writes bench/results/latest.json.
+
+import type { Gpu } from '../src/gpu/gpu.ts';
+import { createNodeGpu } from '../src/node/node-gpu.ts';
+import { benchGcnEpoch, profileWebgnnEpoch } from './gcn-epoch-bench.ts';
+import { benchMatmul } from './matmul-bench.ts';
+import {
+  gcnRows,
+  machineInfo,
+  matmulRows,
+  printAdapters,
+  printGcn,
+  printMatmul,
+  printSpmm,
+  printTable,
+  spmmRows,
+  writeReport,
+  type AdapterLine,
+  type BenchReport,
+  type Row,
+  type SpmmLike,
+} from './report.ts';
+import { createTfjsWebGpu, type Tf } from './tfjs-webgpu.ts';
+
+const SECTIONS = ['matmul', 'gcn', 'spmm'] as const;
+type Section = (typeof SECTIONS)[number];
+
+const USAGE = `usage: npm run bench -- [--only ${SECTIONS.join('|')}[,…]] [--adapter lavapipe|swiftshader|<device name>]`;
+
+function parseArgs(argv: string[]): { only: Set<Section>; adapter: string | undefined } {
+  let only = new Set<Section>(SECTIONS);
+  let adapter: string | undefined = process.env.WEBGNN_ADAPTER;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new Error(`${flag} needs a value\n${USAGE}`);
+      return v;
+    };
+    if (flag === '--only') {
+      const names = value().split(',').map((s) => s.trim()).filter(Boolean);
+      const bad = names.filter((n) => !(SECTIONS as readonly string[]).includes(n));
+      if (bad.length || !names.length) throw new Error(`--only: unknown section ${bad.join(', ') || '(none)'}; sections: ${SECTIONS.join(', ')}\n${USAGE}`);
+      only = new Set(names as Section[]);
+    } else if (flag === '--adapter') {
+      adapter = value();
+    } else if (flag === '--help' || flag === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    } else {
+      throw new Error(`unknown option ${arg}\n${USAGE}`);
+    }
+  }
+  return { only, adapter };
+}
+
+/** bench/spmm-bench.ts is owned elsewhere: imported dynamically so its absence is reported, not fatal. */
+async function loadSpmmBench(): Promise<((gpu: Gpu, options: { numNodes?: number; numEdges?: number; features?: number }) => Promise<SpmmLike>) | string> {
+  try {
+    const module = (await import('./spmm-bench.ts')) as { benchSpmm?: unknown };
+    if (typeof module.benchSpmm !== 'function') return 'bench/spmm-bench.ts does not export benchSpmm';
+    return module.benchSpmm as (gpu: Gpu, options: object) => Promise<SpmmLike>;
+  } catch (error) {
+    return `bench/spmm-bench.ts could not be loaded: ${(error as Error).message.split('\n')[0]}`;
+  }
+}
+
+async function main(): Promise<void> {
+  const { only, adapter } = parseArgs(process.argv.slice(2));
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const machineStart = machineInfo();
+  const gpu = await createNodeGpu({ name: adapter });
+  const adapters: AdapterLine[] = [
+    { runtime: 'webgnn', description: gpu.adapter.description, detail: `${gpu.adapter.name}, ${gpu.adapter.backend}, subgroups ${gpu.hasSubgroups ? 'on' : 'off'}` },
+  ];
+
+  let tf: Tf | null = null;
+  if (only.has('matmul') || only.has('gcn')) {
+    try {
+      const t = await createTfjsWebGpu(gpu.adapter);
+      tf = t.tf;
+      adapters.push({ runtime: 'tfjs', description: t.adapter.description, detail: `tfjs-core ${tf.version_core}, backend ${tf.getBackend()}, Dawn flags ${t.flags.join(' ')}` });
+    } catch (error) {
+      console.log(`tfjs unavailable, webgnn figures only: ${(error as Error).message}`);
+    }
+  }
+  console.log(`webgnn bench — ${machineStart.cpus} CPU cores, load average ${machineStart.load.join(' ')}, Node ${machineStart.node}`);
+  if (machineStart.load[0] > machineStart.cpus) {
+    console.log(`  note: the machine is busy (1-minute load ${machineStart.load[0]} > ${machineStart.cpus} cores); timings will be noisy`);
+  }
+  printAdapters(adapters);
+
+  const report: BenchReport = {
+    startedAt,
+    seconds: 0,
+    machine: { cpus: machineStart.cpus, loadAverageStart: machineStart.load, loadAverageEnd: [], node: machineStart.node },
+    adapters,
+    rows: [],
+  };
+  const rows: Row[] = [];
+
+  if (only.has('matmul')) {
+    const r = await benchMatmul(gpu, tf);
+    printMatmul(r);
+    rows.push(...matmulRows(r));
+    report.matmul = r;
+  }
+
+  if (only.has('gcn')) {
+    const r = await benchGcnEpoch(gpu, tf);
+    gpu.pool.trim();
+    // A second device with timestamp queries shows which kernels the epoch's time goes to.
+    const profile = await profileWebgnnEpoch((profile) => createNodeGpu({ name: gpu.adapter.name, subgroups: gpu.hasSubgroups, profile })).catch(
+      (error: Error) => {
+        console.log(`(webgnn per-kernel profile unavailable: ${error.message})`);
+        return null;
+      },
+    );
+    printGcn(r, profile);
+    rows.push(...gcnRows(r));
+    report.gcn = { ...r, profile };
+  }
+
+  if (only.has('spmm')) {
+    const benchSpmm = await loadSpmmBench();
+    if (typeof benchSpmm === 'string') {
+      console.log(`\nspmm bench unavailable: ${benchSpmm}`);
+      rows.push({ who: 'webgnn', what: 'spmm', figure: 'unavailable', ratio: '', goal: '', met: '' });
+      report.spmm = { skipped: benchSpmm };
+    } else {
+      const r = await benchSpmm(gpu, {});
+      printSpmm(r);
+      rows.push(...spmmRows(r));
+      report.spmm = r;
+    }
+  }
+
+  printTable(rows);
+  report.rows = rows;
+  report.seconds = Math.round((performance.now() - started) / 100) / 10;
+  report.machine.loadAverageEnd = machineInfo().load;
+  console.log(`\n${report.seconds} s; load average at the end ${report.machine.loadAverageEnd.join(' ')}; results in ${writeReport(report)}`);
+  gpu.destroy();
+}
+
+try {
+  await main();
+  // tfjs's dawn.node instance lives for the whole process (see tfjs-webgpu.ts): end explicitly.
+  process.exit(0);
+} catch (error) {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+}
