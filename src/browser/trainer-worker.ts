@@ -6,7 +6,7 @@
 
 import * as Comlink from 'comlink';
 import type { Engine, EpochMetrics } from '../engines/engine.ts';
-import { createNodeEngine, median, trainNodeClassification, type NodeRunOptions, type NodeRunSummary } from '../engines/node-classification.ts';
+import { consumeRun, createNodeEngine, median, trainNodeClassification, type NodeRunOptions } from '../engines/node-classification.ts';
 import type { NodeTrainingOptions, SingleEngine } from '../engines/single.ts';
 import type { AdapterDescription } from '../gpu/adapter-description.ts';
 import { BrowserGpuProvider, webgpuUnavailableReason } from '../gpu/browser-provider.ts';
@@ -272,21 +272,14 @@ const api = {
         },
       };
       onEvent({ type: 'started', fromEpoch: resume?.epoch ?? 0, settings, history });
-      const run = trainNodeClassification(stoppable(current), options, resume);
-      let summary: NodeRunSummary;
-      for (;;) {
-        const next = await run.next();
-        if (next.done) {
-          summary = next.value;
-          break;
-        }
-        history.push(next.value);
-        onEvent({ type: 'epoch', metrics: next.value });
+      const summary = await consumeRun(trainNodeClassification(stoppable(current), options, resume), async (metrics) => {
+        history.push(metrics);
+        onEvent({ type: 'epoch', metrics });
         if (control.paused && !control.stop) {
-          onEvent({ type: 'paused', epoch: next.value.epoch });
+          onEvent({ type: 'paused', epoch: metrics.epoch });
           while (control.paused && !control.stop) await new Promise<void>((wake) => (control.wake = wake));
         }
-      }
+      });
       const stoppedByUser = control.stop && current.currentEpoch < settings.epochs && !summary.stoppedEarly;
       if (saved.record && !stoppedByUser) await store.saveRun({ ...saved.record, finished: true });
       return {

@@ -92,6 +92,16 @@ export async function* trainNodeClassification(
   return summary;
 }
 
+/** Drives a run to its end, handing each epoch to `onEpoch` (which may pause by not returning);
+ * resolves to the run's summary. */
+export async function consumeRun(run: AsyncGenerator<EpochMetrics, NodeRunSummary>, onEpoch: (m: EpochMetrics) => void | Promise<void>): Promise<NodeRunSummary> {
+  for (;;) {
+    const next = await run.next();
+    if (next.done) return next.value;
+    await onEpoch(next.value);
+  }
+}
+
 export function median(values: number[]): number {
   if (!values.length) return NaN;
   const s = [...values].sort((a, b) => a - b);

@@ -4,7 +4,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { loadNodeDataset } from '../graph/node-dataset.ts';
-import { createNodeEngine, median, trainNodeClassification, type NodeRunOptions, type NodeRunSummary } from '../engines/node-classification.ts';
+import { consumeRun, createNodeEngine, median, trainNodeClassification, type NodeRunOptions } from '../engines/node-classification.ts';
 import { loadCheckpointFile, saveCheckpointFile } from './checkpoint-file.ts';
 import { resolveDatasetSource } from './dataset-source.ts';
 import { createNodeGpu, nodeProvider } from './node-gpu.ts';
@@ -38,12 +38,13 @@ interface TrainFlags {
   checkpoint?: string;
   checkpointEvery: number;
   resume?: string;
+  profile: boolean;
 }
 
 async function train(flags: TrainFlags): Promise<void> {
   const dataset = await loadNodeDataset(resolveDatasetSource(flags.dataset));
   const resume = flags.resume ? await loadCheckpointFile(flags.resume) : undefined;
-  const gpu = await createNodeGpu({ name: flags.adapter, subgroups: flags.subgroups });
+  const gpu = await createNodeGpu({ name: flags.adapter, subgroups: flags.subgroups, profile: flags.profile });
   const options: NodeRunOptions = {
     model: flags.model,
     hidden: flags.hidden,
@@ -68,17 +69,9 @@ async function train(flags: TrainFlags): Promise<void> {
       )
     : null;
   bar?.start(flags.epochs, resume?.epoch ?? 0, { loss: '-', val: '-', ms: '-' });
-  const run = trainNodeClassification(engine, options, resume);
-  let summary: NodeRunSummary;
-  for (;;) {
-    const next = await run.next();
-    if (next.done) {
-      summary = next.value;
-      break;
-    }
-    const m = next.value;
-    bar?.update(m.epoch, { loss: m.loss.toFixed(4), val: (100 * m.valAcc).toFixed(1) + '%', ms: m.epochMs.toFixed(1) });
-  }
+  const summary = await consumeRun(trainNodeClassification(engine, options, resume), (m) =>
+    bar?.update(m.epoch, { loss: m.loss.toFixed(4), val: (100 * m.valAcc).toFixed(1) + '%', ms: m.epochMs.toFixed(1) }),
+  );
   bar?.stop();
   const best = summary.best;
   const result = {
@@ -104,6 +97,14 @@ async function train(flags: TrainFlags): Promise<void> {
     peak_gpu_bytes_per_worker: summary.last?.peakGpuBytes ?? [gpu.pool.peakAllocatedBytes],
     checkpoint: flags.checkpoint ?? null,
   };
+  if (gpu.profiler) {
+    const kernels = await gpu.profiler.report();
+    const total = kernels.reduce((sum, k) => sum + k.ms, 0);
+    process.stderr.write(`GPU time per kernel over ${summary.epochsRun} epochs (timestamp queries):\n`);
+    for (const k of kernels) {
+      process.stderr.write(`  ${k.kernel.padEnd(32)} ${(k.ms / Math.max(1, summary.epochsRun)).toFixed(2).padStart(9)} ms/epoch  ${((100 * k.ms) / total).toFixed(1).padStart(5)}%  ${k.calls} calls\n`);
+    }
+  }
   engine.dispose();
   gpu.destroy();
   if (flags.json) {
@@ -161,6 +162,7 @@ export function buildProgram(): Command {
     .option('--checkpoint <path>', 'save weights and optimizer state here (atomically)')
     .option('--checkpoint-every <n>', 'checkpoint every n epochs (with --checkpoint)', positiveInt('--checkpoint-every'), 10)
     .option('--resume <path>', 'continue from a checkpoint')
+    .option('--profile', 'print the GPU time of each kernel (timestamp queries) to stderr', false)
     .action(train);
   return program;
 }

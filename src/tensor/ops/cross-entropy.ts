@@ -113,6 +113,15 @@ function validNode(N: number, C: number, labels: ArrayLike<number>, i: number): 
   return i >= 0 && i < N && labels[i] >= 0 && labels[i] < C;
 }
 
+/** Row i's max m and Σ exp(x − m): the stable softmax's two statistics. */
+function rowSoftmaxStats(logits: ArrayLike<number>, C: number, i: number): { m: number; s: number } {
+  let m = -Infinity;
+  for (let c = 0; c < C; c++) m = Math.max(m, logits[i * C + c]);
+  let s = 0;
+  for (let c = 0; c < C; c++) s += Math.exp(logits[i * C + c] - m);
+  return { m, s };
+}
+
 /** float64 references; logits are N×C row-major. */
 export const crossEntropyReference = {
   loss(logits: ArrayLike<number>, C: number, labels: ArrayLike<number>, index: ArrayLike<number>, denominator = index.length): number {
@@ -121,10 +130,7 @@ export const crossEntropyReference = {
     for (let k = 0; k < index.length; k++) {
       const i = index[k];
       if (!validNode(N, C, labels, i)) continue;
-      let m = -Infinity;
-      for (let c = 0; c < C; c++) m = Math.max(m, logits[i * C + c]);
-      let s = 0;
-      for (let c = 0; c < C; c++) s += Math.exp(logits[i * C + c] - m);
+      const { m, s } = rowSoftmaxStats(logits, C, i);
       sum += Math.log(s) + m - logits[i * C + labels[i]];
     }
     return denominator === 0 ? 0 : sum / denominator;
@@ -136,10 +142,7 @@ export const crossEntropyReference = {
     for (let k = 0; k < index.length; k++) {
       const i = index[k];
       if (!validNode(N, C, labels, i)) continue;
-      let m = -Infinity;
-      for (let c = 0; c < C; c++) m = Math.max(m, logits[i * C + c]);
-      let s = 0;
-      for (let c = 0; c < C; c++) s += Math.exp(logits[i * C + c] - m);
+      const { m, s } = rowSoftmaxStats(logits, C, i);
       for (let c = 0; c < C; c++) {
         out[i * C + c] = ((Math.exp(logits[i * C + c] - m) / s - (c === labels[i] ? 1 : 0)) * g) / denominator;
       }
