@@ -12,6 +12,8 @@ import { SingleEngine, type NodeTrainingOptions } from './single.ts';
 export interface NodeRunOptions {
   model: NodeModelKind;
   hidden: number;
+  /** GAT: attention heads of the hidden layer. */
+  heads?: number;
   dropout: number;
   epochs: number;
   /** Epochs without a better validation accuracy before stopping; 0 = never stop early. */
@@ -30,13 +32,14 @@ export interface NodeRunSummary {
   epochMs: number[];
 }
 
-export function modelConfigFor(dataset: NodeDataset, options: Pick<NodeRunOptions, 'model' | 'hidden' | 'dropout'>): NodeModelConfig {
+export function modelConfigFor(dataset: NodeDataset, options: Pick<NodeRunOptions, 'model' | 'hidden' | 'dropout' | 'heads'>): NodeModelConfig {
   return {
     kind: options.model,
     inChannels: dataset.numFeatures,
     hiddenChannels: options.hidden,
     outChannels: dataset.numClasses,
     dropout: options.dropout,
+    ...(options.model === 'gat' ? { heads: options.heads ?? 8 } : {}),
   };
 }
 

@@ -7,7 +7,7 @@ import { spmm } from '../tensor/ops/spmm.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { GraphInput } from './graph-input.ts';
 import { Linear } from './linear.ts';
-import { Module } from './module.ts';
+import { Module, type ForwardContext } from './module.ts';
 
 export class GCNConv extends Module {
   readonly lin: Linear;
@@ -22,7 +22,8 @@ export class GCNConv extends Module {
     if (bias) this.declareParameter('bias', [outChannels], 'zeros');
   }
 
-  forward(x: Tensor, graph: GraphInput): Tensor {
+  /** `ctx` is unused here; every convolution takes it so models can treat them alike. */
+  forward(x: Tensor, graph: GraphInput, _ctx?: ForwardContext): Tensor {
     const h = spmm(graph.adjacency('gcn'), this.lin.project(x));
     return this.bias ? addBias(h, this.parameter('bias')) : h;
   }

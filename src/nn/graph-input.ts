@@ -3,6 +3,7 @@
 
 import type { Gpu } from '../gpu/gpu.ts';
 import { buildAdjacency, normalizedAdjacency, type Csr } from '../graph/csr.ts';
+import { GraphCsr } from '../tensor/graph-csr.ts';
 import { SparseMatrix } from '../tensor/sparse-matrix.ts';
 
 /**
@@ -13,6 +14,7 @@ export type Aggregation = 'gcn' | 'mean' | 'sum';
 
 export class GraphInput {
   private readonly matrices = new Map<Aggregation, SparseMatrix>();
+  private attentionGraph: GraphCsr | null = null;
 
   constructor(
     readonly gpu: Gpu,
@@ -39,8 +41,19 @@ export class GraphInput {
     return m;
   }
 
+  /** The structure attention layers (GAT) run on: in-neighbours with one self loop each, unweighted. */
+  attention(): GraphCsr {
+    if (!this.attentionGraph) {
+      const structure = buildAdjacency(this.numNodes, this.src, this.dst, { undirected: this.undirected, selfLoops: 'add' });
+      this.attentionGraph = GraphCsr.fromCsr(this.gpu, structure, 'attention');
+    }
+    return this.attentionGraph;
+  }
+
   dispose(): void {
     for (const m of this.matrices.values()) m.dispose();
     this.matrices.clear();
+    this.attentionGraph?.dispose();
+    this.attentionGraph = null;
   }
 }

@@ -7,7 +7,7 @@ import { spmm } from '../tensor/ops/spmm.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { GraphInput } from './graph-input.ts';
 import { Linear } from './linear.ts';
-import { Module } from './module.ts';
+import { Module, type ForwardContext } from './module.ts';
 
 export class SAGEConv extends Module {
   readonly linL: Linear;
@@ -22,7 +22,8 @@ export class SAGEConv extends Module {
     this.linR = this.declareModule('lin_r', new Linear(inChannels, outChannels, false));
   }
 
-  forward(x: Tensor, graph: GraphInput): Tensor {
+  /** `ctx` is unused here; every convolution takes it so models can treat them alike. */
+  forward(x: Tensor, graph: GraphInput, _ctx?: ForwardContext): Tensor {
     if (x.cols !== this.inChannels) throw new RangeError(`SAGEConv(${this.inChannels}, ${this.outChannels}): input ${x} has ${x.cols} columns`);
     const mean = graph.adjacency('mean');
     const neighbours =

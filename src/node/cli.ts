@@ -21,7 +21,8 @@ const nonNegativeInt = (name: string) => number(name, (v) => Number.isInteger(v)
 
 interface TrainFlags {
   dataset: string;
-  model: 'gcn' | 'sage';
+  model: 'gcn' | 'sage' | 'gat';
+  heads: number;
   mode: 'single';
   epochs: number;
   hidden: number;
@@ -41,13 +42,31 @@ interface TrainFlags {
   profile: boolean;
 }
 
-async function train(flags: TrainFlags): Promise<void> {
+/** Each model's published Cora hyperparameters, used for the flags a user did not give
+ * (GCN: Kipf & Welling; GraphSAGE: PyG's example; GAT: Veličković et al.). */
+const MODEL_DEFAULTS: Record<TrainFlags['model'], Partial<TrainFlags>> = {
+  gcn: { hidden: 16, lr: 0.01, dropout: 0.5, weightDecay: 5e-4 },
+  sage: { hidden: 16, lr: 0.01, dropout: 0.5, weightDecay: 5e-4 },
+  gat: { hidden: 8, heads: 8, lr: 0.005, dropout: 0.6, weightDecay: 5e-4 },
+};
+
+function withModelDefaults(flags: TrainFlags, command: Command): TrainFlags {
+  const out = { ...flags } as Record<string, unknown>;
+  for (const [key, value] of Object.entries(MODEL_DEFAULTS[flags.model])) {
+    if (command.getOptionValueSource(key) === 'default') out[key] = value;
+  }
+  return out as unknown as TrainFlags;
+}
+
+async function train(given: TrainFlags, command: Command): Promise<void> {
+  const flags = withModelDefaults(given, command);
   const dataset = await loadNodeDataset(resolveDatasetSource(flags.dataset));
   const resume = flags.resume ? await loadCheckpointFile(flags.resume) : undefined;
   const gpu = await createNodeGpu({ name: flags.adapter, subgroups: flags.subgroups, profile: flags.profile });
   const options: NodeRunOptions = {
     model: flags.model,
     hidden: flags.hidden,
+    heads: flags.heads,
     dropout: flags.dropout,
     epochs: flags.epochs,
     patience: flags.patience,
@@ -83,6 +102,11 @@ async function train(flags: TrainFlags): Promise<void> {
     adapter_description: gpu.adapter.description,
     subgroups: gpu.hasSubgroups,
     seed: flags.seed,
+    hidden: flags.hidden,
+    ...(flags.model === 'gat' ? { heads: flags.heads } : {}),
+    lr: flags.lr,
+    weight_decay: flags.weightDecay,
+    dropout: flags.dropout,
     epochs: summary.last?.epoch ?? 0,
     epochs_run: summary.epochsRun,
     stopped_early: summary.stoppedEarly,
@@ -145,13 +169,14 @@ export function buildProgram(): Command {
     .command('train')
     .description('train a node classifier (full batch)')
     .option('--dataset <name|path>', "embedded dataset name ('cora') or a dataset folder", 'cora')
-    .addOption(new Option('--model <kind>', 'model').choices(['gcn', 'sage']).default('gcn'))
+    .addOption(new Option('--model <kind>', 'model').choices(['gcn', 'sage', 'gat']).default('gcn'))
     .addOption(new Option('--mode <mode>', 'training mode').choices(['single']).default('single'))
     .option('--epochs <n>', 'maximum epochs', positiveInt('--epochs'), 200)
-    .option('--hidden <n>', 'hidden channels', positiveInt('--hidden'), 16)
-    .option('--lr <x>', 'learning rate', number('--lr', (v) => v > 0), 0.01)
+    .option('--hidden <n>', 'hidden channels (per head for GAT)', positiveInt('--hidden'), 16)
+    .option('--heads <n>', 'GAT attention heads in the hidden layer', positiveInt('--heads'), 8)
+    .option('--lr <x>', 'learning rate (default per model: 0.01, GAT 0.005)', number('--lr', (v) => v > 0), 0.01)
     .option('--weight-decay <x>', 'L2 weight decay', number('--weight-decay', (v) => v >= 0), 5e-4)
-    .option('--dropout <p>', 'dropout probability', number('--dropout', (v) => v >= 0 && v < 1), 0.5)
+    .option('--dropout <p>', 'dropout probability (default per model: 0.5, GAT 0.6)', number('--dropout', (v) => v >= 0 && v < 1), 0.5)
     .option('--seed <n>', 'random seed', nonNegativeInt('--seed'), 0)
     .option('--patience <n>', 'stop after n epochs without better validation accuracy (0: never)', nonNegativeInt('--patience'), 100)
     .addOption(new Option('--optimizer <kind>', 'optimizer').choices(['adam', 'adamw', 'sgd']).default('adam'))

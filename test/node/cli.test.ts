@@ -34,6 +34,16 @@ test('train --json ends stdout with one JSON object holding the documented field
   assert.ok(typeof j.test_acc === 'number' && j.test_acc >= 0 && j.test_acc <= 1);
 });
 
+test('--model gat trains with the published GAT hyperparameters unless flags override them', () => {
+  const r = webgnn('train', '--model', 'gat', '--epochs', '2', '--json', '--no-progress');
+  assert.equal(r.code, 0, r.stderr);
+  const j = lastJson(r.stdout);
+  assert.equal(j.model, 'gat');
+  assert.deepEqual([j.hidden, j.heads, j.lr, j.dropout], [8, 8, 0.005, 0.6]);
+  const o = lastJson(webgnn('train', '--model', 'gat', '--epochs', '1', '--heads', '2', '--lr', '0.01', '--json', '--no-progress').stdout);
+  assert.deepEqual([o.heads, o.lr, o.dropout], [2, 0.01, 0.6]);
+});
+
 test('--checkpoint then --resume continues from the saved epoch', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'webgnn-cli-'));
   const ckpt = join(dir, 'run.ckpt');

@@ -20,10 +20,13 @@ before(async () => {
 });
 after(() => gpu.destroy());
 
-function options(model: 'gcn' | 'sage', epochs: number): NodeRunOptions {
+type Kind = 'gcn' | 'sage' | 'gat';
+
+function options(model: Kind, epochs: number): NodeRunOptions {
   return {
     model,
-    hidden: 16,
+    hidden: model === 'gat' ? 8 : 16,
+    heads: 8,
     dropout: 0.5,
     epochs,
     patience: 0,
@@ -31,7 +34,7 @@ function options(model: 'gcn' | 'sage', epochs: number): NodeRunOptions {
   };
 }
 
-async function train(model: 'gcn' | 'sage', epochs: number): Promise<EpochMetrics[]> {
+async function train(model: Kind, epochs: number): Promise<EpochMetrics[]> {
   const o = options(model, epochs);
   const engine = createNodeEngine(gpu, cora, o);
   const out: EpochMetrics[] = [];
@@ -40,7 +43,7 @@ async function train(model: 'gcn' | 'sage', epochs: number): Promise<EpochMetric
   return out;
 }
 
-for (const model of ['gcn', 'sage'] as const) {
+for (const model of ['gcn', 'sage', 'gat'] as const) {
   // Row-normalised Cora features are small, so the first epochs move slowly at lr 0.01 (as in PyG):
   // 20 epochs are enough for a clear drop and for validation accuracy far above chance (1/7).
   test(`${model}: the training loss falls and validation accuracy rises within 20 epochs`, async () => {
