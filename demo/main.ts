@@ -33,7 +33,7 @@ const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-const FORM_IDS = ['model', 'epochs', 'hidden', 'lr', 'weight-decay', 'dropout', 'seed', 'patience', 'optimizer', 'checkpoint-every'];
+const FORM_IDS = ['model', 'epochs', 'hidden', 'heads', 'lr', 'weight-decay', 'dropout', 'seed', 'patience', 'optimizer', 'checkpoint-every'];
 
 const state = {
   trainer: null as Comlink.Remote<TrainerApi> | null,
@@ -95,6 +95,7 @@ function readSettings(): RunSettings {
     model,
     epochs: num('epochs', positiveInt, 'Epochs'),
     hidden: num('hidden', positiveInt, 'Hidden units'),
+    heads: num('heads', positiveInt, 'Heads'),
     dropout: num('dropout', probability, 'Dropout'),
     patience: num('patience', nonNegativeInt, 'Patience'),
     checkpointEvery: num('checkpoint-every', positiveInt, 'Checkpoint every'),
@@ -109,13 +110,14 @@ function readSettings(): RunSettings {
   };
 }
 
-function fillForm(s: Partial<RunSettings> & { training?: Partial<RunSettings['training']> }): void {
+function fillForm(s: Omit<Partial<RunSettings>, 'training'> & { training?: Partial<RunSettings['training']> }): void {
   const set = (id: string, v: unknown) => {
     if (v !== undefined && v !== null) $<HTMLInputElement | HTMLSelectElement>(id).value = String(v);
   };
   set('model', s.model);
   set('epochs', s.epochs);
   set('hidden', s.hidden);
+  set('heads', s.heads);
   set('dropout', s.dropout);
   set('patience', s.patience);
   set('checkpoint-every', s.checkpointEvery);
@@ -427,7 +429,18 @@ function showNoWebGpu(reason: string): void {
   setStatus('dataset-status', '');
 }
 
+/** Each model's published Cora hyperparameters (as the CLI's defaults), filled in when the model changes. */
+const MODEL_DEFAULTS: Record<RunSettings['model'], { hidden: number; lr: number; dropout: number }> = {
+  gcn: { hidden: 16, lr: 0.01, dropout: 0.5 },
+  sage: { hidden: 16, lr: 0.01, dropout: 0.5 },
+  gat: { hidden: 8, lr: 0.005, dropout: 0.6 },
+};
+
 function wire(): void {
+  select('model').addEventListener('change', () => {
+    const d = MODEL_DEFAULTS[select('model').value as RunSettings['model']];
+    fillForm({ hidden: d.hidden, dropout: d.dropout, training: { lr: d.lr } });
+  });
   for (const radio of document.querySelectorAll<HTMLInputElement>('input[name=dataset]')) {
     radio.addEventListener('change', () => {
       if (radio.value === 'cora') void chooseCora();

@@ -122,6 +122,7 @@ function settingsFrom(checkpoint: CheckpointData, base: RunSettings): RunSetting
     ...base,
     model: model.kind,
     hidden: model.hiddenChannels,
+    heads: model.heads ?? base.heads,
     dropout: model.dropout,
     training: { ...(checkpoint.config.training as unknown as NodeTrainingOptions) },
   };
@@ -218,8 +219,8 @@ const api = {
   importCheckpoint(bytes: Uint8Array, fileName: string): CheckpointInfo {
     const data = decodeCheckpoint(bytes, fileName);
     const model = data.config?.model as NodeModelConfig | undefined;
-    if (!model || (model.kind !== 'gcn' && model.kind !== 'sage')) {
-      throw new Error(`checkpoint ${fileName}: holds a '${model?.kind ?? 'unknown'}' model; the demo runs GCN and GraphSAGE`);
+    if (!model || (model.kind !== 'gcn' && model.kind !== 'sage' && model.kind !== 'gat')) {
+      throw new Error(`checkpoint ${fileName}: holds a '${model?.kind ?? 'unknown'}' model; the demo runs GCN, GraphSAGE and GAT`);
     }
     imported = data;
     return { epoch: data.epoch, model, training: data.config.training as unknown as NodeTrainingOptions, bytes: bytes.byteLength };

@@ -96,6 +96,22 @@ test('trains GCN on Cora for 200 epochs to at least 78 % test accuracy', async (
   expect(acc).toBeGreaterThanOrEqual(MIN_TEST_ACC);
 });
 
+test('choosing GAT fills in its published hyperparameters and trains it with fused attention', async ({ page }) => {
+  test.setTimeout(LONG);
+  await openDemo(page);
+  await page.selectOption('#model', 'gat');
+  await expect(page.locator('#hidden')).toHaveValue('8');
+  await expect(page.locator('#lr')).toHaveValue('0.005');
+  await expect(page.locator('#dropout')).toHaveValue('0.6');
+  await expect(page.locator('#heads')).toHaveValue('8');
+  await setEpochs(page, 15, 5);
+  await page.click('#train');
+  const acc = await waitForResult(page);
+  // 15 epochs are far from converged; well above chance (1/7) shows the attention layers learn.
+  expect(acc).toBeGreaterThan(0.3);
+  await expect(page.locator('#confusion tbody tr')).toHaveCount(7);
+});
+
 test('a reload mid-training offers to resume, and training continues from the saved epoch', async ({ page }) => {
   test.setTimeout(LONG);
   await openDemo(page);
