@@ -11,10 +11,8 @@
 // mistake is off by a whole term (ratio ~1).
 
 import type { Gpu } from '../../src/gpu/gpu.ts';
-import type { Csr } from '../../src/graph/csr.ts';
 import { fromArray } from '../../src/tensor/create.ts';
 import { GraphCsr } from '../../src/tensor/graph-csr.ts';
-import { accumulateGrad } from '../../src/tensor/ops/elementwise.ts';
 import { gatAttention, gatAttentionReference, type GatAttentionOptions } from '../../src/tensor/ops/gat-attention.ts';
 import {
   gatAggregate,
@@ -27,74 +25,8 @@ import {
 } from '../../src/tensor/ops/gat-unfused.ts';
 import type { Tensor } from '../../src/tensor/tensor.ts';
 import { withScope } from '../../src/tensor/scope.ts';
-import { backward } from '../../src/tensor/tape.ts';
 import { assertClose, assertThrows, gradCheck, randomArray, read, type KernelCase } from './harness.ts';
-
-/** See the header. */
-const TOL = 1e-4;
-/** Terms below f32's normal range become 0 (α = exp(e − max) underflow). */
-const UNDERFLOW = 1e-30;
-
-function withinRounding(actual: ArrayLike<number>, expected: ArrayLike<number>, magnitude: ArrayLike<number>, tol: number, what: string): void {
-  if (actual.length !== expected.length) throw new Error(`${what}: length ${actual.length}, expected ${expected.length}`);
-  for (let i = 0; i < actual.length; i++) {
-    const err = Math.abs(actual[i] - expected[i]);
-    const bound = tol * magnitude[i] + UNDERFLOW;
-    if (!(err <= bound)) {
-      throw new Error(`${what}: element ${i} is ${actual[i]}, expected ${expected[i]} (|err| ${err.toExponential(2)} > ${tol}·Σ|terms| = ${bound.toExponential(2)})`);
-    }
-  }
-}
-
-function csrFromRows(rows: number[][]): Csr {
-  const rowPtr = new Int32Array(rows.length + 1);
-  const cols: number[] = [];
-  rows.forEach((row, i) => {
-    cols.push(...[...new Set(row)].sort((a, b) => a - b));
-    rowPtr[i + 1] = cols.length;
-  });
-  return { numRows: rows.length, numCols: rows.length, rowPtr, colIdx: Int32Array.from(cols), values: null };
-}
-
-/** Node 0: no in-edges (feeds others); node 1: only its self loop; node 2: only an edge from 0; the rest a self loop and up to 4 random in-neighbours. */
-function testGraph(n: number, seed: number): Csr {
-  const r = randomArray(n * 5, seed, 0, 1);
-  const rows: number[][] = [];
-  for (let i = 0; i < n; i++) {
-    if (i === 0) rows.push([]);
-    else if (i === 1) rows.push([1]);
-    else if (i === 2) rows.push([0]);
-    else {
-      const row = [i];
-      const count = Math.floor(r[i * 5] * 5);
-      for (let k = 0; k < count; k++) row.push(Math.floor(r[i * 5 + 1 + k] * n));
-      if (i % 7 === 0) row.push(0);
-      rows.push(row);
-    }
-  }
-  return csrFromRows(rows);
-}
-
-type Attention = typeof gatAttention;
-
-/** Forward + backward (upstream g) on the GPU: [out, dz, daSrc, daDst]. */
-async function runGpu(gpu: Gpu, graph: GraphCsr, op: Attention, N: number, H: number, F: number, inputs: Float32Array[], options: GatAttentionOptions): Promise<Float32Array[]> {
-  const [zData, aSrcData, aDstData, gData] = inputs;
-  return Promise.all(
-    withScope(() => {
-      const z = fromArray(gpu, zData, [N, H * F], { requiresGrad: true });
-      const aSrc = fromArray(gpu, aSrcData, [H, F], { requiresGrad: true });
-      const aDst = fromArray(gpu, aDstData, [H * F], { requiresGrad: true });
-      const y = op(graph, z, aSrc, aDst, options);
-      const outCopy = fromArray(gpu, new Float32Array(y.size), y.shape);
-      accumulateGrad(outCopy, y);
-      backward(y, fromArray(gpu, gData, y.shape), accumulateGrad);
-      const grads = [z.grad!, aSrc.grad!, aDst.grad!];
-      z.grad = aSrc.grad = aDst.grad = null;
-      return [outCopy, ...grads];
-    }).map(read),
-  );
-}
+import { randomInputs, runAttention, testGraph, TOL, withinRounding } from './gat-fixtures.ts';
 
 async function compareWithFused(gpu: Gpu, H: number, F: number, p: number): Promise<void> {
   const N = 41;
@@ -103,11 +35,11 @@ async function compareWithFused(gpu: Gpu, H: number, F: number, p: number): Prom
   const what = `H=${H} F=${F} p=${p}`;
   try {
     const seed = 11 * H + F;
-    const inputs = [randomArray(N * H * F, seed), randomArray(H * F, seed + 1), randomArray(H * F, seed + 2), randomArray(N * H * F, seed + 3)];
+    const inputs = randomInputs(N, H, F, seed);
     const options: GatAttentionOptions = { heads: H, dropout: p, seed: 5, step: 3 };
-    const unfused = await runGpu(gpu, graph, gatAttentionUnfused, N, H, F, inputs, options);
-    const fused = await runGpu(gpu, graph, gatAttention, N, H, F, inputs, options);
-    const ref = gatAttentionReference(csr, inputs[0], inputs[1], inputs[2], options, inputs[3]);
+    const unfused = await runAttention(gpu, graph, gatAttentionUnfused, H, F, inputs, options);
+    const fused = await runAttention(gpu, graph, gatAttention, H, F, inputs, options);
+    const ref = gatAttentionReference(csr, inputs.z, inputs.aSrc, inputs.aDst, options, inputs.g);
     const m = ref.magnitude!;
     const names = ['out', 'dz', 'daSrc', 'daDst'];
     const expected = [ref.out, ref.dz!, ref.daSrc!, ref.daDst!];

@@ -21,94 +21,13 @@ import { gatAttention, gatAttentionReference, type GatAttentionOptions } from '.
 import { withScope } from '../../src/tensor/scope.ts';
 import { backward } from '../../src/tensor/tape.ts';
 import { assertClose, assertThrows, gradCheck, randomArray, read, type KernelCase } from './harness.ts';
-
-/** See the header. */
-const TOL = 1e-4;
-/** Terms below f32's normal range (~1e-38: α = exp(e − max) underflows for gaps past ~87) become 0. */
-const UNDERFLOW = 1e-30;
-
-/** |actual − expected| ≤ tol·magnitude elementwise (magnitude = Σ|terms|, from the reference). */
-function withinRounding(actual: ArrayLike<number>, expected: ArrayLike<number>, magnitude: ArrayLike<number>, tol: number, what: string): void {
-  if (actual.length !== expected.length) throw new Error(`${what}: length ${actual.length}, expected ${expected.length}`);
-  for (let i = 0; i < actual.length; i++) {
-    const err = Math.abs(actual[i] - expected[i]);
-    const bound = tol * magnitude[i] + UNDERFLOW;
-    if (!(err <= bound)) {
-      throw new Error(`${what}: element ${i} is ${actual[i]}, expected ${expected[i]} (|err| ${err.toExponential(2)} > ${tol}·Σ|terms| = ${bound.toExponential(2)})`);
-    }
-  }
-}
-
-/** Rows = destinations, columns sorted. */
-function csrFromRows(rows: number[][]): Csr {
-  const rowPtr = new Int32Array(rows.length + 1);
-  const cols: number[] = [];
-  rows.forEach((row, i) => {
-    cols.push(...[...new Set(row)].sort((a, b) => a - b));
-    rowPtr[i + 1] = cols.length;
-  });
-  return { numRows: rows.length, numCols: rows.length, rowPtr, colIdx: Int32Array.from(cols), values: null };
-}
-
-/**
- * n nodes: node 0 has no in-edges (and no self loop) but feeds others; node 1 has only its self loop;
- * node 2 only an edge from node 0; the rest a self loop and up to 4 random in-neighbours. With `hub`,
- * node 3 receives from `hub` nodes.
- */
-function testGraph(n: number, seed: number, hub = 0): Csr {
-  const r = randomArray(n * 5, seed, 0, 1);
-  const rows: number[][] = [];
-  for (let i = 0; i < n; i++) {
-    if (i === 0) rows.push([]);
-    else if (i === 1) rows.push([1]);
-    else if (i === 2) rows.push([0]);
-    else if (i === 3 && hub > 0) rows.push(Array.from({ length: hub }, (_, k) => k % n));
-    else {
-      const row = [i];
-      const count = Math.floor(r[i * 5] * 5);
-      for (let k = 0; k < count; k++) row.push(Math.floor(r[i * 5 + 1 + k] * n));
-      if (i % 7 === 0) row.push(0);
-      rows.push(row);
-    }
-  }
-  return csrFromRows(rows);
-}
-
-interface Inputs {
-  z: Float32Array;
-  aSrc: Float32Array;
-  aDst: Float32Array;
-  g: Float32Array;
-}
-
-function randomInputs(n: number, H: number, F: number, seed: number): Inputs {
-  return {
-    z: randomArray(n * H * F, seed),
-    aSrc: randomArray(H * F, seed + 1),
-    aDst: randomArray(H * F, seed + 2),
-    g: randomArray(n * H * F, seed + 3),
-  };
-}
+import { randomInputs, runAttention, testGraph, TOL, withinRounding, type AttentionInputs } from './gat-fixtures.ts';
 
 /** Runs forward and backward on the GPU and compares everything with the float64 reference. */
-async function checkAgainstReference(gpu: Gpu, csr: Csr, H: number, F: number, inputs: Inputs, options: GatAttentionOptions, what: string): Promise<void> {
-  const N = csr.numRows;
+async function checkAgainstReference(gpu: Gpu, csr: Csr, H: number, F: number, inputs: AttentionInputs, options: GatAttentionOptions, what: string): Promise<void> {
   const graph = GraphCsr.fromCsr(gpu, csr, what);
   try {
-    const [out, dz, daSrc, daDst] = await Promise.all(
-      withScope(() => {
-        const z = fromArray(gpu, inputs.z, [N, H * F], { requiresGrad: true });
-        const aSrc = fromArray(gpu, inputs.aSrc, [H, F], { requiresGrad: true });
-        const aDst = fromArray(gpu, inputs.aDst, [H * F], { requiresGrad: true });
-        const y = gatAttention(graph, z, aSrc, aDst, options);
-        const outCopy = fromArray(gpu, new Float32Array(y.size), y.shape);
-        accumulateGrad(outCopy, y);
-        backward(y, fromArray(gpu, inputs.g, y.shape), accumulateGrad);
-        const grads = [z.grad!, aSrc.grad!, aDst.grad!];
-        z.grad = aSrc.grad = aDst.grad = null;
-        return [outCopy, ...grads];
-      }).map(read),
-    );
+    const [out, dz, daSrc, daDst] = await runAttention(gpu, graph, gatAttention, H, F, inputs, options);
     const ref = gatAttentionReference(csr, inputs.z, inputs.aSrc, inputs.aDst, { ...options, heads: H }, inputs.g);
     // Tolerance: see the header.
     const m = ref.magnitude!;
@@ -158,7 +77,7 @@ gatCases.push(
       const F = 16;
       const ints = (count: number, seed: number, range: number, mul: number): Float32Array =>
         randomArray(count, seed, -range, range + 1).map((v) => Math.floor(v) * mul);
-      const inputs: Inputs = { z: ints(n * H * F, 51, 4, 1), aSrc: ints(H * F, 52, 4, 16), aDst: ints(H * F, 53, 4, 16), g: randomArray(n * H * F, 54) };
+      const inputs: AttentionInputs = { z: ints(n * H * F, 51, 4, 1), aSrc: ints(H * F, 52, 4, 16), aDst: ints(H * F, 53, 4, 16), g: randomArray(n * H * F, 54) };
       const csr = testGraph(n, 55);
       // The test is only meaningful with large scores: check max |s_j + d_i| over the edges.
       const score = (node: number, h: number, a: Float32Array): number => {
