@@ -102,11 +102,11 @@ function tfjsGcn(tf: Tf, data: NodeDataset, csr: Csr, seed: number): { epoch(): 
   // The same initial weights as webgnn's model (its initialiser, keyed by parameter name and seed).
   const init = (name: string, shape: [number, number] | [number], glorot: boolean) =>
     tf.variable(tf.tensor(initialValues(name, shape, glorot ? 'glorot' : 'zeros', seed), shape), true, name);
-  const W1 = init('conv1.weight', [F, HIDDEN], true);
+  // webgnn's GCNConv names its parameters as PyG does: lin.weight and bias.
+  const W1 = init('conv1.lin.weight', [F, HIDDEN], true);
   const b1 = init('conv1.bias', [HIDDEN], false);
-  const W2 = init('conv2.weight', [HIDDEN, C], true);
+  const W2 = init('conv2.lin.weight', [HIDDEN, C], true);
   const b2 = init('conv2.bias', [C], false);
-  const decayed = new Set([W1.name, b1.name]);
   const optimizer = tf.train.adam(LR, BETA1, BETA2, EPS);
 
   const aggregate = (h: TfCore.Tensor2D) => tf.unsortedSegmentSum(tf.mul(tf.gather(h, src), weights), dst, N) as TfCore.Tensor2D;
@@ -123,6 +123,7 @@ function tfjsGcn(tf: Tf, data: NodeDataset, csr: Csr, seed: number): { epoch(): 
       const t0 = performance.now();
       const packed = tf.tidy(() => {
         const { value: loss, grads } = tf.variableGrads(() => crossEntropy(forward(true), 'train'), [W1, b1, W2, b2]);
+        // Weight decay on the first layer only, as webgnn's GCN (Kipf & Welling).
         for (const v of [W1, b1]) grads[v.name] = tf.add(grads[v.name], tf.mul(v, WEIGHT_DECAY));
         optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
         const logits = forward(false);

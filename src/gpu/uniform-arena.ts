@@ -19,7 +19,7 @@ export class UniformArena {
   private readonly align: number;
 
   constructor(
-    private readonly device: GPUDevice,
+    device: GPUDevice,
     private readonly pool: BufferPool,
   ) {
     this.align = Number(device.limits.minUniformBufferOffsetAlignment);

@@ -37,7 +37,6 @@ export interface NumericTable {
 }
 
 const COMMA = 0x2c;
-const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 const SPACE = 0x20;
 const TAB = 0x09;
