@@ -18,8 +18,10 @@
 //   grad_dst   (N·H items: dst, head):      1 topo, 2 z, 3 g (read, N × HF), 4 stats (read), 5 bstats (rw: c, dd)
 //   grad_src   (N·H items: src, head):      1 topo, 2 z, 3 g, 4 stats, 5 bstats (rw: reads c, dd; writes ds)
 //   grad_z     (N·HF items: src, head, col): 1 topo, 2 g, 3 stats, 4 bstats (read), 5 aSrc, 6 aDst, 7 dz (rw, N × HF)
-//   att_products (N·2HF items: node, col):  1 z, 2 bstats (read), 3 prod (rw, N × 2HF):
-//                prod[j, c] = ds_j,h(c)·z[j, c] for c < HF, dd_j,h·z[j, c − HF] after (column sums give daSrc | daDst).
+//   att_partials (chunks·2HF items: chunk, col): 1 z, 2 bstats (read), 3 partial (rw, chunks × 2HF):
+//                partial[k, c] = Σ over rows j of chunk k of ds_j,h(c)·z[j, c] (c < HF) or dd_j,h·z[j, c − HF];
+//                their column sums are daSrc | daDst. Chunks of att_rows_per_chunk() rows (the same formula as
+//                src/tensor/ops/gat-attention.ts), so no N × 2HF product is ever stored.
 
 struct Params { n: u32, heads: u32, F: u32, prefix: u32, p: f32, scale: f32, slope: f32, nnz: u32 }
 
@@ -221,20 +223,31 @@ fn grad_z(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
 
 @group(0) @binding(1) var<storage, read> ap_z: array<f32>;
 @group(0) @binding(2) var<storage, read> ap_bstats: array<f32>;
-@group(0) @binding(3) var<storage, read_write> ap_prod: array<f32>;
+@group(0) @binding(3) var<storage, read_write> ap_partial: array<f32>;
+
+/** At most 1024 chunks of at least 16 rows (mirrors attRowsPerChunk in gat-attention.ts). */
+fn att_rows_per_chunk() -> u32 {
+  return max(16u, (params.n + 1023u) / 1024u);
+}
 
 @compute @workgroup_size(WG)
-fn att_products(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn att_partials(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let t = item(wid, nwg, lid);
   let H = params.heads;
   let HF = H * params.F;
-  if (t >= params.n * 2u * HF) { return; }
-  let j = t / (2u * HF);
-  let c = t - j * 2u * HF;
+  let rows = att_rows_per_chunk();
+  let chunks = (params.n + rows - 1u) / rows;
+  if (t >= chunks * 2u * HF) { return; }
+  let k = t / (2u * HF);
+  let c = t - k * 2u * HF;
   let dst_half = c >= HF;
   let r = select(c, c - HF, dst_half);
   let h = r / params.F;
   // ds (region 2) for the aSrc half, dd (region 1) for the aDst half.
-  let coef = ap_bstats[select(2u, 1u, dst_half) * nh() + j * H + h];
-  ap_prod[t] = coef * ap_z[j * HF + r];
+  let region = select(2u, 1u, dst_half) * nh();
+  var sum = 0.0;
+  for (var j = k * rows; j < min((k + 1u) * rows, params.n); j++) {
+    sum += ap_bstats[region + j * H + h] * ap_z[j * HF + r];
+  }
+  ap_partial[t] = sum;
 }

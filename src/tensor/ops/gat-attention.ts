@@ -16,6 +16,11 @@ import type { Tensor } from '../tensor.ts';
 import { dropoutScale } from './dropout.ts';
 import { sumColumns } from './reduce.ts';
 
+/** Rows per chunk of the attention-vector gradient's first reduction (mirrors att_rows_per_chunk in gat.wgsl). */
+function attRowsPerChunk(n: number): number {
+  return Math.max(16, Math.ceil(n / 1024));
+}
+
 const WG = 64;
 
 export interface GatAttentionOptions {
@@ -154,11 +159,13 @@ function gatBackward(
   let daSrc: Tensor | null = null;
   let daDst: Tensor | null = null;
   if (needA) {
-    // Row j = [ds_j·z_j | dd_j·z_j]; its column sums (fixed order) are [daSrc | daDst].
-    const prod = empty(gpu, [N, 2 * HF], 'f32', 'gat attention products');
-    gpu.dispatch(kernel(gpu, 'att_products'), p, [z.buffer, bstats.buffer, prod.buffer], Math.ceil((N * 2 * HF) / WG));
-    const sums = sumColumns(prod);
-    prod.dispose();
+    // Σ_j [ds_j·z_j | dd_j·z_j] = [daSrc | daDst], summed per chunk of rows and then over chunks
+    // (fixed order), without storing the N × 2HF products.
+    const chunks = Math.ceil(N / attRowsPerChunk(N));
+    const partial = empty(gpu, [chunks, 2 * HF], 'f32', 'gat attention partial sums');
+    gpu.dispatch(kernel(gpu, 'att_partials'), p, [z.buffer, bstats.buffer, partial.buffer], Math.ceil((chunks * 2 * HF) / WG));
+    const sums = sumColumns(partial);
+    partial.dispose();
     if (needs[1]) {
       daSrc = empty(gpu, aSrc.shape, 'f32', 'gat attention daSrc');
       gpu.encoder.copy(sums.buffer, 0, daSrc.buffer, 0, HF * 4);
