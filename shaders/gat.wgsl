@@ -99,18 +99,28 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   let lo = topo[i];
   let hi = topo[i + 1u];
   let di = fw_stats[nh() + i * H + h];
-  // Each of the F threads of (i, h) recomputes the max and denominator (reads of s only, N·H floats):
-  // no barrier, no shared memory, the same values in every thread.
+  // One pass with an online softmax (as flash attention): the running max m, denominator and weighted
+  // sum are rescaled whenever a larger score arrives, so each edge's score is computed once per thread.
+  // Each of the F threads of (i, h) keeps its own copy of m and den (no barrier, no shared memory).
   var m = -3.40282e38;
-  for (var k = lo; k < hi; k++) { m = max(m, lrelu(fw_stats[topo[csr_src() + k] * H + h] + di)); }
   var den = 0.0;
-  for (var k = lo; k < hi; k++) { den += exp(lrelu(fw_stats[topo[csr_src() + k] * H + h] + di) - m); }
   var acc = 0.0;
   for (var k = lo; k < hi; k++) {
     let j = topo[csr_src() + k];
-    let alpha = exp(lrelu(fw_stats[j * H + h] + di) - m) / den;
-    acc += alpha * keep(k, h) * z[j * HF + h * F + col];
+    let e = lrelu(fw_stats[j * H + h] + di);
+    let v = keep(k, h) * z[j * HF + h * F + col];
+    if (e > m) {
+      let rescale = exp(m - e);
+      den = den * rescale + 1.0;
+      acc = acc * rescale + v;
+      m = e;
+    } else {
+      let w = exp(e - m);
+      den += w;
+      acc += w * v;
+    }
   }
+  if (hi > lo) { acc = acc / den; }
   fw_out[t] = acc;
   if (col == 0u) {
     // A node without in-edges saves (0, 0): no edge ever reads them.
