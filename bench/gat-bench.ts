@@ -11,6 +11,7 @@
 // R steps after one warm-up, each ended with `await gpu.finish()`. Goals: fused/unfused memory ≤ 0.4,
 // time ≤ 1.0.
 
+import { printGat } from './report.ts';
 import { pathToFileURL } from 'node:url';
 import type { Gpu } from '../src/gpu/gpu.ts';
 import { buildAdjacency } from '../src/graph/csr.ts';
@@ -181,16 +182,7 @@ async function main(argv: string[]): Promise<void> {
       dropout: number('--dropout'),
       repetitions: number('--reps'),
     });
-    const mib = (b: number): string => (b / 2 ** 20).toFixed(1);
-    const f = (v: number, d = 1): string => v.toFixed(d);
-    console.log(
-      `gat attention step on ${r.adapter} (subgroups ${r.subgroups ? 'on' : 'off'}): ${r.numNodes} nodes, ${r.numEdges} edges ` +
-        `(undirected + self loops, max in-degree ${r.maxInDegree}), ${r.heads} heads × ${r.headFeatures} features, z = x·W from ${r.inFeatures}, ` +
-        `attention dropout ${r.dropout}; one [E, H] f32 tensor = ${mib(r.edgeTensorBytes)} MiB (binding limit ${mib(r.maxStorageBinding)} MiB)\n` +
-        `  fused:   peak ${mib(r.fused.peakBytes)} MiB, step ${f(r.fused.stepMs)} ms (min ${f(r.fused.stepMinMs)})\n` +
-        `  unfused: peak ${mib(r.unfused.peakBytes)} MiB, step ${f(r.unfused.stepMs)} ms (min ${f(r.unfused.stepMinMs)})\n` +
-        `  fused/unfused: memory ${f(r.memoryRatio, 3)} (goal ≤ 0.4), time ${f(r.timeRatio, 3)} (goal ≤ 1.0); medians of ${r.repetitions} steps`,
-    );
+    printGat(r);
     console.log(JSON.stringify(r));
   } finally {
     gpu.destroy();

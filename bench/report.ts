@@ -4,8 +4,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { GatBenchResult } from './gat-bench.ts';
 import type { GcnBenchResult, GcnProfile } from './gcn-epoch-bench.ts';
 import type { MatmulBenchResult } from './matmul-bench.ts';
+import type { SpmmBenchResult } from './spmm-bench.ts';
 
 export const RESULTS_FILE = join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
 
@@ -15,6 +17,9 @@ export const GOALS = {
   gcn: { text: '≤ 0.5× tfjs epoch time', met: (ratio: number) => ratio <= 0.5 },
   // The SpMM target is relative to the device's own copy bandwidth (no TF.js counterpart).
   spmm: { text: '≥ 0.5× copy GB/s', met: (ratio: number) => ratio >= 0.5 },
+  // Fused graph attention against the unfused path that materialises [E, H] tensors (issue 4).
+  gatMemory: { text: '≤ 0.4× unfused peak bytes', met: (ratio: number) => ratio <= 0.4 },
+  gatTime: { text: '≤ 1.0× unfused step time', met: (ratio: number) => ratio <= 1.0 },
 } as const;
 
 export interface Row {
@@ -33,17 +38,6 @@ export interface AdapterLine {
 }
 
 /** Loose shape of bench/spmm-bench.ts's result (owned elsewhere; only these fields are printed). */
-export interface SpmmLike {
-  numRows: number;
-  nnz: number;
-  features: number;
-  spmmMs: number;
-  spmmGBs: number;
-  copyGBs: number;
-  ratio: number;
-  [key: string]: unknown;
-}
-
 export interface BenchReport {
   startedAt: string;
   seconds: number;
@@ -51,7 +45,8 @@ export interface BenchReport {
   adapters: AdapterLine[];
   matmul?: MatmulBenchResult | { skipped: string };
   gcn?: (GcnBenchResult & { profile: GcnProfile | null }) | { skipped: string };
-  spmm?: SpmmLike | { skipped: string };
+  spmm?: SpmmBenchResult;
+  gat?: GatBenchResult;
   rows: Row[];
 }
 
@@ -133,7 +128,7 @@ export function printGcn(r: GcnBenchResult, profile: GcnProfile | null): void {
   }
 }
 
-export function spmmRows(r: SpmmLike): Row[] {
+export function spmmRows(r: SpmmBenchResult): Row[] {
   return [
     {
       who: 'webgnn',
@@ -146,10 +141,29 @@ export function spmmRows(r: SpmmLike): Row[] {
   ];
 }
 
-export function printSpmm(r: SpmmLike): void {
-  const formula = typeof r.bytesFormula === 'string' ? ` (bytes: ${r.bytesFormula})` : '';
-  console.log(`\nSpMM Y = A·X, ${r.numRows} rows, nnz ${r.nnz}, F ${r.features}${formula}`);
+export function printSpmm(r: SpmmBenchResult): void {
+  console.log(`\nSpMM Y = A·X, ${r.numRows} rows, nnz ${r.nnz}, F ${r.features} (bytes: ${r.bytesFormula})`);
   console.log(`  spmm ${f(r.spmmMs, 1)} ms, ${f(r.spmmGBs)} GB/s; copy of the same bytes ${f(r.copyGBs)} GB/s; ratio ${f(r.ratio, 3)}`);
+}
+
+export function printGat(r: GatBenchResult): void {
+  const mib = (b: number): string => (b / 2 ** 20).toFixed(1);
+  console.log(
+    `\nGAT attention training step on ${r.adapter} (subgroups ${r.subgroups ? 'on' : 'off'}): ${r.numNodes} nodes, ${r.numEdges} edges ` +
+      `(undirected + self loops, max in-degree ${r.maxInDegree}), ${r.heads} heads × ${r.headFeatures} features, z = x·W from ${r.inFeatures}, ` +
+      `attention dropout ${r.dropout}; one [E, H] f32 tensor = ${mib(r.edgeTensorBytes)} MiB (binding limit ${mib(r.maxStorageBinding)} MiB)\n` +
+      `  fused:   peak ${mib(r.fused.peakBytes)} MiB, step ${f(r.fused.stepMs, 1)} ms (min ${f(r.fused.stepMinMs, 1)})\n` +
+      `  unfused: peak ${mib(r.unfused.peakBytes)} MiB, step ${f(r.unfused.stepMs, 1)} ms (min ${f(r.unfused.stepMinMs, 1)})\n` +
+      `  fused/unfused: memory ${f(r.memoryRatio, 3)}, time ${f(r.timeRatio, 3)}; medians of ${r.repetitions} steps`,
+  );
+}
+
+export function gatRows(r: GatBenchResult): Row[] {
+  const what = `GAT step, ${r.numEdges} edges, ${r.heads} heads`;
+  return [
+    { who: 'fused/unfused', what: `${what}: peak bytes`, figure: `${(r.fused.peakBytes / 2 ** 20).toFixed(1)} vs ${(r.unfused.peakBytes / 2 ** 20).toFixed(1)} MiB`, ratio: `${f(r.memoryRatio)}×`, goal: GOALS.gatMemory.text, met: yesNo(GOALS.gatMemory.met(r.memoryRatio)) },
+    { who: 'fused/unfused', what: `${what}: time`, figure: `${f(r.fused.stepMs, 1)} vs ${f(r.unfused.stepMs, 1)} ms`, ratio: `${f(r.timeRatio)}×`, goal: GOALS.gatTime.text, met: yesNo(GOALS.gatTime.met(r.timeRatio)) },
+  ];
 }
 
 export function printTable(rows: Row[]): void {

@@ -1,17 +1,20 @@
 // `npm run bench`: webgnn beside TensorFlow.js's WebGPU backend on the same adapter, in one process.
-//   node --import ./scripts/register.mjs bench/run.ts [--only matmul|gcn|spmm[,…]] [--adapter NAME]
+//   node --import ./scripts/register.mjs bench/run.ts [--only matmul|gcn|spmm|gat[,…]] [--adapter NAME]
 // Sections: adapters in use, dense matmul, GCN epoch on Cora (with webgnn's per-kernel profile),
-// SpMM against a plain copy. Prints a table and writes bench/results/latest.json.
+// SpMM against a plain copy, fused vs unfused GAT attention. Prints a table and writes bench/results/latest.json.
 
-import type { Gpu } from '../src/gpu/gpu.ts';
 import { createNodeGpu } from '../src/node/node-gpu.ts';
 import { benchGcnEpoch, profileWebgnnEpoch } from './gcn-epoch-bench.ts';
+import { benchGat } from './gat-bench.ts';
 import { benchMatmul } from './matmul-bench.ts';
+import { benchSpmm } from './spmm-bench.ts';
 import {
+  gatRows,
   gcnRows,
   machineInfo,
   matmulRows,
   printAdapters,
+  printGat,
   printGcn,
   printMatmul,
   printSpmm,
@@ -21,11 +24,10 @@ import {
   type AdapterLine,
   type BenchReport,
   type Row,
-  type SpmmLike,
 } from './report.ts';
 import { createTfjsWebGpu, type Tf } from './tfjs-webgpu.ts';
 
-const SECTIONS = ['matmul', 'gcn', 'spmm'] as const;
+const SECTIONS = ['matmul', 'gcn', 'spmm', 'gat'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const USAGE = `usage: npm run bench -- [--only ${SECTIONS.join('|')}[,…]] [--adapter lavapipe|swiftshader|<device name>]`;
@@ -56,17 +58,6 @@ function parseArgs(argv: string[]): { only: Set<Section>; adapter: string | unde
     }
   }
   return { only, adapter };
-}
-
-/** bench/spmm-bench.ts is owned elsewhere: imported dynamically so its absence is reported, not fatal. */
-async function loadSpmmBench(): Promise<((gpu: Gpu, options: { numNodes?: number; numEdges?: number; features?: number }) => Promise<SpmmLike>) | string> {
-  try {
-    const module = (await import('./spmm-bench.ts')) as { benchSpmm?: unknown };
-    if (typeof module.benchSpmm !== 'function') return 'bench/spmm-bench.ts does not export benchSpmm';
-    return module.benchSpmm as (gpu: Gpu, options: object) => Promise<SpmmLike>;
-  } catch (error) {
-    return `bench/spmm-bench.ts could not be loaded: ${(error as Error).message.split('\n')[0]}`;
-  }
 }
 
 async function main(): Promise<void> {
@@ -127,17 +118,17 @@ async function main(): Promise<void> {
   }
 
   if (only.has('spmm')) {
-    const benchSpmm = await loadSpmmBench();
-    if (typeof benchSpmm === 'string') {
-      console.log(`\nspmm bench unavailable: ${benchSpmm}`);
-      rows.push({ who: 'webgnn', what: 'spmm', figure: 'unavailable', ratio: '', goal: '', met: '' });
-      report.spmm = { skipped: benchSpmm };
-    } else {
-      const r = await benchSpmm(gpu, {});
-      printSpmm(r);
-      rows.push(...spmmRows(r));
-      report.spmm = r;
-    }
+    const r = await benchSpmm(gpu, {});
+    printSpmm(r);
+    rows.push(...spmmRows(r));
+    report.spmm = r;
+  }
+
+  if (only.has('gat')) {
+    const r = await benchGat(gpu);
+    printGat(r);
+    rows.push(...gatRows(r));
+    report.gat = r;
   }
 
   printTable(rows);
