@@ -24,28 +24,7 @@
 //   aggregate_grad_z  (N·HF items: src, col):      1 topo, 2 w, 3 g (N × HF), 4 dz (rw, N × HF) (via the CSC)
 //   aggregate_grad_w  (N·H items: dst, head):      1 topo, 2 z, 3 g (N × HF), 4 dw (rw, E × H)
 
-struct Params { n: u32, heads: u32, F: u32, nnz: u32, prefix: u32, p: f32, scale: f32, slope: f32 }
-
-override WG: u32 = 64u;
-
-@group(0) @binding(0) var<uniform> params: Params;
-
-fn item(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * WG + lid;
-}
-
-fn lrelu(t: f32) -> f32 {
-  return select(params.slope * t, t, t > 0.0);
-}
-
-fn lrelu_grad(t: f32) -> f32 {
-  return select(params.slope, 1.0, t > 0.0);
-}
-
-fn csr_src() -> u32 { return params.n + 1u; }
-fn csc_ptr() -> u32 { return params.n + 1u + params.nnz; }
-fn csc_dst() -> u32 { return 2u * (params.n + 1u) + params.nnz; }
-fn csc_edge() -> u32 { return 2u * (params.n + 1u) + 2u * params.nnz; }
+// Params, item, lrelu, keep and the topology offsets: shaders/gat-common.wgsl (prepended).
 
 // ---- per-node scores ----
 @group(0) @binding(1) var<storage, read> hd_z: array<f32>;
@@ -194,8 +173,7 @@ fn edge_dropout(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
   let H = params.heads;
   if (t >= params.nnz * H) { return; }
   let k = t / H;
-  let keep = select(0.0, params.scale, rng_uniform_keyed(params.prefix, k, t - k * H) >= params.p);
-  dr_y[t] = dr_x[t] * select(keep, 1.0, params.p <= 0.0);
+  dr_y[t] = dr_x[t] * keep(k, t - k * H);
 }
 
 // ---- aggregation ----

@@ -4,16 +4,15 @@
 // and then on the CSC (per source), so it needs no float atomics and is deterministic. Attention
 // dropout masks are keyed by (edge id in CSR order, head) and regenerated, never stored.
 
-import random from '../../../shaders/random.wgsl?raw';
 import gatSource from '../../../shaders/gat.wgsl?raw';
-import { params, type Params } from '../../gpu/params.ts';
+import type { Params } from '../../gpu/params.ts';
 import type { Csr } from '../../graph/csr.ts';
 import { empty } from '../create.ts';
 import type { GraphCsr } from '../graph-csr.ts';
 import { RNG_STREAM, rngPrefix, rngUniform } from '../random.ts';
 import { record } from '../tape.ts';
 import type { Tensor } from '../tensor.ts';
-import { dropoutScale } from './dropout.ts';
+import { GAT_WG, gatKernel, gatUniforms } from './gat-params.ts';
 import { sumColumns } from './reduce.ts';
 
 /** Rows per chunk of the attention-vector gradient's first reduction (mirrors att_rows_per_chunk in gat.wgsl). */
@@ -21,7 +20,7 @@ function attRowsPerChunk(n: number): number {
   return Math.max(16, Math.ceil(n / 1024));
 }
 
-const WG = 64;
+const WG = GAT_WG;
 
 export interface GatAttentionOptions {
   heads: number;
@@ -75,19 +74,11 @@ function resolve(graph: GraphCsr, z: Tensor, aSrc: Tensor, aDst: Tensor, options
 }
 
 function uniforms(graph: GraphCsr, r: Resolved): Params {
-  return params()
-    .u32(graph.numNodes)
-    .u32(r.H)
-    .u32(r.F)
-    .u32(rngPrefix(r.seed, r.stream, r.step))
-    .f32(r.p)
-    .f32(dropoutScale(r.p))
-    .f32(r.slope)
-    .u32(graph.numEdges);
+  return gatUniforms({ n: graph.numNodes, heads: r.H, F: r.F, nnz: graph.numEdges, prefix: rngPrefix(r.seed, r.stream, r.step), p: r.p, slope: r.slope });
 }
 
 function kernel(gpu: Tensor['gpu'], entryPoint: string): GPUComputePipeline {
-  return gpu.kernel({ name: 'gat', source: [random, gatSource], entryPoint, constants: { WG } });
+  return gatKernel(gpu, 'gat', gatSource, entryPoint);
 }
 
 /**

@@ -5,21 +5,20 @@
 // semantics and the same dropout masks (key: rngPrefix(seed, stream, step), edge id, head) as
 // gatAttention. Backwards run per destination on the CSR and per source on the CSC: no float atomics.
 
-import random from '../../../shaders/random.wgsl?raw';
 import source from '../../../shaders/gat-unfused.wgsl?raw';
-import { params, type Params } from '../../gpu/params.ts';
+import type { Params } from '../../gpu/params.ts';
 import type { Csr } from '../../graph/csr.ts';
 import { empty } from '../create.ts';
 import type { GraphCsr } from '../graph-csr.ts';
 import { RNG_STREAM, rngPrefix } from '../random.ts';
 import { record } from '../tape.ts';
 import type { Tensor } from '../tensor.ts';
-import { dropoutScale } from './dropout.ts';
+import { GAT_WG, gatKernel, gatUniforms } from './gat-params.ts';
 import type { GatAttentionOptions } from './gat-attention.ts';
 import { gatDropoutFactor } from './gat-attention.ts';
 import { sumColumns } from './reduce.ts';
 
-const WG = 64;
+const WG = GAT_WG;
 
 interface Shape {
   n: number;
@@ -35,21 +34,12 @@ interface Extra {
 }
 
 function uniforms(s: Shape, extra: Extra = {}): Params {
-  const p = extra.p ?? 0;
-  return params()
-    .u32(s.n)
-    .u32(s.H)
-    .u32(s.F)
-    .u32(s.nnz)
-    .u32(extra.prefix ?? 0)
-    .f32(p)
-    .f32(dropoutScale(p))
-    .f32(extra.slope ?? 0.2);
+  return gatUniforms({ n: s.n, heads: s.H, F: s.F, nnz: s.nnz, ...extra });
 }
 
 function run(gpu: Tensor['gpu'], entryPoint: string, p: Params, buffers: GPUBuffer[], items: number): void {
   if (items === 0) return;
-  const kernel = gpu.kernel({ name: 'gat-unfused', source: [random, source], entryPoint, constants: { WG } });
+  const kernel = gatKernel(gpu, 'gat-unfused', source, entryPoint);
   gpu.dispatch(kernel, p, buffers, Math.ceil(items / WG));
 }
 
