@@ -11,6 +11,7 @@
 // R steps after one warm-up, each ended with `await gpu.finish()`. Goals: fused/unfused memory ≤ 0.4,
 // time ≤ 1.0.
 
+import { benchArgs } from './args.ts';
 import { printGat } from './report.ts';
 import { pathToFileURL } from 'node:url';
 import type { Gpu } from '../src/gpu/gpu.ts';
@@ -165,13 +166,10 @@ export async function benchGat(gpu: Gpu, options: GatBenchOptions = {}): Promise
 }
 
 async function main(argv: string[]): Promise<void> {
-  const value = (flag: string): string | undefined => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const number = (flag: string): number | undefined => (value(flag) === undefined ? undefined : Number(value(flag)));
+  const args = benchArgs(argv);
+  const number = args.number;
   const { createNodeGpu } = await import('../src/node/node-gpu.ts');
-  const gpu = await createNodeGpu({ name: value('--adapter'), subgroups: !argv.includes('--no-subgroups') });
+  const gpu = await createNodeGpu({ name: args.value('--adapter'), subgroups: !args.has('--no-subgroups') });
   try {
     const r = await benchGat(gpu, {
       numNodes: number('--nodes'),

@@ -8,6 +8,7 @@
 // ratio = spmmGBs / copyGBs = copy time / SpMM time. Repetitions alternate SpMM and copy and the
 // medians are reported, so a busy machine disturbs both alike.
 
+import { benchArgs } from './args.ts';
 import { pathToFileURL } from 'node:url';
 import type { Gpu } from '../src/gpu/gpu.ts';
 import { buildAdjacency, normalizedAdjacency } from '../src/graph/csr.ts';
@@ -136,13 +137,10 @@ export async function benchSpmm(gpu: Gpu, options: SpmmBenchOptions = {}): Promi
 }
 
 async function main(argv: string[]): Promise<void> {
-  const value = (flag: string): string | undefined => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const number = (flag: string): number | undefined => (value(flag) === undefined ? undefined : Number(value(flag)));
+  const args = benchArgs(argv);
+  const number = args.number;
   const { createNodeGpu } = await import('../src/node/node-gpu.ts');
-  const gpu = await createNodeGpu({ name: value('--adapter'), subgroups: !argv.includes('--no-subgroups') });
+  const gpu = await createNodeGpu({ name: args.value('--adapter'), subgroups: !args.has('--no-subgroups') });
   try {
     const result = await benchSpmm(gpu, {
       numNodes: number('--nodes'),
