@@ -175,14 +175,8 @@ function gatBackward(
 
 // ---- float64 reference ----
 
-export interface GatReferenceOptions {
-  heads: number;
-  negativeSlope?: number;
-  dropout?: number;
-  seed?: number;
-  stream?: number;
-  step?: number;
-}
+/** The reference takes exactly the op's options. */
+export type GatReferenceOptions = GatAttentionOptions;
 
 export interface GatReferenceResult {
   out: Float64Array;
