@@ -11,8 +11,8 @@ import { Optimizer, type OptimizerHyper, type OptimizerKind } from '../nn/optimi
 import { empty, fromArray } from '../tensor/create.ts';
 import { accuracyCounts, crossEntropy, predict } from '../tensor/ops/cross-entropy.ts';
 import { accumulateGrad, ones } from '../tensor/ops/elementwise.ts';
-import { keep, withScope } from '../tensor/scope.ts';
-import { backward, noGrad } from '../tensor/tape.ts';
+import { keep, withScopeAsync } from '../tensor/scope.ts';
+import { backward, noGradAsync } from '../tensor/tape.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { Engine, EpochMetrics } from './engine.ts';
 
@@ -83,17 +83,17 @@ export class SingleEngine implements Engine {
     const start = performance.now();
     const { gpu, model, dataset } = this;
     const step = this.epoch;
-    const metrics = withScope(() => {
+    const metrics = await withScopeAsync(gpu, async () => {
       model.train();
-      const logits = model.forward(this.x, this.graph, { training: true, seed: this.options.seed, step });
+      const logits = await model.forward(this.x, this.graph, { training: true, seed: this.options.seed, step });
       const loss = crossEntropy(logits, this.labels, this.splits.train);
       backward(loss, ones(gpu, [1]), accumulateGrad);
       this.optimizer.step();
       this.optimizer.zeroGrad();
       // What the scope returns survives it; everything else recorded this epoch is released.
-      return noGrad(gpu, () => {
+      return noGradAsync(gpu, async () => {
           model.eval();
-          const out = model.forward(this.x, this.graph, { training: false, seed: this.options.seed, step });
+          const out = await model.forward(this.x, this.graph, { training: false, seed: this.options.seed, step });
           const values = [
             loss,
             crossEntropy(out, this.labels, this.splits.val),
@@ -125,10 +125,10 @@ export class SingleEngine implements Engine {
   /** The class the current weights predict for every node (evaluation mode, no dropout); one readback. */
   async predictions(): Promise<Int32Array> {
     const { gpu, model } = this;
-    const pred = withScope(() =>
-      noGrad(gpu, () => {
+    const pred = await withScopeAsync(gpu, () =>
+      noGradAsync(gpu, async () => {
         model.eval();
-        return predict(model.forward(this.x, this.graph, { training: false, seed: this.options.seed, step: this.epoch }));
+        return predict(await model.forward(this.x, this.graph, { training: false, seed: this.options.seed, step: this.epoch }));
       }),
     );
     const bytes = await gpu.read(pred.buffer, 0, this.dataset.numNodes * 4);

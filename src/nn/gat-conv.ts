@@ -2,17 +2,16 @@
 //   z = x·W (heads concatenated), e_ij = LeakyReLU(a_src·z_j + a_dst·z_i), α = softmax over the
 //   in-neighbours of i (self loop included), out_i = Σ_j dropout(α_ij) z_j per head, then heads are
 //   concatenated or averaged, plus a bias.
-// The attention runs fused (gatAttention): no per-edge tensor is stored; the backward recomputes α.
+// The attention runs fused (gatAttention, through NodeGraph.attend): no per-edge tensor is stored; the backward recomputes α.
 
 import type { Gpu } from '../gpu/gpu.ts';
 import { fromArray } from '../tensor/create.ts';
 import { addBias } from '../tensor/ops/elementwise.ts';
-import { gatAttention } from '../tensor/ops/gat-attention.ts';
 import { matmul } from '../tensor/ops/matmul.ts';
 import { RNG_STREAM } from '../tensor/random.ts';
 import { keep } from '../tensor/scope.ts';
 import type { Tensor } from '../tensor/tensor.ts';
-import type { GraphInput } from './graph-input.ts';
+import type { NodeGraph } from './graph-input.ts';
 import { Linear } from './linear.ts';
 import { Module, type ForwardContext } from './module.ts';
 
@@ -53,9 +52,9 @@ export class GATConv extends Module {
     this.declareParameter('bias', [this.concat ? this.heads * outChannels : outChannels], 'zeros');
   }
 
-  forward(x: Tensor, graph: GraphInput, ctx: ForwardContext): Tensor {
+  async forward(x: Tensor, graph: NodeGraph, ctx: ForwardContext): Promise<Tensor> {
     const z = this.lin.project(x);
-    const out = gatAttention(graph.attention(), z, this.parameter('att_src'), this.parameter('att_dst'), {
+    const out = await graph.attend(z, this.parameter('att_src'), this.parameter('att_dst'), {
       heads: this.heads,
       negativeSlope: this.negativeSlope,
       dropout: ctx.training ? this.dropout : 0,

@@ -3,9 +3,8 @@
 // the narrower X·W moves less data.
 
 import { addBias } from '../tensor/ops/elementwise.ts';
-import { spmm } from '../tensor/ops/spmm.ts';
 import type { Tensor } from '../tensor/tensor.ts';
-import type { GraphInput } from './graph-input.ts';
+import type { NodeGraph } from './graph-input.ts';
 import { Linear } from './linear.ts';
 import { Module, type ForwardContext } from './module.ts';
 
@@ -23,8 +22,8 @@ export class GCNConv extends Module {
   }
 
   /** `ctx` is unused here; every convolution takes it so models can treat them alike. */
-  forward(x: Tensor, graph: GraphInput, _ctx?: ForwardContext): Tensor {
-    const h = spmm(graph.adjacency('gcn'), this.lin.project(x));
+  async forward(x: Tensor, graph: NodeGraph, _ctx?: ForwardContext): Promise<Tensor> {
+    const h = await graph.aggregate('gcn', this.lin.project(x));
     return this.bias ? addBias(h, this.parameter('bias')) : h;
   }
 }

@@ -4,7 +4,10 @@
 import type { Gpu } from '../gpu/gpu.ts';
 import { buildAdjacency, normalizedAdjacency, type Csr } from '../graph/csr.ts';
 import { GraphCsr } from '../tensor/graph-csr.ts';
+import { gatAttention, type GatAttentionOptions } from '../tensor/ops/gat-attention.ts';
+import { spmm } from '../tensor/ops/spmm.ts';
 import { SparseMatrix } from '../tensor/sparse-matrix.ts';
+import type { Tensor } from '../tensor/tensor.ts';
 
 /**
  * 'gcn': D^-1/2 (A + I) D^-1/2 (GCNConv); 'mean': mean over in-neighbours without self loops
@@ -12,7 +15,21 @@ import { SparseMatrix } from '../tensor/sparse-matrix.ts';
  */
 export type Aggregation = 'gcn' | 'mean' | 'sum';
 
-export class GraphInput {
+/**
+ * What a layer aggregates over: the whole graph on one device (GraphInput), or one worker's partition
+ * whose neighbours live on other workers (SAR). Layers only ever call these two operations, so the same
+ * model runs in both; a partitioned graph answers with a promise because it waits for peers.
+ */
+export interface NodeGraph {
+  /** Rows this device holds: every node, or the worker's own. */
+  readonly numNodes: number;
+  /** Row i of the result combines the rows of x at i's in-neighbours, weighted as `kind` says. */
+  aggregate(kind: Aggregation, x: Tensor): Tensor | Promise<Tensor>;
+  /** Graph attention (GATConv) over in-neighbours with one self loop each. */
+  attend(z: Tensor, aSrc: Tensor, aDst: Tensor, options: GatAttentionOptions): Tensor | Promise<Tensor>;
+}
+
+export class GraphInput implements NodeGraph {
   private readonly matrices = new Map<Aggregation, SparseMatrix>();
   private attentionGraph: GraphCsr | null = null;
 
@@ -39,6 +56,14 @@ export class GraphInput {
       this.matrices.set(aggregation, m);
     }
     return m;
+  }
+
+  aggregate(kind: Aggregation, x: Tensor): Tensor {
+    return spmm(this.adjacency(kind), x);
+  }
+
+  attend(z: Tensor, aSrc: Tensor, aDst: Tensor, options: GatAttentionOptions): Tensor {
+    return gatAttention(this.attention(), z, aSrc, aDst, options);
   }
 
   /** The structure attention layers (GAT) run on: in-neighbours with one self loop each, unweighted. */

@@ -3,9 +3,8 @@
 // mean(x)·W_l = mean(x·W_l): the product runs first when it narrows the rows to aggregate.
 
 import { add } from '../tensor/ops/elementwise.ts';
-import { spmm } from '../tensor/ops/spmm.ts';
 import type { Tensor } from '../tensor/tensor.ts';
-import type { GraphInput } from './graph-input.ts';
+import type { NodeGraph } from './graph-input.ts';
 import { Linear } from './linear.ts';
 import { Module, type ForwardContext } from './module.ts';
 
@@ -23,13 +22,12 @@ export class SAGEConv extends Module {
   }
 
   /** `ctx` is unused here; every convolution takes it so models can treat them alike. */
-  forward(x: Tensor, graph: GraphInput, _ctx?: ForwardContext): Tensor {
+  async forward(x: Tensor, graph: NodeGraph, _ctx?: ForwardContext): Promise<Tensor> {
     if (x.cols !== this.inChannels) throw new RangeError(`SAGEConv(${this.inChannels}, ${this.outChannels}): input ${x} has ${x.cols} columns`);
-    const mean = graph.adjacency('mean');
     const neighbours =
       this.outChannels < this.inChannels
-        ? this.linL.withBias(spmm(mean, this.linL.project(x)))
-        : this.linL.forward(spmm(mean, x));
+        ? this.linL.withBias(await graph.aggregate('mean', this.linL.project(x)))
+        : this.linL.forward(await graph.aggregate('mean', x));
     return add(neighbours, this.linR.forward(x));
   }
 }

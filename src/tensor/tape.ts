@@ -10,8 +10,11 @@ export interface TapeEntry {
   name: string;
   inputs: Tensor[];
   output: Tensor;
-  /** Gradients for the inputs (null where `needs[i]` is false or the input has no gradient). */
-  backward(gradOutput: Tensor, needs: boolean[]): Array<Tensor | null>;
+  /**
+   * Gradients for the inputs (null where `needs[i]` is false or the input has no gradient). Ops that
+   * talk to other workers return a promise; only `backwardAsync` can walk those.
+   */
+  backward(gradOutput: Tensor, needs: boolean[]): Array<Tensor | null> | Promise<Array<Tensor | null>>;
 }
 
 interface Tape {
@@ -55,6 +58,18 @@ export function noGrad<T>(gpu: Gpu, fn: () => T): T {
   }
 }
 
+/** As `noGrad`, for an asynchronous `fn` (only this device's work may run on `gpu` meanwhile). */
+export async function noGradAsync<T>(gpu: Gpu, fn: () => Promise<T>): Promise<T> {
+  const tape = tapeOf(gpu);
+  const previous = tape.enabled;
+  tape.enabled = false;
+  try {
+    return await fn();
+  } finally {
+    tape.enabled = previous;
+  }
+}
+
 export type GradAccumulator = (into: Tensor, add: Tensor) => void;
 
 /**
@@ -62,17 +77,61 @@ export type GradAccumulator = (into: Tensor, add: Tensor) => void;
  * `accumulate(a, b)` adds b into a on the GPU (given by the ops layer to keep this file kernel-free).
  */
 export function backward(root: Tensor, seed: Tensor, accumulate: GradAccumulator): void {
-  const tape = tapeOf(root.gpu);
-  const grads = new Map<Tensor, Tensor>([[root, seed]]);
-  const leafSeen = new Set<Tensor>();
-  for (let i = tape.entries.length - 1; i >= 0; i--) {
-    const entry = tape.entries[i];
-    const g = grads.get(entry.output);
-    if (!g) continue;
-    grads.delete(entry.output);
-    const needs = entry.inputs.map((t) => t.requiresGrad);
-    const inputGrads = entry.backward(g, needs);
-    if (g !== seed) g.dispose();
+  const walk = new BackwardWalk(root, seed, accumulate);
+  for (let entry = walk.next(); entry; entry = walk.next()) {
+    const inputGrads = entry.backward(walk.gradOf(entry), entry.inputs.map((t) => t.requiresGrad));
+    if (inputGrads instanceof Promise) throw new Error(`autograd: '${entry.name}' is asynchronous; use backwardAsync`);
+    walk.consume(entry, inputGrads);
+  }
+  walk.finish();
+}
+
+/** As `backward`, awaiting ops whose backward talks to other workers (in tape order, one at a time). */
+export async function backwardAsync(root: Tensor, seed: Tensor, accumulate: GradAccumulator): Promise<void> {
+  const walk = new BackwardWalk(root, seed, accumulate);
+  try {
+    for (let entry = walk.next(); entry; entry = walk.next()) {
+      walk.consume(entry, await entry.backward(walk.gradOf(entry), entry.inputs.map((t) => t.requiresGrad)));
+    }
+  } finally {
+    walk.finish();
+  }
+}
+
+/** The state of one reverse walk over a device's tape. */
+class BackwardWalk {
+  private readonly tape: Tape;
+  private readonly grads: Map<Tensor, Tensor>;
+  private readonly leafSeen = new Set<Tensor>();
+  private index: number;
+
+  constructor(
+    root: Tensor,
+    private readonly seed: Tensor,
+    private readonly accumulate: GradAccumulator,
+  ) {
+    this.tape = tapeOf(root.gpu);
+    this.grads = new Map([[root, seed]]);
+    this.index = this.tape.entries.length;
+  }
+
+  /** The next entry (in reverse) whose output received a gradient, or null at the end. */
+  next(): TapeEntry | null {
+    while (--this.index >= 0) {
+      const entry = this.tape.entries[this.index];
+      if (this.grads.has(entry.output)) return entry;
+    }
+    return null;
+  }
+
+  gradOf(entry: TapeEntry): Tensor {
+    return this.grads.get(entry.output)!;
+  }
+
+  consume(entry: TapeEntry, inputGrads: Array<Tensor | null>): void {
+    const g = this.grads.get(entry.output)!;
+    this.grads.delete(entry.output);
+    if (g !== this.seed) g.dispose();
     entry.inputs.forEach((input, k) => {
       const ig = inputGrads[k];
       if (!ig) return;
@@ -82,27 +141,31 @@ export function backward(root: Tensor, seed: Tensor, accumulate: GradAccumulator
       }
       checkGradShape(entry.name, input, ig);
       if (!input.hasCreator) {
-        if (leafSeen.has(input) && input.grad) {
-          accumulate(input.grad, ig);
+        if (this.leafSeen.has(input) && input.grad) {
+          this.accumulate(input.grad, ig);
           ig.dispose();
         } else {
           input.grad?.dispose();
           input.grad = keep(ig);
-          leafSeen.add(input);
+          this.leafSeen.add(input);
         }
         return;
       }
-      const existing = grads.get(input);
+      const existing = this.grads.get(input);
       if (existing) {
-        accumulate(existing, ig);
+        this.accumulate(existing, ig);
         ig.dispose();
       } else {
-        grads.set(input, ig);
+        this.grads.set(input, ig);
       }
     });
   }
-  for (const g of grads.values()) if (g !== seed) g.dispose();
-  tape.entries.length = 0;
+
+  finish(): void {
+    for (const g of this.grads.values()) if (g !== this.seed) g.dispose();
+    this.grads.clear();
+    this.tape.entries.length = 0;
+  }
 }
 
 /** Drops recorded entries without back-propagating (e.g. after an evaluation forward with grad on). */

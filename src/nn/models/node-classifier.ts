@@ -9,7 +9,7 @@ import { RNG_STREAM } from '../../tensor/random.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
 import { GATConv } from '../gat-conv.ts';
 import { GCNConv } from '../gcn-conv.ts';
-import type { GraphInput } from '../graph-input.ts';
+import type { NodeGraph } from '../graph-input.ts';
 import { Module, type ForwardContext } from '../module.ts';
 import { SAGEConv } from '../sage-conv.ts';
 
@@ -49,13 +49,14 @@ export class NodeClassifier extends Module {
     this.conv2 = this.declareModule('conv2', conv2);
   }
 
-  forward(x: Tensor, graph: GraphInput, ctx: ForwardContext): Tensor {
+  /** Asynchronous because a partitioned graph (SAR) waits for peers; on one device nothing waits. */
+  async forward(x: Tensor, graph: NodeGraph, ctx: ForwardContext): Promise<Tensor> {
     const drop = (t: Tensor, layer: number) =>
       ctx.training && this.config.dropout > 0
         ? dropout(t, { p: this.config.dropout, seed: ctx.seed, stream: RNG_STREAM.dropout + layer, step: ctx.step, rowOffset: ctx.rowOffset ?? 0 })
         : t;
     const activation = this.config.kind === 'gat' ? elu : relu;
-    const h = activation(this.conv1.forward(drop(x, 0), graph, ctx));
+    const h = activation(await this.conv1.forward(drop(x, 0), graph, ctx));
     return this.conv2.forward(drop(h, 1), graph, ctx);
   }
 
