@@ -8,6 +8,8 @@
 // The mask is a pure function of the key and the global row id, so it is never stored: the backward is
 // this same kernel applied to the upstream gradient, and rows split across workers (rowOffset) get the
 // masks they would get on one worker.
+// ROW_IDS: binding 3 rowIds (read, u32 per row) gives each local row's global id instead of
+//   rowOffset + row (a SAR worker's rows are scattered over the global id range).
 // Dispatch: see shaders/grid.wgsl (prepended): ceil(n / 1024) workgroups of 256.
 
 struct Params { n: u32, cols: u32, prefix: u32, _pad0: u32, _pad1: u32, rowOffset: u32, p: f32, scale: f32 }
@@ -15,6 +17,9 @@ struct Params { n: u32, cols: u32, prefix: u32, _pad0: u32, _pad1: u32, rowOffse
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
+//#if ROW_IDS
+@group(0) @binding(3) var<storage, read> rowIds: array<u32>;
+//#endif
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -28,7 +33,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
     let row = i / params.cols;
     let col = i - row * params.cols;
-    let u = rng_uniform_keyed(params.prefix, params.rowOffset + row, col);
+//#if ROW_IDS
+    let id = rowIds[row];
+//#else
+    let id = params.rowOffset + row;
+//#endif
+    let u = rng_uniform_keyed(params.prefix, id, col);
     out[i] = select(0.0, v * params.scale, u >= params.p);
   }
 }

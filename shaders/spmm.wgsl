@@ -26,6 +26,8 @@ diagnostic(off, subgroup_uniformity);
 //   the work-items of a subgroup one SIMD instruction at a time and keeps only a couple of rows in
 //   flight otherwise; a GPU hides that latency with other warps and skips this.
 //
+// ACCUMULATE (both entry points): Y += A·X instead of Y = A·X.
+//
 // Entry point combine. Bindings: 0 params {numSegs, cols, numLong, sink},
 //   1 longs (read, (numLong + 1) × (row, first slot)), 2 partial_in (read, slots × cols), 3 y_out (read_write).
 // Dispatch: ceil(numLong · cols / WG) workgroups of WG threads (linear, folded); one thread per
@@ -54,6 +56,8 @@ override R: u32 = 1u;
 /** Tests only: take the direct-read branch of the subgroup path. */
 override DIRECT: bool = false;
 override TOUCH: bool = false;
+/** Add into Y instead of overwriting it (SAR sums one remote block after another into one output). */
+override ACCUMULATE: bool = false;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> segs: array<vec2<u32>>;
@@ -163,7 +167,7 @@ fn aggregate(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
       for (var r = 0u; r < R; r++) {
         let c = c0 + t + r * T;
         if (c < cols) {
-          if (to_partial) { partial[base + c] = acc[r]; } else { y[base + c] = acc[r]; }
+          if (to_partial) { partial[base + c] = acc[r]; } else if (ACCUMULATE) { y[base + c] += acc[r]; } else { y[base + c] = acc[r]; }
         }
       }
     }
@@ -186,5 +190,5 @@ fn combine(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   let end = longs[r + 1u].y;
   var acc = V(0.0);
   for (var slot = here.y; slot < end; slot++) { acc += partial_in[slot * cols + c]; }
-  y_out[here.x * cols + c] = acc;
+  if (ACCUMULATE) { y_out[here.x * cols + c] += acc; } else { y_out[here.x * cols + c] = acc; }
 }

@@ -119,6 +119,24 @@ dropoutCases.push(
     },
   },
   {
+    name: 'dropout: scattered rows with rowIds equal the same rows of the whole (SAR partitions)',
+    async run(gpu) {
+      const cols = 11;
+      const x = randomArray(40 * cols, 9);
+      const options = { p: 0.3, seed: 21, stream: RNG_STREAM.dropout + 1, step: 3 };
+      const whole = await run(gpu, x, [40, cols], options);
+      const ids = [37, 2, 19, 20, 5, 33, 0];
+      const picked = new Float32Array(ids.flatMap((r) => [...x.slice(r * cols, (r + 1) * cols)]));
+      const part = await read(
+        withScope(() => dropout(fromArray(gpu, picked, [ids.length, cols]), { ...options, rowIds: fromArray(gpu, new Uint32Array(ids), [ids.length], { dtype: 'u32' }) })),
+      );
+      ids.forEach((r, i) => {
+        for (let c = 0; c < cols; c++) assertEqual(Object.is(part[i * cols + c], whole[r * cols + c]), true, `row ${r} column ${c}`);
+      });
+      assertClose(part, dropoutReference(picked, ids.length, cols, options, ids), { abs: 0, rel: 2.5e-7 }, 'rowIds against the reference');
+    },
+  },
+  {
     name: 'dropout backward multiplies by the same mask',
     async run(gpu) {
       const [rows, cols] = [31, 9];

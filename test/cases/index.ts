@@ -8,8 +8,9 @@ import { gatUnfusedCases } from './gat-unfused.cases.ts';
 import type { KernelCase } from './harness.ts';
 import { matmulCases } from './matmul.cases.ts';
 import { optimizerCases } from './optimizer.cases.ts';
+import { rowsCases } from './rows.cases.ts';
 import { spmmCases } from './spmm.cases.ts';
 
 export function allKernelCases(): KernelCase[] {
-  return [...matmulCases, ...activationCases, ...dropoutCases, ...crossEntropyCases, ...optimizerCases, ...spmmCases, ...gatCases, ...gatUnfusedCases];
+  return [...matmulCases, ...activationCases, ...dropoutCases, ...crossEntropyCases, ...optimizerCases, ...spmmCases, ...rowsCases, ...gatCases, ...gatUnfusedCases];
 }

@@ -14,7 +14,7 @@ import { buildAdjacency, normalizedAdjacency, transposeCsr, type Csr, type Norma
 import { powerLawGraph } from '../../src/graph/synthetic.ts';
 import { fromArray } from '../../src/tensor/create.ts';
 import { accumulateGrad } from '../../src/tensor/ops/elementwise.ts';
-import { spmm, spmmReference, type SpmmOptions } from '../../src/tensor/ops/spmm.ts';
+import { spmm, spmmInto, spmmReference, type SpmmOptions } from '../../src/tensor/ops/spmm.ts';
 import { withScope } from '../../src/tensor/scope.ts';
 import { SparseMatrix } from '../../src/tensor/sparse-matrix.ts';
 import { backward } from '../../src/tensor/tape.ts';
@@ -159,6 +159,33 @@ spmmCases.push(
     async run(gpu) {
       await checkProduct(gpu, rectangular(37, 53, 21), 7, 22, 'rectangular 37×53 F=7');
       await checkProduct(gpu, rectangular(53, 37, 23), 12, 24, 'rectangular 53×37 F=12');
+    },
+  },
+  {
+    // The accumulating kernel adds the very sum the plain one writes: y0 + A·X is fround(y0 + plain) exactly.
+    name: 'spmm accumulate adds A·X into the output (short and long rows, F=7 and 16)',
+    async run(gpu) {
+      const csr = powerLaw(80, 400, 31, 'gcn');
+      const a = SparseMatrix.fromCsr(gpu, csr, 'accumulate', { segmentLength: 4 });
+      try {
+        for (const F of [7, 16]) {
+          const x = randomArray(csr.numCols * F, F);
+          const y0 = randomArray(csr.numRows * F, F + 1);
+          const plain = await read(withScope(() => spmm(a, fromArray(gpu, x, [csr.numCols, F]))));
+          const got = await read(
+            withScope(() => {
+              const out = fromArray(gpu, y0, [csr.numRows, F]);
+              spmmInto(a, fromArray(gpu, x, [csr.numCols, F]), out, { accumulate: true });
+              return out;
+            }),
+          );
+          for (let i = 0; i < got.length; i++) {
+            if (!Object.is(got[i], Math.fround(y0[i] + plain[i]))) throw new Error(`F=${F}: element ${i} is ${got[i]}, expected ${Math.fround(y0[i] + plain[i])}`);
+          }
+        }
+      } finally {
+        a.dispose();
+      }
     },
   },
   {

@@ -21,6 +21,8 @@ export interface DropoutOptions {
   step: number;
   /** Global id of this tensor's row 0 (a worker's first node); default 0. */
   rowOffset?: number;
+  /** Global id of every row (u32 or i32 [rows]), for rows that are not a contiguous range; overrides rowOffset. */
+  rowIds?: Tensor;
 }
 
 function checkKey(options: DropoutOptions): void {
@@ -39,7 +41,8 @@ export function dropoutScale(p: number): number {
 /** out = x·mask·scale into a new tensor, not recorded (also the backward, applied to the gradient). */
 function applyMask(x: Tensor, options: DropoutOptions): Tensor {
   const out = empty(x.gpu, x.shape, 'f32', 'dropout');
-  const kernel = x.gpu.kernel({ name: 'dropout', source: [grid, random, dropoutSource] });
+  const rowIds = options.rowIds;
+  const kernel = x.gpu.kernel({ name: 'dropout', source: [grid, random, dropoutSource], defines: { ROW_IDS: !!rowIds } });
   const p = params()
     .u32(x.size)
     .u32(Math.max(1, x.cols))
@@ -49,7 +52,7 @@ function applyMask(x: Tensor, options: DropoutOptions): Tensor {
     .u32(options.rowOffset ?? 0)
     .f32(options.p)
     .f32(dropoutScale(options.p));
-  x.gpu.dispatch(kernel, p, [x.buffer, out.buffer], Math.ceil(x.size / GRID_BLOCK));
+  x.gpu.dispatch(kernel, p, rowIds ? [x.buffer, out.buffer, rowIds.buffer] : [x.buffer, out.buffer], Math.ceil(x.size / GRID_BLOCK));
   return out;
 }
 
@@ -62,6 +65,9 @@ export function dropout(x: Tensor, options: DropoutOptions): Tensor {
   checkKey(options);
   if (x.dtype !== 'f32') throw new TypeError(`dropout: expects an f32 tensor, got ${x}`);
   if (x.shape.length > 2) throw new RangeError(`dropout: expects a [rows, cols] or [n] tensor, got ${x}`);
+  if (options.rowIds && (options.rowIds.shape.length !== 1 || options.rowIds.size !== x.rows || options.rowIds.dtype === 'f32')) {
+    throw new RangeError(`dropout: rowIds must be a u32/i32 [${x.rows}] tensor for ${x}, got ${options.rowIds}`);
+  }
   if (options.p === 0) return x;
   const out = applyMask(x, options);
   return record('dropout', [x], out, (g) => [applyMask(g, options)]);
@@ -73,13 +79,17 @@ export function dropoutDropped(options: DropoutOptions, row: number, col: number
   return u < Math.fround(options.p);
 }
 
-/** float64 reference: x/(1 − p) where kept, 0 where dropped; x is rows×cols row-major. */
-export function dropoutReference(x: ArrayLike<number>, rows: number, cols: number, options: DropoutOptions): Float64Array {
+/**
+ * float64 reference: x/(1 − p) where kept, 0 where dropped; x is rows×cols row-major. `ids` gives each
+ * row's global id (the rowIds option), else rows are rowOffset + r.
+ */
+export function dropoutReference(x: ArrayLike<number>, rows: number, cols: number, options: DropoutOptions, ids?: ArrayLike<number>): Float64Array {
   const out = new Float64Array(rows * cols);
   if (options.p === 0) return Float64Array.from(x);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
-      out[r * cols + c] = dropoutDropped(options, r, c) ? 0 : x[r * cols + c] / (1 - options.p);
+      const dropped = ids ? dropoutDropped({ ...options, rowOffset: 0 }, ids[r], c) : dropoutDropped(options, r, c);
+      out[r * cols + c] = dropped ? 0 : x[r * cols + c] / (1 - options.p);
     }
   }
   return out;

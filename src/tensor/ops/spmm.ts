@@ -40,6 +40,8 @@ export interface SpmmOptions {
   /** Touch each chunk's X rows before summing them (TOUCH in the shader); default: on lavapipe only,
    * where it measured about 1.4× faster (SwiftShader measured slower with it, GPUs do not need it). */
   touch?: boolean;
+  /** spmmInto only: add A·X into `out` instead of overwriting it. */
+  accumulate?: boolean;
   /** Tests only: with subgroups, read nonzeros directly instead of broadcasting them. */
   directLoads?: boolean;
 }
@@ -56,7 +58,7 @@ function checkInput(a: SparseMatrix, x: Tensor, what: string): void {
   if (x.dtype !== 'f32') throw new TypeError(`${what}: X ${x} must be f32`);
 }
 
-/** Records out = A·X (out: numRows × F, f32) without autograd. */
+/** Records out = A·X (or out += A·X with `accumulate`; out: numRows × F, f32) without autograd. */
 export function spmmInto(a: SparseMatrix, x: Tensor, out: Tensor, options: SpmmOptions = {}): void {
   const what = `spmm(${a.label})`;
   checkInput(a, x, what);
@@ -78,6 +80,7 @@ export function spmmInto(a: SparseMatrix, x: Tensor, out: Tensor, options: SpmmO
   const constants: Record<string, number> = { WG, T, R };
   if (options.touch ?? gpu.adapter.kind === 'lavapipe') constants.TOUCH = 1;
   if (options.directLoads) constants.DIRECT = 1;
+  if (options.accumulate) constants.ACCUMULATE = 1;
   // The last field is the shader's `sink`, always 0 (it keeps the touch loads from being removed).
   const p = params().u32(structure.numSegments).u32(cols).u32(structure.numLongRows).u32(0);
   // Without long rows the (never written) partial binding still needs a buffer of its own: writable
@@ -91,7 +94,7 @@ export function spmmInto(a: SparseMatrix, x: Tensor, out: Tensor, options: SpmmO
     Math.ceil(structure.numSegments / (WG / T)),
   );
   if (structure.numLongRows > 0) {
-    const combine = gpu.kernel({ name: 'spmm', source, entryPoint: 'combine', defines, constants: { WG } });
+    const combine = gpu.kernel({ name: 'spmm', source, entryPoint: 'combine', defines, constants: { WG, ...(options.accumulate ? { ACCUMULATE: 1 } : {}) } });
     gpu.dispatch(combine, p, [structure.longRows, partial.buffer, out.buffer], Math.ceil((structure.numLongRows * cols) / WG));
   }
   partial.dispose();
