@@ -18,6 +18,8 @@ export interface EpochMetrics {
   peakGpuBytes: number[];
   /** GPU bytes in use now, per worker. */
   gpuBytes: number[];
+  /** Distributed modes: bytes each worker sent to its peers during this epoch. */
+  bytesSent?: number[];
 }
 
 export interface Engine {

@@ -4,10 +4,10 @@
 
 import type { Gpu } from '../gpu/gpu.ts';
 import type { NodeDataset } from '../graph/node-dataset.ts';
-import type { CheckpointData, CheckpointTensor } from '../nn/checkpoint.ts';
+import type { CheckpointData } from '../nn/checkpoint.ts';
 import { GraphInput } from '../nn/graph-input.ts';
 import type { NodeClassifier } from '../nn/models/node-classifier.ts';
-import { Optimizer, type OptimizerHyper, type OptimizerKind } from '../nn/optimizer.ts';
+import type { Optimizer, OptimizerHyper, OptimizerKind } from '../nn/optimizer.ts';
 import { empty, fromArray } from '../tensor/create.ts';
 import { accuracyCounts, crossEntropy, predict } from '../tensor/ops/cross-entropy.ts';
 import { accumulateGrad, ones } from '../tensor/ops/elementwise.ts';
@@ -15,6 +15,7 @@ import { keep, withScopeAsync } from '../tensor/scope.ts';
 import { backward, noGradAsync } from '../tensor/tape.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { Engine, EpochMetrics } from './engine.ts';
+import { prepareTraining, snapshotTraining } from './training-state.ts';
 
 export interface NodeTrainingOptions extends OptimizerHyper {
   optimizer: OptimizerKind;
@@ -42,9 +43,7 @@ export class SingleEngine implements Engine {
     readonly options: NodeTrainingOptions,
     resume?: CheckpointData,
   ) {
-    const params = new Map<string, Float32Array>();
-    for (const t of resume?.tensors ?? []) if (t.name.startsWith('param:')) params.set(t.name.slice(6), t.data);
-    model.materialize(gpu, options.seed, resume ? params : undefined);
+    this.optimizer = prepareTraining(gpu, model, options, resume);
     this.graph = new GraphInput(gpu, dataset.numNodes, dataset.edgeSrc, dataset.edgeDst, true);
     this.x = keep(fromArray(gpu, dataset.features, [dataset.numNodes, dataset.numFeatures], { label: 'features' }));
     this.labels = keep(fromArray(gpu, dataset.labels, [dataset.numNodes], { dtype: 'i32', label: 'labels' }));
@@ -53,20 +52,7 @@ export class SingleEngine implements Engine {
       val: keep(fromArray(gpu, dataset.val, [dataset.val.length], { dtype: 'i32', label: 'val' })),
       test: keep(fromArray(gpu, dataset.test, [dataset.test.length], { dtype: 'i32', label: 'test' })),
     };
-    const decayed = options.decayFirstLayerOnly ? new Set(model.firstLayerParameters()) : null;
-    const all = model.parameters();
-    this.optimizer = new Optimizer(
-      options.optimizer,
-      decayed
-        ? [
-            { params: all.filter((p) => decayed.has(p)), weightDecay: options.weightDecay },
-            { params: all.filter((p) => !decayed.has(p)), weightDecay: 0 },
-          ]
-        : [{ params: all, weightDecay: options.weightDecay }],
-      options,
-    );
     if (resume) {
-      this.optimizer.loadState(resume, model.namedParameters());
       this.epoch = resume.epoch;
     }
   }
@@ -136,19 +122,8 @@ export class SingleEngine implements Engine {
     return new Int32Array(bytes);
   }
 
-  async snapshot(): Promise<CheckpointData> {
-    const tensors: CheckpointTensor[] = [];
-    for (const [name, t] of this.model.namedParameters()) {
-      tensors.push({ name: `param:${name}`, shape: [...t.shape], data: new Float32Array(await t.toArray()) });
-    }
-    tensors.push(...(await this.optimizer.stateTensors(this.model.namedParameters())));
-    return {
-      config: { model: { ...this.model.config }, training: { ...this.options } },
-      epoch: this.epoch,
-      rng: { seed: this.options.seed, step: this.epoch },
-      optimizer: this.optimizer.describe(),
-      tensors,
-    };
+  snapshot(): Promise<CheckpointData> {
+    return snapshotTraining(this.model, this.optimizer, this.options, this.epoch);
   }
 
   dispose(): void {
@@ -160,7 +135,7 @@ export class SingleEngine implements Engine {
 }
 
 /** Copies [1]-shaped scalars (f32 or u32) into one buffer so the epoch reads back once. */
-function packScalars(gpu: Gpu, values: Tensor[]): { packed: Tensor; decode(bytes: ArrayBuffer): number[] } {
+export function packScalars(gpu: Gpu, values: Tensor[]): { packed: Tensor; decode(bytes: ArrayBuffer): number[] } {
   const packed = empty(gpu, [values.length], 'f32', 'metrics');
   values.forEach((v, i) => gpu.encoder.copy(v.buffer, 0, packed.buffer, i * 4, 4));
   const dtypes = values.map((v) => v.dtype);

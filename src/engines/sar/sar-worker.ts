@@ -1,0 +1,209 @@
+// One SAR worker: its own device, its partition of the nodes, a full replica of the (small) model and
+// optimizer, and a transport to its peers. An epoch is the single-device epoch with three changes:
+// layers aggregate through the PartitionedGraph (rounds of peer messages), the loss of this worker's
+// labelled nodes is divided by the split's global size so the workers' losses add up to the mean, and
+// the weight gradients are summed over workers (ring all-reduce) before every replica takes the same
+// optimizer step. Metrics are summed the same way, so every worker reports the global numbers.
+
+import type { Gpu } from '../../gpu/gpu.ts';
+import { allReduceSum } from '../../dist/collectives.ts';
+import type { Transport } from '../../dist/transport.ts';
+import type { NodeDataset } from '../../graph/node-dataset.ts';
+import type { NodePlacement } from '../../graph/partition-blocks.ts';
+import type { CheckpointData } from '../../nn/checkpoint.ts';
+import { NodeClassifier, type NodeModelConfig } from '../../nn/models/node-classifier.ts';
+import type { Optimizer } from '../../nn/optimizer.ts';
+import { empty, fromArray, zeros } from '../../tensor/create.ts';
+import { accuracyCounts, crossEntropy } from '../../tensor/ops/cross-entropy.ts';
+import { accumulateGrad, ones } from '../../tensor/ops/elementwise.ts';
+import { keep, withScopeAsync } from '../../tensor/scope.ts';
+import { backwardAsync, noGradAsync } from '../../tensor/tape.ts';
+import type { Tensor } from '../../tensor/tensor.ts';
+import { packScalars, type NodeTrainingOptions } from '../single.ts';
+import { prepareTraining, snapshotTraining } from '../training-state.ts';
+import { PartitionedGraph } from './partitioned-graph.ts';
+
+/** Collective tag ids used by a worker (one collective of each kind in flight at a time). */
+const TAG_GRADIENTS = 1;
+const TAG_METRICS = 2;
+
+export interface SarWorkerOptions {
+  /** Keep fetched halos for the backward (graph-parallel baseline) instead of SAR's rounds. */
+  remat: boolean;
+}
+
+/** One epoch's global metrics as every worker computes them (identical on all ranks). */
+export interface SarEpochResult {
+  loss: number;
+  valLoss: number;
+  trainAcc: number;
+  valAcc: number;
+  testAcc: number;
+  epochMs: number;
+  peakGpuBytes: number;
+  gpuBytes: number;
+  bytesSent: number;
+  bytesReceived: number;
+}
+
+interface LocalSplits {
+  train: Tensor;
+  val: Tensor;
+  test: Tensor;
+  /** Global split sizes: the denominators of the losses and accuracies. */
+  sizes: { train: number; val: number; test: number };
+}
+
+export class SarWorker {
+  readonly model: NodeClassifier;
+  readonly graph: PartitionedGraph;
+  private readonly optimizer: Optimizer;
+  private readonly x: Tensor;
+  private readonly labels: Tensor;
+  private readonly rowIds: Tensor;
+  private readonly splits: LocalSplits;
+  private epoch = 0;
+
+  constructor(
+    readonly gpu: Gpu,
+    readonly transport: Transport,
+    dataset: NodeDataset,
+    placement: NodePlacement,
+    readonly config: NodeModelConfig,
+    readonly options: NodeTrainingOptions,
+    workerOptions: SarWorkerOptions,
+    resume?: CheckpointData,
+  ) {
+    this.model = new NodeClassifier(config);
+    this.optimizer = prepareTraining(gpu, this.model, options, resume);
+    this.epoch = resume?.epoch ?? 0;
+    this.graph = new PartitionedGraph(gpu, transport, { numNodes: dataset.numNodes, src: dataset.edgeSrc, dst: dataset.edgeDst }, placement, {
+      remat: workerOptions.remat,
+    });
+    const rank = transport.rank;
+    const nodes = ownedNodes(placement, rank);
+    const F = dataset.numFeatures;
+    const features = new Float32Array(nodes.length * F);
+    nodes.forEach((v, i) => features.set(dataset.features.subarray(v * F, (v + 1) * F), i * F));
+    this.x = keep(fromArray(gpu, features, [nodes.length, F], { label: 'features' }));
+    this.labels = keep(fromArray(gpu, Int32Array.from(nodes, (v) => dataset.labels[v]), [nodes.length], { dtype: 'i32', label: 'labels' }));
+    this.rowIds = keep(fromArray(gpu, Uint32Array.from(nodes), [nodes.length], { dtype: 'u32', label: 'row_ids' }));
+    const local = (split: Int32Array, name: string) => {
+      const ids = Int32Array.from([...split].filter((v) => placement.owner[v] === rank).map((v) => placement.localId[v]).sort((a, b) => a - b));
+      return keep(fromArray(gpu, ids, [ids.length], { dtype: 'i32', label: name }));
+    };
+    this.splits = {
+      train: local(dataset.train, 'train'),
+      val: local(dataset.val, 'val'),
+      test: local(dataset.test, 'test'),
+      sizes: { train: dataset.train.length, val: dataset.val.length, test: dataset.test.length },
+    };
+  }
+
+  get rank(): number {
+    return this.transport.rank;
+  }
+
+  get currentEpoch(): number {
+    return this.epoch;
+  }
+
+  /** One training epoch plus evaluation; on any failure tells the peers before rethrowing. */
+  async trainEpoch(): Promise<SarEpochResult> {
+    try {
+      return await this.epochBody();
+    } catch (error) {
+      this.transport.abort(`worker ${this.rank} stopped: ${(error as Error).message}`);
+      throw error;
+    }
+  }
+
+  private async epochBody(): Promise<SarEpochResult> {
+    const start = performance.now();
+    const { gpu, model, splits } = this;
+    const step = this.epoch;
+    const ctx = { seed: this.options.seed, step, rowIds: this.rowIds };
+    const sentBefore = sum(this.transport.stats.bytesSent);
+    const receivedBefore = sum(this.transport.stats.bytesReceived);
+    const local = await withScopeAsync(gpu, async () => {
+      model.train();
+      const logits = await model.forward(this.x, this.graph, { ...ctx, training: true });
+      const loss = crossEntropy(logits, this.labels, splits.train, { denominator: splits.sizes.train });
+      await backwardAsync(loss, ones(gpu, [1]), accumulateGrad);
+      await this.allReduceGradients();
+      this.optimizer.step();
+      this.optimizer.zeroGrad();
+      return noGradAsync(gpu, async () => {
+        model.eval();
+        const out = await model.forward(this.x, this.graph, { ...ctx, training: false });
+        const metrics = packScalars(gpu, [
+          loss,
+          crossEntropy(out, this.labels, splits.val, { denominator: splits.sizes.val }),
+          accuracyCounts(out, this.labels, splits.train),
+          accuracyCounts(out, this.labels, splits.val),
+          accuracyCounts(out, this.labels, splits.test),
+        ]);
+        // Counts are exact in f32 up to 2²⁴ nodes per split.
+        return Float32Array.from(metrics.decode(await gpu.read(metrics.packed.buffer)));
+      });
+    });
+    const global = await allReduceSum(this.transport, local, TAG_METRICS);
+    this.epoch++;
+    const n = (count: number) => Math.max(1, count);
+    return {
+      loss: global[0],
+      valLoss: global[1],
+      trainAcc: global[2] / n(splits.sizes.train),
+      valAcc: global[3] / n(splits.sizes.val),
+      testAcc: global[4] / n(splits.sizes.test),
+      epochMs: performance.now() - start,
+      peakGpuBytes: gpu.pool.peakAllocatedBytes,
+      gpuBytes: gpu.pool.allocatedBytes,
+      bytesSent: sum(this.transport.stats.bytesSent) - sentBefore,
+      bytesReceived: sum(this.transport.stats.bytesReceived) - receivedBefore,
+    };
+  }
+
+  /** Sums every parameter's gradient over the workers: one readback, one ring all-reduce, one upload each. */
+  private async allReduceGradients(): Promise<void> {
+    if (this.transport.size === 1) return;
+    const { gpu } = this;
+    const params = this.model.parameters();
+    for (const p of params) if (!p.grad) p.grad = keep(zeros(gpu, p.shape, 'f32', `grad:${p.label}`));
+    const total = params.reduce((s, p) => s + p.size, 0);
+    const packed = empty(gpu, [total], 'f32', 'grad_pack');
+    let offset = 0;
+    for (const p of params) {
+      gpu.encoder.copy(p.grad!.buffer, 0, packed.buffer, offset * 4, p.byteLength);
+      offset += p.size;
+    }
+    const summed = await allReduceSum(this.transport, new Float32Array(await gpu.read(packed.buffer, 0, total * 4)), TAG_GRADIENTS);
+    packed.dispose();
+    offset = 0;
+    for (const p of params) {
+      gpu.upload(p.grad!.buffer, summed.subarray(offset, offset + p.size));
+      offset += p.size;
+    }
+  }
+
+  snapshot(extraConfig: Record<string, unknown> = {}): Promise<CheckpointData> {
+    return snapshotTraining(this.model, this.optimizer, this.options, this.epoch, extraConfig);
+  }
+
+  dispose(): void {
+    this.graph.dispose();
+    for (const t of [this.x, this.labels, this.rowIds, this.splits.train, this.splits.val, this.splits.test]) t.dispose();
+    this.optimizer.dispose();
+    this.model.dispose();
+  }
+}
+
+function ownedNodes(placement: NodePlacement, rank: number): Int32Array {
+  const nodes = new Int32Array(placement.sizes[rank]);
+  for (let v = 0, k = 0; v < placement.owner.length; v++) if (placement.owner[v] === rank) nodes[k++] = v;
+  return nodes;
+}
+
+function sum(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
