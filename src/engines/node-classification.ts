@@ -43,11 +43,16 @@ export function modelConfigFor(dataset: NodeDataset, options: Pick<NodeRunOption
   };
 }
 
-/** Builds the single-device engine, continuing from `resume` when given. */
-export function createNodeEngine(gpu: Gpu, dataset: NodeDataset, options: NodeRunOptions, resume?: CheckpointData): SingleEngine {
+/** The model a run trains: the checkpoint's when resuming (checked against the dataset), else from the options. */
+export function resolveModelConfig(dataset: NodeDataset, options: NodeRunOptions, resume?: CheckpointData): NodeModelConfig {
   const config = resume ? (resume.config.model as NodeModelConfig) : modelConfigFor(dataset, options);
   if (resume) checkResumable(config, dataset, options);
-  return new SingleEngine(gpu, new NodeClassifier(config), dataset, options.training, resume);
+  return config;
+}
+
+/** Builds the single-device engine, continuing from `resume` when given. */
+export function createNodeEngine(gpu: Gpu, dataset: NodeDataset, options: NodeRunOptions, resume?: CheckpointData): SingleEngine {
+  return new SingleEngine(gpu, new NodeClassifier(resolveModelConfig(dataset, options, resume)), dataset, options.training, resume);
 }
 
 function checkResumable(config: NodeModelConfig, dataset: NodeDataset, options: NodeRunOptions): void {

@@ -11,6 +11,8 @@ import type { Csr } from './csr.ts';
 export interface PeerBlock {
   /** n_p × halo.length, columns index `halo`. */
   block: Csr;
+  /** Per stored entry of `block`: its index in the global matrix (keys per-edge randomness). */
+  entryIds: Int32Array<ArrayBuffer>;
   /** The peer's local ids of the rows this worker reads from it, ascending. */
   halo: Int32Array<ArrayBuffer>;
 }
@@ -22,6 +24,8 @@ export interface WorkerBlocks {
   nodes: Int32Array<ArrayBuffer>;
   /** n_p × n_p: entries whose column this worker owns. */
   local: Csr;
+  /** Per stored entry of `local`: its index in the global matrix. */
+  localEntryIds: Int32Array<ArrayBuffer>;
   /** Per peer (null at this worker's own rank): the block of entries whose column that peer owns. */
   peers: (PeerBlock | null)[];
   /** Per peer: this worker's local ids that the peer reads (the peer's halo from us), ascending. */
@@ -91,6 +95,7 @@ export function partitionBlocks(csr: Csr, placement: NodePlacement, rank: number
       values: csr.values ? new Float32Array(nnz) : null,
     };
   });
+  const entryIds = blocks.map((b) => new Int32Array(b.rowPtr[n]));
   const fill = blocks.map((b) => b.rowPtr.slice(0, n));
   for (let i = 0; i < n; i++) {
     const row = nodes[i];
@@ -100,6 +105,7 @@ export function partitionBlocks(csr: Csr, placement: NodePlacement, rank: number
       const at = fill[q][i]++;
       blocks[q].colIdx[at] = q === rank ? localId[j] : compact[q]![localId[j]];
       if (csr.values) blocks[q].values![at] = csr.values[k];
+      entryIds[q][at] = k;
     }
   }
 
@@ -108,7 +114,8 @@ export function partitionBlocks(csr: Csr, placement: NodePlacement, rank: number
     parts,
     nodes,
     local: blocks[rank],
-    peers: blocks.map((block, q) => (q === rank ? null : { block, halo: halos[q]! })),
+    localEntryIds: entryIds[rank],
+    peers: blocks.map((block, q) => (q === rank ? null : { block, entryIds: entryIds[q], halo: halos[q]! })),
     sendTo: sendLists(csr, placement, rank),
   };
 }

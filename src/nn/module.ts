@@ -23,6 +23,8 @@ export interface ForwardContext {
   step: number;
   /** Global id of the first local row (non-zero when a worker holds a slice of the nodes). */
   rowOffset?: number;
+  /** Global id of every local row (a SAR worker's partition); overrides rowOffset. */
+  rowIds?: Tensor;
 }
 
 function nameHash(name: string): number {

@@ -4,10 +4,11 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { loadNodeDataset } from '../graph/node-dataset.ts';
-import { consumeRun, createNodeEngine, median, trainNodeClassification, type NodeRunOptions } from '../engines/node-classification.ts';
+import { consumeRun, createNodeEngine, median, resolveModelConfig, trainNodeClassification, type NodeRunOptions } from '../engines/node-classification.ts';
 import { loadCheckpointFile, saveCheckpointFile } from './checkpoint-file.ts';
 import { resolveDatasetSource } from './dataset-source.ts';
 import { createNodeGpu, nodeProvider } from './node-gpu.ts';
+import { createSarEngine, type PartitionMethod, type SarTransportKind } from './sar-setup.ts';
 
 function number(name: string, check: (v: number) => boolean = Number.isFinite) {
   return (text: string): number => {
@@ -23,7 +24,11 @@ interface TrainFlags {
   dataset: string;
   model: 'gcn' | 'sage' | 'gat';
   heads: number;
-  mode: 'single';
+  mode: 'single' | 'sar';
+  workers: number;
+  transport: SarTransportKind;
+  remat: boolean;
+  partition: PartitionMethod;
   epochs: number;
   hidden: number;
   lr: number;
@@ -62,7 +67,10 @@ async function train(given: TrainFlags, command: Command): Promise<void> {
   const flags = withModelDefaults(given, command);
   const dataset = await loadNodeDataset(resolveDatasetSource(flags.dataset));
   const resume = flags.resume ? await loadCheckpointFile(flags.resume) : undefined;
-  const gpu = await createNodeGpu({ name: flags.adapter, subgroups: flags.subgroups, profile: flags.profile });
+  if (flags.mode !== 'sar' && (flags.workers !== 1 || command.getOptionValueSource('transport') === 'cli')) {
+    throw new Error('--workers and --transport need --mode sar');
+  }
+  const gpu = flags.mode === 'single' ? await createNodeGpu({ name: flags.adapter, subgroups: flags.subgroups, profile: flags.profile }) : null;
   const options: NodeRunOptions = {
     model: flags.model,
     hidden: flags.hidden,
@@ -80,7 +88,10 @@ async function train(given: TrainFlags, command: Command): Promise<void> {
     checkpointEvery: flags.checkpoint ? flags.checkpointEvery : 0,
     onCheckpoint: flags.checkpoint ? (data) => saveCheckpointFile(flags.checkpoint!, data) : undefined,
   };
-  const engine = createNodeEngine(gpu, dataset, options, resume);
+  const sar = { workers: flags.workers, transport: flags.transport, remat: flags.remat, partition: flags.partition, adapter: flags.adapter };
+  const engine = gpu
+    ? createNodeEngine(gpu, dataset, options, resume)
+    : await createSarEngine(dataset, resolveModelConfig(dataset, options, resume), options.training, sar, resume);
   const bar = flags.progress
     ? new cliProgress.SingleBar(
         { format: 'epoch {value}/{total} |{bar}| loss {loss} · val acc {val} · {ms} ms/epoch', stream: process.stderr, hideCursor: true },
@@ -98,9 +109,8 @@ async function train(given: TrainFlags, command: Command): Promise<void> {
     model: flags.model,
     mode: engine.mode,
     workers: engine.workers,
-    adapter: gpu.adapter.name,
-    adapter_description: gpu.adapter.description,
-    subgroups: gpu.hasSubgroups,
+    ...(gpu ? { adapter: gpu.adapter.name, adapter_description: gpu.adapter.description, subgroups: gpu.hasSubgroups } : {}),
+    ...(flags.mode === 'sar' ? { transport: flags.transport, remat: flags.remat, partition: flags.partition } : {}),
     seed: flags.seed,
     hidden: flags.hidden,
     ...(flags.model === 'gat' ? { heads: flags.heads } : {}),
@@ -118,10 +128,11 @@ async function train(given: TrainFlags, command: Command): Promise<void> {
     final_test_acc: summary.last?.testAcc ?? null,
     final_loss: summary.last?.loss ?? null,
     epoch_ms_median: median(summary.epochMs),
-    peak_gpu_bytes_per_worker: summary.last?.peakGpuBytes ?? [gpu.pool.peakAllocatedBytes],
+    peak_gpu_bytes_per_worker: summary.last?.peakGpuBytes ?? (gpu ? [gpu.pool.peakAllocatedBytes] : []),
+    ...(summary.last?.bytesSent ? { bytes_sent_per_worker_per_epoch: summary.last.bytesSent } : {}),
     checkpoint: flags.checkpoint ?? null,
   };
-  if (gpu.profiler) {
+  if (gpu?.profiler) {
     const kernels = await gpu.profiler.report();
     const total = kernels.reduce((sum, k) => sum + k.ms, 0);
     process.stderr.write(`GPU time per kernel over ${summary.epochsRun} epochs (timestamp queries):\n`);
@@ -130,7 +141,7 @@ async function train(given: TrainFlags, command: Command): Promise<void> {
     }
   }
   engine.dispose();
-  gpu.destroy();
+  gpu?.destroy();
   if (flags.json) {
     process.stdout.write(JSON.stringify(result) + '\n');
   } else {
@@ -170,7 +181,11 @@ export function buildProgram(): Command {
     .description('train a node classifier (full batch)')
     .option('--dataset <name|path>', "embedded dataset name ('cora') or a dataset folder", 'cora')
     .addOption(new Option('--model <kind>', 'model').choices(['gcn', 'sage', 'gat']).default('gcn'))
-    .addOption(new Option('--mode <mode>', 'training mode').choices(['single']).default('single'))
+    .addOption(new Option('--mode <mode>', 'training mode: one device, or SAR full-batch over --workers').choices(['single', 'sar']).default('single'))
+    .option('--workers <n>', 'SAR workers, each its own device and graph partition', positiveInt('--workers'), 1)
+    .addOption(new Option('--transport <kind>', 'how SAR workers talk').choices(['local', 'threads', 'webrtc']).default('local'))
+    .option('--no-remat', 'SAR baseline: keep fetched neighbour rows for the backward instead of rematerializing')
+    .addOption(new Option('--partition <method>', 'how nodes are split over workers').choices(['metis', 'random']).default('metis'))
     .option('--epochs <n>', 'maximum epochs', positiveInt('--epochs'), 200)
     .option('--hidden <n>', 'hidden channels (per head for GAT)', positiveInt('--hidden'), 16)
     .option('--heads <n>', 'GAT attention heads in the hidden layer', positiveInt('--heads'), 8)

@@ -20,6 +20,7 @@ import type { Aggregation, NodeGraph } from '../../nn/graph-input.ts';
 import { empty, fromArray } from '../../tensor/create.ts';
 import type { GatAttentionOptions } from '../../tensor/ops/gat-attention.ts';
 import { gatherRows, scatterAddRows } from '../../tensor/ops/rows.ts';
+import { partitionedAttention } from './partitioned-attention.ts';
 import { spmmInto } from '../../tensor/ops/spmm.ts';
 import { keep } from '../../tensor/scope.ts';
 import { SparseMatrix } from '../../tensor/sparse-matrix.ts';
@@ -59,6 +60,7 @@ export class PartitionedGraph implements NodeGraph {
   private readonly operators = new Map<Aggregation, Operators>();
   /** Aggregations so far; every worker calls them in the same order, which names their messages. */
   private calls = 0;
+  private attention: WorkerBlocks | null = null;
 
   constructor(
     readonly gpu: Gpu,
@@ -82,12 +84,37 @@ export class PartitionedGraph implements NodeGraph {
   async aggregate(kind: Aggregation, x: Tensor): Promise<Tensor> {
     if (x.rows !== this.numNodes) throw new RangeError(`aggregate(${kind}) on worker ${this.rank}: input ${x} must have ${this.numNodes} rows`);
     const ops = this.ops(kind);
-    const call = this.calls++ & CALL_MASK;
+    const call = this.nextCall();
     return this.remat ? this.sequentialForward(ops, x, call) : this.haloForward(ops, x, call);
   }
 
-  attend(_z: Tensor, _aSrc: Tensor, _aDst: Tensor, _options: GatAttentionOptions): Tensor {
-    throw new Error('SAR: graph attention over partitions is not supported yet (use --model gcn or sage)');
+  attend(z: Tensor, aSrc: Tensor, aDst: Tensor, options: GatAttentionOptions): Promise<Tensor> {
+    if (z.rows !== this.numNodes) throw new RangeError(`attend on worker ${this.rank}: z ${z} must have ${this.numNodes} rows`);
+    return partitionedAttention(this, z, aSrc, aDst, options);
+  }
+
+  /** The attention structure's blocks (in-neighbours plus one self loop each, unweighted), built once. */
+  attentionBlocks(): WorkerBlocks {
+    if (!this.attention) {
+      const { numNodes, src, dst } = this.edges;
+      this.attention = partitionBlocks(buildAdjacency(numNodes, src, dst, { undirected: true, selfLoops: 'add' }), this.placement, this.rank);
+    }
+    return this.attention;
+  }
+
+  /** A fresh message id for one distributed operation; every worker draws them in the same order. */
+  nextCall(): number {
+    return this.calls++ & CALL_MASK;
+  }
+
+  /** The tag of round `round` of operation `call` on `channel` (TAG_CHANNEL.sarForward or sarBackward). */
+  tag(channel: number, call: number, round: number): number {
+    return makeTag(channel, tagId(call, round));
+  }
+
+  /** Whether this graph keeps fetched rows for the backward (false: SAR's rematerialization). */
+  get keepsHalos(): boolean {
+    return !this.remat;
   }
 
   dispose(): void {
@@ -215,7 +242,7 @@ export class PartitionedGraph implements NodeGraph {
   }
 
   /** Reads `t` back, frees it, and sends its rows to `peer`. */
-  private async sendTensor(peer: number, tag: number, t: Tensor): Promise<void> {
+  async sendTensor(peer: number, tag: number, t: Tensor): Promise<void> {
     const shape = [t.rows, t.cols];
     const bytes = t.byteLength ? await this.gpu.read(t.buffer, 0, t.byteLength) : new ArrayBuffer(0);
     t.dispose();

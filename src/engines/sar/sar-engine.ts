@@ -16,6 +16,8 @@ export class SarEngine implements Engine {
     private readonly members: SarWorker[],
     /** Recorded in checkpoints (e.g. worker count, transport, remat). */
     private readonly describe: Record<string, unknown> = {},
+    /** Releases what the creator set up for the workers (devices, a signaling server). */
+    private readonly release: () => Promise<void> | void = () => {},
   ) {
     if (!members.length) throw new RangeError('SarEngine: needs at least one worker');
     members.forEach((w, i) => {
@@ -41,10 +43,8 @@ export class SarEngine implements Engine {
   }
 
   dispose(): void {
-    for (const w of this.members) {
-      w.dispose();
-      void w.transport.close();
-    }
+    for (const w of this.members) w.dispose();
+    void Promise.all(this.members.map((w) => w.transport.close())).then(this.release, this.release);
   }
 }
 

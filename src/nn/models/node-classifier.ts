@@ -53,7 +53,7 @@ export class NodeClassifier extends Module {
   async forward(x: Tensor, graph: NodeGraph, ctx: ForwardContext): Promise<Tensor> {
     const drop = (t: Tensor, layer: number) =>
       ctx.training && this.config.dropout > 0
-        ? dropout(t, { p: this.config.dropout, seed: ctx.seed, stream: RNG_STREAM.dropout + layer, step: ctx.step, rowOffset: ctx.rowOffset ?? 0 })
+        ? dropout(t, { p: this.config.dropout, seed: ctx.seed, stream: RNG_STREAM.dropout + layer, step: ctx.step, rowOffset: ctx.rowOffset ?? 0, rowIds: ctx.rowIds })
         : t;
     const activation = this.config.kind === 'gat' ? elu : relu;
     const h = activation(await this.conv1.forward(drop(x, 0), graph, ctx));

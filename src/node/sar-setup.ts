@@ -1,0 +1,105 @@
+// Builds a SAR run in Node: partitions the graph, gives every worker its own adapter and device, and
+// links the workers with the chosen transport — in-process hand-off ('local'), WebRTC data channels
+// through a signaling server on 127.0.0.1 ('webrtc', the code a browser tab runs), or one worker_thread
+// per worker ('threads', see sar-threads.ts).
+
+import { randomBytes } from 'node:crypto';
+import wrtc from '@roamhq/wrtc';
+import { WebSocket } from 'ws';
+import { LocalTransport } from '../dist/local-transport.ts';
+import { startSignalingServer } from '../dist/signaling-server.ts';
+import type { Transport } from '../dist/transport.ts';
+import { connectWebRtc, type PeerConnectionConstructor } from '../dist/webrtc-transport.ts';
+import type { WebSocketConstructor } from '../dist/signaling-client.ts';
+import type { Engine } from '../engines/engine.ts';
+import { SarEngine } from '../engines/sar/sar-engine.ts';
+import { SarWorker } from '../engines/sar/sar-worker.ts';
+import type { NodeTrainingOptions } from '../engines/single.ts';
+import type { Gpu } from '../gpu/gpu.ts';
+import type { NodeDataset } from '../graph/node-dataset.ts';
+import { placeNodes, type NodePlacement } from '../graph/partition-blocks.ts';
+import { edgeCut, partitionGraph, randomPartition } from '../graph/partition.ts';
+import { buildAdjacency } from '../graph/csr.ts';
+import type { CheckpointData } from '../nn/checkpoint.ts';
+import type { NodeModelConfig } from '../nn/models/node-classifier.ts';
+import { createNodeGpu } from './node-gpu.ts';
+import { ThreadedSarEngine } from './sar-threads.ts';
+
+export type SarTransportKind = 'local' | 'threads' | 'webrtc';
+export type PartitionMethod = 'metis' | 'random';
+
+export interface SarRunOptions {
+  workers: number;
+  transport: SarTransportKind;
+  /** false: the graph-parallel baseline that keeps fetched halos for the backward. */
+  remat: boolean;
+  partition: PartitionMethod;
+  /** Adapter for every worker (WEBGNN_ADAPTER / --adapter), e.g. 'lavapipe'. */
+  adapter?: string;
+}
+
+export interface SarPlacement {
+  placement: NodePlacement;
+  /** Undirected edges between different workers' nodes. */
+  edgeCut: number;
+  edges: number;
+}
+
+/** Which worker owns each node: multilevel (METIS-style) or random, both seeded. */
+export function placeForSar(dataset: NodeDataset, workers: number, method: PartitionMethod, seed: number): SarPlacement {
+  const adjacency = buildAdjacency(dataset.numNodes, dataset.edgeSrc, dataset.edgeDst, { undirected: true, selfLoops: 'remove' });
+  const partition = method === 'random' ? randomPartition(dataset.numNodes, workers, seed) : partitionGraph(adjacency, { parts: workers, seed });
+  return { placement: placeNodes(partition.assignment, workers), edgeCut: edgeCut(adjacency, partition), edges: adjacency.rowPtr[adjacency.numRows] / 2 };
+}
+
+export async function createSarEngine(
+  dataset: NodeDataset,
+  config: NodeModelConfig,
+  training: NodeTrainingOptions,
+  options: SarRunOptions,
+  resume?: CheckpointData,
+): Promise<Engine> {
+  const { workers } = options;
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new RangeError(`--workers must be an integer in 1..64, got ${workers}`);
+  const { placement, edgeCut } = placeForSar(dataset, workers, options.partition, training.seed);
+  const describe = { workers, transport: options.transport, remat: options.remat, partition: options.partition, edgeCut };
+  if (options.transport === 'threads') {
+    return ThreadedSarEngine.start({ dataset, placement, config, training, remat: options.remat, adapter: options.adapter, resume, describe });
+  }
+  const gpus: Gpu[] = [];
+  let transports: Transport[] = [];
+  let closeSignaling: (() => Promise<void>) | null = null;
+  try {
+    for (let r = 0; r < workers; r++) gpus.push(await createNodeGpu({ ...(options.adapter ? { name: options.adapter } : {}), label: `worker ${r}` }));
+    if (options.transport === 'local') {
+      transports = LocalTransport.group(workers);
+    } else {
+      const secret = randomBytes(16).toString('hex');
+      const server = await startSignalingServer({ host: '127.0.0.1', port: 0, secret });
+      closeSignaling = () => server.close();
+      transports = await Promise.all(
+        Array.from({ length: workers }, (_, rank) =>
+          connectWebRtc({
+            rank,
+            size: workers,
+            signalingUrl: server.url,
+            room: 'sar',
+            secret,
+            RTCPeerConnection: wrtc.RTCPeerConnection as unknown as PeerConnectionConstructor,
+            WebSocket: WebSocket as unknown as WebSocketConstructor,
+          }),
+        ),
+      );
+    }
+    const members = gpus.map((gpu, rank) => new SarWorker(gpu, transports[rank], dataset, placement, config, training, { remat: options.remat }, resume));
+    return new SarEngine(members, describe, async () => {
+      for (const gpu of gpus) gpu.destroy();
+      await closeSignaling?.();
+    });
+  } catch (error) {
+    for (const t of transports) await t.close();
+    for (const gpu of gpus) gpu.destroy();
+    await closeSignaling?.();
+    throw error;
+  }
+}

@@ -1,0 +1,150 @@
+// SAR with one worker_thread per worker: each thread opens its own Dawn instance and device and trains
+// its partition; tensors move between threads over MessagePorts with their buffers transferred. The
+// main thread only sends commands and collects metrics. A thread that dies is reported to the others
+// (watchWorkers) so that they stop with an error naming it instead of waiting forever.
+
+import { Worker } from 'node:worker_threads';
+import { threadLinks, transferListFor, watchWorkers, type ThreadLinks } from '../dist/thread-transport.ts';
+import { PeerError } from '../dist/transport.ts';
+import type { Engine, EpochMetrics } from '../engines/engine.ts';
+import { settleWorkers, toEpochMetrics } from '../engines/sar/sar-engine.ts';
+import type { SarEpochResult } from '../engines/sar/sar-worker.ts';
+import type { NodeTrainingOptions } from '../engines/single.ts';
+import type { NodeDataset } from '../graph/node-dataset.ts';
+import type { NodePlacement } from '../graph/partition-blocks.ts';
+import type { CheckpointData } from '../nn/checkpoint.ts';
+import type { NodeModelConfig } from '../nn/models/node-classifier.ts';
+
+export interface SarThreadData {
+  links: ThreadLinks;
+  dataset: NodeDataset;
+  placement: NodePlacement;
+  config: NodeModelConfig;
+  training: NodeTrainingOptions;
+  remat: boolean;
+  adapter?: string;
+  resume?: CheckpointData;
+  describe: Record<string, unknown>;
+}
+
+type Reply =
+  | { type: 'ready' | 'stopped' }
+  | { type: 'epoch'; result: SarEpochResult }
+  | { type: 'snapshot'; data: CheckpointData }
+  | { type: 'error'; name: string; message: string; peer?: number };
+
+const REGISTER = new URL('../../scripts/register.mjs', import.meta.url).href;
+const ENTRY = new URL('./sar-thread-entry.ts', import.meta.url);
+
+/** One thread and the replies it has not yet handed out. */
+class ThreadHandle {
+  private waiting: { resolve: (r: Reply) => void; reject: (e: Error) => void } | null = null;
+  private dead: Error | null = null;
+
+  constructor(
+    readonly rank: number,
+    readonly worker: Worker,
+  ) {
+    worker.on('message', (reply: Reply) => {
+      const w = this.waiting;
+      this.waiting = null;
+      w?.resolve(reply);
+    });
+    worker.on('error', (error) => this.die(new Error(`worker ${rank}'s thread threw: ${error.message}`)));
+    worker.on('exit', (code) => this.die(new PeerError(rank, rank, `its thread exited with code ${code}`)));
+  }
+
+  request(command: { type: string } | null): Promise<Reply> {
+    if (this.dead) return Promise.reject(this.dead);
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
+      if (command) this.worker.postMessage(command);
+    });
+  }
+
+  private die(error: Error): void {
+    this.dead ??= error;
+    const w = this.waiting;
+    this.waiting = null;
+    w?.reject(this.dead);
+  }
+}
+
+export class ThreadedSarEngine implements Engine {
+  readonly mode = 'sar' as const;
+  private epoch: number;
+
+  private constructor(
+    private readonly threads: ThreadHandle[],
+    private readonly unwatch: () => void,
+    startEpoch: number,
+  ) {
+    this.epoch = startEpoch;
+  }
+
+  get workers(): number {
+    return this.threads.length;
+  }
+
+  static async start(options: Omit<SarThreadData, 'links'>): Promise<ThreadedSarEngine> {
+    const size = options.placement.parts;
+    const links = threadLinks(size);
+    const workers = links.map(
+      (l) =>
+        new Worker(ENTRY, {
+          execArgv: ['--import', REGISTER],
+          workerData: { ...options, links: l } satisfies SarThreadData,
+          transferList: transferListFor(l),
+        }),
+    );
+    const unwatch = watchWorkers(workers, links);
+    const threads = workers.map((w, rank) => new ThreadHandle(rank, w));
+    try {
+      await Promise.all(threads.map((t) => t.request(null).then((r) => check(r, 'ready'))));
+    } catch (error) {
+      for (const w of workers) await w.terminate();
+      unwatch();
+      throw error;
+    }
+    return new ThreadedSarEngine(threads, unwatch, options.resume?.epoch ?? 0);
+  }
+
+  /** Test hook: kills worker `rank`'s thread (as a crash would). */
+  kill(rank: number): Promise<number> {
+    return this.threads[rank].worker.terminate();
+  }
+
+  async *run(epochs: number): AsyncGenerator<EpochMetrics> {
+    while (this.epoch < epochs) {
+      const replies = await settle(this.threads.map((t) => t.request({ type: 'epoch' })));
+      this.epoch++;
+      yield toEpochMetrics(this.epoch, replies.map((r) => check(r, 'epoch').result));
+    }
+  }
+
+  async snapshot(): Promise<CheckpointData> {
+    return check(await this.threads[0].request({ type: 'snapshot' }), 'snapshot').data;
+  }
+
+  dispose(): void {
+    this.unwatch();
+    for (const t of this.threads) {
+      t.request({ type: 'stop' })
+        .catch(() => {})
+        .finally(() => void t.worker.terminate());
+    }
+  }
+}
+
+function check<T extends Reply['type']>(reply: Reply, type: T): Extract<Reply, { type: T }> {
+  if (reply.type === 'error') {
+    throw reply.name === 'PeerError' && reply.peer !== undefined ? Object.assign(new PeerError(reply.peer, -1, reply.message), { message: reply.message }) : new Error(reply.message);
+  }
+  if (reply.type !== type) throw new Error(`SAR thread: expected a '${type}' reply, got '${reply.type}'`);
+  return reply as Extract<Reply, { type: T }>;
+}
+
+/** All replies, or the root cause when some thread failed (as for in-process workers). */
+function settle(work: Promise<Reply>[]): Promise<Reply[]> {
+  return settleWorkers(work.map((p) => p.then((reply) => (reply.type === 'error' ? check(reply, 'error') : reply))));
+}
