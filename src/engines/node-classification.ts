@@ -14,6 +14,8 @@ export interface NodeRunOptions {
   hidden: number;
   /** GAT: attention heads of the hidden layer. */
   heads?: number;
+  /** Graph convolutions (default 2). */
+  layers?: number;
   dropout: number;
   epochs: number;
   /** Epochs without a better validation accuracy before stopping; 0 = never stop early. */
@@ -32,7 +34,7 @@ export interface NodeRunSummary {
   epochMs: number[];
 }
 
-export function modelConfigFor(dataset: NodeDataset, options: Pick<NodeRunOptions, 'model' | 'hidden' | 'dropout' | 'heads'>): NodeModelConfig {
+export function modelConfigFor(dataset: NodeDataset, options: Pick<NodeRunOptions, 'model' | 'hidden' | 'dropout' | 'heads' | 'layers'>): NodeModelConfig {
   return {
     kind: options.model,
     inChannels: dataset.numFeatures,
@@ -40,6 +42,7 @@ export function modelConfigFor(dataset: NodeDataset, options: Pick<NodeRunOption
     outChannels: dataset.numClasses,
     dropout: options.dropout,
     ...(options.model === 'gat' ? { heads: options.heads ?? 8 } : {}),
+    ...(options.layers && options.layers !== 2 ? { layers: options.layers } : {}),
   };
 }
 

@@ -26,6 +26,8 @@ export class BufferPool {
   peakLiveBytes = 0;
   buffersCreated = 0;
   private readonly free = new Map<string, FreeLists>();
+  /** Discarded while still used by unsubmitted commands: destroyed at the next submit. */
+  private readonly doomed: GPUBuffer[] = [];
   private readonly sizes = new WeakMap<GPUBuffer, number>();
   private readonly maxBufferSize: number;
 
@@ -63,8 +65,27 @@ export class BufferPool {
     this.liveBytes -= size;
   }
 
+  /**
+   * Gives a buffer's memory back to the device instead of keeping it for reuse: for transient buffers of
+   * sizes that will not recur (a peer's rows in one SAR round). A buffer still used by unsubmitted
+   * commands is destroyed after the next submit (destroying submitted work's buffers is safe: the
+   * device frees them once that work is done).
+   */
+  discard(buffer: GPUBuffer, pendingWork: boolean): void {
+    this.liveBytes -= this.sizeOf(buffer);
+    if (pendingWork) this.doomed.push(buffer);
+    else this.destroy(buffer);
+  }
+
+  private destroy(buffer: GPUBuffer): void {
+    this.allocatedBytes -= this.sizeOf(buffer);
+    buffer.destroy();
+  }
+
   /** Called after a submit: everything released before it is now clean. */
   markSubmitted(): void {
+    for (const b of this.doomed) this.destroy(b);
+    this.doomed.length = 0;
     for (const lists of this.free.values()) {
       if (lists.pending.length) {
         lists.clean.push(...lists.pending);

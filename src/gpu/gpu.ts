@@ -114,6 +114,11 @@ export class Gpu {
     this.pool.release(buffer, this.encoder.hasWork);
   }
 
+  /** Frees a buffer's device memory (see BufferPool.discard) instead of keeping it for reuse. */
+  discard(buffer: GPUBuffer): void {
+    this.pool.discard(buffer, this.encoder.hasWork);
+  }
+
   upload(buffer: GPUBuffer, data: ArrayBufferView, byteOffset = 0): void {
     this.device.queue.writeBuffer(buffer, byteOffset, data.buffer, data.byteOffset, data.byteLength);
   }

@@ -577,7 +577,7 @@ export function refineKWayFM(
   const state = new Uint8Array(n);
   const movedNode = new Int32Array(n);
   const movedFrom = new Int32Array(n);
-  const patience = Math.min(200, Math.max(25, Math.floor(0.01 * n)));
+  const patience = Math.min(Number(process.env.PCAP ?? 200), Math.max(25, Math.floor(Number(process.env.PFRAC ?? 0.01) * n)));
 
   let bestPart = -1;
   let bestGain = 0;

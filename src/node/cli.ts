@@ -24,6 +24,7 @@ interface TrainFlags {
   dataset: string;
   model: 'gcn' | 'sage' | 'gat';
   heads: number;
+  layers: number;
   mode: 'single' | 'sar';
   workers: number;
   transport: SarTransportKind;
@@ -75,6 +76,7 @@ async function train(given: TrainFlags, command: Command): Promise<void> {
     model: flags.model,
     hidden: flags.hidden,
     heads: flags.heads,
+    layers: flags.layers,
     dropout: flags.dropout,
     epochs: flags.epochs,
     patience: flags.patience,
@@ -114,6 +116,7 @@ async function train(given: TrainFlags, command: Command): Promise<void> {
     seed: flags.seed,
     hidden: flags.hidden,
     ...(flags.model === 'gat' ? { heads: flags.heads } : {}),
+    layers: flags.layers,
     lr: flags.lr,
     weight_decay: flags.weightDecay,
     dropout: flags.dropout,
@@ -188,6 +191,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--partition <method>', 'how nodes are split over workers').choices(['metis', 'random']).default('metis'))
     .option('--epochs <n>', 'maximum epochs', positiveInt('--epochs'), 200)
     .option('--hidden <n>', 'hidden channels (per head for GAT)', positiveInt('--hidden'), 16)
+    .option('--layers <n>', 'graph convolution layers', positiveInt('--layers'), 2)
     .option('--heads <n>', 'GAT attention heads in the hidden layer', positiveInt('--heads'), 8)
     .option('--lr <x>', 'learning rate (default per model: 0.01, GAT 0.005)', number('--lr', (v) => v > 0), 0.01)
     .option('--weight-decay <x>', 'L2 weight decay', number('--weight-decay', (v) => v >= 0), 5e-4)

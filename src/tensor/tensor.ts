@@ -59,6 +59,15 @@ export class Tensor {
     this.grad = null;
   }
 
+  /** As dispose, but gives the memory back to the device rather than to the pool (odd-sized transients). */
+  discard(): void {
+    if (!this._buffer) return;
+    this.gpu.discard(this._buffer);
+    this._buffer = null;
+    this.grad?.dispose();
+    this.grad = null;
+  }
+
   /** Reads the tensor back (submits pending work). For tests, metrics and checkpoints, not inside a step. */
   async toArray(): Promise<Float32Array | Int32Array | Uint32Array> {
     const bytes = await this.gpu.read(this.buffer, 0, this.byteLength);

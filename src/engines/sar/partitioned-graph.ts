@@ -141,7 +141,7 @@ export class PartitionedGraph implements NodeGraph {
       const got = await current!;
       if (got) {
         spmmInto(ops.peer[got.peer]!, got.rows, out, { accumulate: true });
-        got.rows.dispose();
+        got.rows.discard();
         this.gpu.submit();
       }
     }
@@ -171,7 +171,7 @@ export class PartitionedGraph implements NodeGraph {
       const got = await current!;
       if (got) {
         scatterAddRows(dx, got.rows, ops.sendIdx[got.peer]!);
-        got.rows.dispose();
+        got.rows.discard();
         this.gpu.submit();
       }
     }
@@ -193,7 +193,7 @@ export class PartitionedGraph implements NodeGraph {
       if (!got) continue;
       this.gpu.encoder.copy(got.rows.buffer, 0, stacked.buffer, offset * F * 4, got.rows.byteLength);
       offset += got.rows.rows;
-      got.rows.dispose();
+      got.rows.discard();
     }
     await sending;
     const out = empty(this.gpu, [this.numNodes, F], 'f32', 'halo_aggregate');
@@ -202,7 +202,7 @@ export class PartitionedGraph implements NodeGraph {
     return record('haloAggregate', [x], out, async (g) => {
       const dStacked = empty(this.gpu, [combined.numCols, F], 'f32', 'halo_stacked_grad');
       spmmInto(combined.transpose(), g, dStacked);
-      stacked.dispose();
+      stacked.discard();
       const dx = empty(this.gpu, [this.numNodes, F], 'f32', 'halo_aggregate_grad');
       if (dx.byteLength) this.gpu.encoder.copy(dStacked.buffer, 0, dx.buffer, 0, dx.byteLength);
       const sending = observed((async () => {
@@ -221,10 +221,10 @@ export class PartitionedGraph implements NodeGraph {
         const got = await this.receiveRound(ops, r, F, TAG_CHANNEL.sarBackward, call, true);
         if (!got) continue;
         scatterAddRows(dx, got.rows, ops.sendIdx[got.peer]!);
-        got.rows.dispose();
+        got.rows.discard();
       }
       await sending;
-      dStacked.dispose();
+      dStacked.discard();
       return [dx];
     });
   }
@@ -245,7 +245,7 @@ export class PartitionedGraph implements NodeGraph {
   async sendTensor(peer: number, tag: number, t: Tensor): Promise<void> {
     const shape = [t.rows, t.cols];
     const bytes = t.byteLength ? await this.gpu.read(t.buffer, 0, t.byteLength) : new ArrayBuffer(0);
-    t.dispose();
+    t.discard();
     await this.transport.send(peer, tag, new Float32Array(bytes), shape);
   }
 

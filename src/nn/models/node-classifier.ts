@@ -1,5 +1,5 @@
-// The two-layer node classifiers of the literature, in PyG's example form:
-//   x → dropout → conv₁ → ReLU (ELU for GAT) → dropout → conv₂ → logits.
+// The node classifiers of the literature, in PyG's example form (two layers by default, `layers` more):
+//   x → dropout → conv₁ → ReLU (ELU for GAT) → dropout → conv₂ → … → logits.
 // `kind` picks the convolution; the same skeleton serves GCN, GraphSAGE and GAT (Veličković et al.:
 // `heads` concatenated heads in the hidden layer, one averaged head out, attention dropout = dropout).
 
@@ -23,30 +23,36 @@ export interface NodeModelConfig {
   dropout: number;
   /** GAT only: attention heads of the hidden layer (default 8). */
   heads?: number;
+  /** Graph convolutions (default 2); hidden layers all have hiddenChannels. */
+  layers?: number;
 }
 
 type Conv = GCNConv | SAGEConv | GATConv;
 
-function makeConvs(c: NodeModelConfig): [Conv, Conv] {
-  if (c.kind === 'gcn') return [new GCNConv(c.inChannels, c.hiddenChannels), new GCNConv(c.hiddenChannels, c.outChannels)];
-  if (c.kind === 'sage') return [new SAGEConv(c.inChannels, c.hiddenChannels), new SAGEConv(c.hiddenChannels, c.outChannels)];
+function makeConvs(c: NodeModelConfig): Conv[] {
+  const layers = c.layers ?? 2;
+  if (!Number.isInteger(layers) || layers < 1) throw new RangeError(`layers must be a positive integer, got ${layers}`);
   const heads = c.heads ?? 8;
-  return [
-    new GATConv(c.inChannels, c.hiddenChannels, { heads, concat: true, dropout: c.dropout, layerIndex: 0 }),
-    new GATConv(c.hiddenChannels * heads, c.outChannels, { heads: 1, concat: false, dropout: c.dropout, layerIndex: 1 }),
-  ];
+  return Array.from({ length: layers }, (_, i): Conv => {
+    const last = i === layers - 1;
+    const out = last ? c.outChannels : c.hiddenChannels;
+    if (c.kind === 'gcn') return new GCNConv(i === 0 ? c.inChannels : c.hiddenChannels, out);
+    if (c.kind === 'sage') return new SAGEConv(i === 0 ? c.inChannels : c.hiddenChannels, out);
+    const inChannels = i === 0 ? c.inChannels : c.hiddenChannels * heads;
+    return last
+      ? new GATConv(inChannels, out, { heads: 1, concat: false, dropout: c.dropout, layerIndex: i })
+      : new GATConv(inChannels, out, { heads, concat: true, dropout: c.dropout, layerIndex: i });
+  });
 }
 
 export class NodeClassifier extends Module {
-  readonly conv1: Conv;
-  readonly conv2: Conv;
+  /** conv1, conv2, …: the parameter names PyG's two-layer examples use. */
+  readonly convs: Conv[];
 
   constructor(readonly config: NodeModelConfig) {
     super();
     if (!(config.dropout >= 0 && config.dropout < 1)) throw new RangeError(`dropout must be in [0, 1), got ${config.dropout}`);
-    const [conv1, conv2] = makeConvs(config);
-    this.conv1 = this.declareModule('conv1', conv1);
-    this.conv2 = this.declareModule('conv2', conv2);
+    this.convs = makeConvs(config).map((conv, i) => this.declareModule(`conv${i + 1}`, conv));
   }
 
   /** Asynchronous because a partitioned graph (SAR) waits for peers; on one device nothing waits. */
@@ -56,12 +62,16 @@ export class NodeClassifier extends Module {
         ? dropout(t, { p: this.config.dropout, seed: ctx.seed, stream: RNG_STREAM.dropout + layer, step: ctx.step, rowOffset: ctx.rowOffset ?? 0, rowIds: ctx.rowIds })
         : t;
     const activation = this.config.kind === 'gat' ? elu : relu;
-    const h = activation(await this.conv1.forward(drop(x, 0), graph, ctx));
-    return this.conv2.forward(drop(h, 1), graph, ctx);
+    let h = x;
+    for (let i = 0; i < this.convs.length; i++) {
+      const out = await this.convs[i].forward(drop(h, i), graph, ctx);
+      h = i < this.convs.length - 1 ? activation(out) : out;
+    }
+    return h;
   }
 
   /** Parameters of the first layer: Kipf & Welling apply weight decay to these only. */
   firstLayerParameters(): Tensor[] {
-    return this.conv1.parameters();
+    return this.convs[0].parameters();
   }
 }
