@@ -9,10 +9,14 @@
 // gradients to 1e-5 absolute + 1e-4 relative (sums of up to ~10³ terms of size ≤ 1 in f32).
 
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { LocalTransport } from '../../src/dist/local-transport.ts';
 import { PeerError } from '../../src/dist/transport.ts';
-import { createNodeEngine, modelConfigFor, type NodeRunOptions } from '../../src/engines/node-classification.ts';
+import { consumeRun, createNodeEngine, modelConfigFor, trainNodeClassification, type NodeRunOptions } from '../../src/engines/node-classification.ts';
+import { loadCheckpointFile, saveCheckpointFile } from '../../src/node/checkpoint-file.ts';
 import { SarEngine } from '../../src/engines/sar/sar-engine.ts';
 import { SarWorker } from '../../src/engines/sar/sar-worker.ts';
 import type { Gpu } from '../../src/gpu/gpu.ts';
@@ -22,6 +26,7 @@ import { createNodeGpu } from '../../src/node/node-gpu.ts';
 import { createSarEngine, placeForSar } from '../../src/node/sar-setup.ts';
 import { ThreadedSarEngine } from '../../src/node/sar-threads.ts';
 import type { Engine } from '../../src/engines/engine.ts';
+import { netnsUnavailable, runNodeInNetns } from './fixtures/netns.ts';
 
 const dataset = syntheticNodeDataset({ numNodes: 400, numEdges: 1600, numFeatures: 24, numClasses: 5, seed: 3 });
 
@@ -178,4 +183,41 @@ test('SAR: a worker failing in-process stops every other worker with a PeerError
 
 test.after(() => {
   for (const g of gpus) g.destroy();
+});
+
+// WebRTC peers must only talk inside a private network namespace (ARCHITECTURE.md): the CLI runs in one.
+test('SAR over WebRTC (CLI, private network namespace) gives the in-process losses (rel 1e-5)', async (t) => {
+  const why = netnsUnavailable();
+  if (why) {
+    t.skip(why);
+    return;
+  }
+  const args = ['train', '--mode', 'sar', '--workers', '3', '--epochs', '2', '--patience', '0', '--json', '--no-progress'];
+  const webrtc = await runNodeInNetns('scripts/webgnn.mjs', [...args, '--transport', 'webrtc'], 120_000);
+  assert.equal(webrtc.code, 0, webrtc.stderr);
+  const local = await runNodeInNetns('scripts/webgnn.mjs', [...args, '--transport', 'local'], 120_000);
+  assert.equal(local.code, 0, local.stderr);
+  const last = (out: string) => JSON.parse(out.trim().split('\n').at(-1)!) as { final_loss: number; transport: string; bytes_sent_per_worker_per_epoch: number[] };
+  const [a, b] = [last(webrtc.stdout), last(local.stdout)];
+  assert.equal(a.transport, 'webrtc');
+  assert.ok(Math.abs(a.final_loss - b.final_loss) <= 1e-5 * b.final_loss, `${a.final_loss} vs ${b.final_loss}`);
+  assert.deepEqual(a.bytes_sent_per_worker_per_epoch, b.bytes_sent_per_worker_per_epoch);
+});
+
+test('SAR: after a worker dies the last checkpoint is intact and loads', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'webgnn-sar-'));
+  const path = join(dir, 'model.ckpt');
+  const options: NodeRunOptions = { ...runOptions('gcn'), epochs: 50, checkpointEvery: 1, onCheckpoint: (data) => saveCheckpointFile(path, data) };
+  const engine = (await createSarEngine(dataset, modelConfigFor(dataset, options), options.training, { workers: 2, transport: 'threads', remat: true, partition: 'metis' })) as ThreadedSarEngine;
+  await assert.rejects(
+    consumeRun(trainNodeClassification(engine, options), async (m) => {
+      if (m.epoch === 2) await engine.kill(1);
+    }),
+    /peer 1|worker 1/,
+  );
+  engine.dispose();
+  const saved = await loadCheckpointFile(path);
+  assert.ok(saved.epoch >= 1 && saved.epoch <= 2, `checkpoint of epoch ${saved.epoch}`);
+  assert.ok(saved.tensors.some((t) => t.name === 'param:conv1.lin.weight'));
+  rmSync(dir, { recursive: true, force: true });
 });

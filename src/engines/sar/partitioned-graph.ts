@@ -35,7 +35,8 @@ export interface PartitionedGraphOptions {
 /** One aggregation kind's operators on this worker's device. */
 interface Operators {
   blocks: WorkerBlocks;
-  local: SparseMatrix;
+  /** SAR only (null in the baseline, which uses `combined`). */
+  local: SparseMatrix | null;
   /** Per peer: A_pq with compacted columns (null when this worker reads nothing from that peer). */
   peer: (SparseMatrix | null)[];
   /** Per peer: our local ids that peer reads (u32), null when none. */
@@ -119,7 +120,7 @@ export class PartitionedGraph implements NodeGraph {
 
   dispose(): void {
     for (const ops of this.operators.values()) {
-      ops.local.dispose();
+      ops.local?.dispose();
       ops.combined?.dispose();
       for (const m of ops.peer) m?.dispose();
       for (const t of ops.sendIdx) t?.dispose();
@@ -132,7 +133,7 @@ export class PartitionedGraph implements NodeGraph {
   private async sequentialForward(ops: Operators, x: Tensor, call: number): Promise<Tensor> {
     const F = x.cols;
     const out = empty(this.gpu, [this.numNodes, F], 'f32', 'sar_aggregate');
-    spmmInto(ops.local, x, out);
+    spmmInto(ops.local!, x, out);
     const sending = observed(this.sendRows(ops, x, call));
     let next: Promise<ReceivedRows | null> | null = observed(this.receiveRound(ops, 1, F, TAG_CHANNEL.sarForward, call, false));
     for (let r = 1; r < this.size; r++) {
@@ -152,7 +153,7 @@ export class PartitionedGraph implements NodeGraph {
   private async sequentialBackward(ops: Operators, g: Tensor, call: number): Promise<Tensor[]> {
     const F = g.cols;
     const dx = empty(this.gpu, [this.numNodes, F], 'f32', 'sar_aggregate_grad');
-    spmmInto(ops.local.transpose(), g, dx);
+    spmmInto(ops.local!.transpose(), g, dx);
     // Round r returns to peer p−r (whose rows we read in forward round r) the gradient of those rows.
     const sending = observed((async () => {
       for (let r = 1; r < this.size; r++) {
@@ -282,10 +283,13 @@ export class PartitionedGraph implements NodeGraph {
 
   private upload(kind: Aggregation, blocks: WorkerBlocks): Operators {
     const { gpu } = this;
-    const peer = blocks.peers.map((p, q) => (p && p.halo.length ? SparseMatrix.fromCsr(gpu, p.block, `sar:${kind}:${this.rank}←${q}`) : null));
     const sendIdx = blocks.sendTo.map((ids) => (ids && ids.length ? keep(fromArray(gpu, new Uint32Array(ids), [ids.length], { dtype: 'u32', label: 'sar_send_ids' })) : null));
-    const combined = this.remat ? null : SparseMatrix.fromCsr(gpu, stackColumns(blocks, this.roundOrder()), `halo:${kind}:${this.rank}`);
-    return { blocks, local: SparseMatrix.fromCsr(gpu, blocks.local, `sar:${kind}:${this.rank}`), peer, sendIdx, combined };
+    if (!this.remat) {
+      const combined = SparseMatrix.fromCsr(gpu, stackColumns(blocks, this.roundOrder()), `halo:${kind}:${this.rank}`);
+      return { blocks, local: null, peer: blocks.peers.map(() => null), sendIdx, combined };
+    }
+    const peer = blocks.peers.map((p, q) => (p && p.halo.length ? SparseMatrix.fromCsr(gpu, p.block, `sar:${kind}:${this.rank}←${q}`) : null));
+    return { blocks, local: SparseMatrix.fromCsr(gpu, blocks.local, `sar:${kind}:${this.rank}`), peer, sendIdx, combined: null };
   }
 
   /** Peers in the order their halos arrive: p−1, p−2, … */

@@ -1,0 +1,119 @@
+// SAR memory and communication benchmark: peak GPU bytes per worker and bytes sent per worker per
+// epoch for N = 1, 2, 4, 8 in-process workers, SAR beside the graph-parallel baseline (--no-remat), on a
+// synthetic graph with locality (communityGraph) and random 128-d features, 3-layer GraphSAGE. One
+// training epoch plus evaluation per configuration (the peak is reached in the first epoch: buffers are
+// reused after it). Also the edge cut of the multilevel partition against a random one.
+// Run: node --import ./scripts/register.mjs bench/sar-bench.ts [--nodes 200000] [--edges 2000000]
+//        [--features 128] [--hidden 128] [--layers 3] [--workers 1,2,4,8] [--json out.json]
+
+import { writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { LocalTransport } from '../src/dist/local-transport.ts';
+import { modelConfigFor } from '../src/engines/node-classification.ts';
+import { SarEngine } from '../src/engines/sar/sar-engine.ts';
+import { SarWorker } from '../src/engines/sar/sar-worker.ts';
+import { communityGraph } from '../src/graph/community-graph.ts';
+import { buildAdjacency } from '../src/graph/csr.ts';
+import type { NodeDataset } from '../src/graph/node-dataset.ts';
+import { edgeCut, randomPartition } from '../src/graph/partition.ts';
+import { randomFeatures, randomLabels } from '../src/graph/synthetic.ts';
+import { createNodeGpu } from '../src/node/node-gpu.ts';
+import { placeForSar } from '../src/node/sar-setup.ts';
+import { benchArgs } from './args.ts';
+
+export interface SarBenchRow {
+  workers: number;
+  remat: boolean;
+  /** Largest peak over the workers. */
+  peakBytesPerWorker: number;
+  peakBytes: number[];
+  /** Mean over the workers. */
+  bytesSentPerWorker: number;
+  edgeCut: number;
+  randomEdgeCut: number;
+  epochSeconds: number;
+  loss: number;
+}
+
+export function communityDataset(numNodes: number, numEdges: number, numFeatures: number, seed = 1): NodeDataset {
+  const { src, dst } = communityGraph({ numNodes, numEdges, communities: 64, seed });
+  const order = Array.from({ length: numNodes }, (_, i) => i);
+  const split = (from: number, to: number) => Int32Array.from(order.slice(Math.floor(numNodes * from), Math.floor(numNodes * to)));
+  return {
+    name: `community-${numNodes}-${numEdges}`,
+    numNodes,
+    numFeatures,
+    numClasses: 16,
+    features: randomFeatures(numNodes, numFeatures, seed),
+    labels: randomLabels(numNodes, 16, seed),
+    // Labels are noise, so only cost matters; the split sizes are the usual 10/20/70.
+    train: split(0, 0.1),
+    val: split(0.1, 0.3),
+    test: split(0.3, 1),
+    edgeSrc: src,
+    edgeDst: dst,
+  };
+}
+
+export async function runSarBench(options: { nodes: number; edges: number; features: number; hidden: number; layers: number; workers: number[]; log?: (line: string) => void }): Promise<SarBenchRow[]> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const dataset = communityDataset(options.nodes, options.edges, options.features);
+  const adjacency = buildAdjacency(dataset.numNodes, dataset.edgeSrc, dataset.edgeDst, { undirected: true, selfLoops: 'remove' });
+  log(`graph: ${dataset.numNodes} nodes, ${adjacency.rowPtr[adjacency.numRows] / 2} undirected edges, ${dataset.numFeatures} features; ${options.layers}-layer GraphSAGE, hidden ${options.hidden}`);
+  const run = { model: 'sage' as const, hidden: options.hidden, layers: options.layers, dropout: 0.5, epochs: 1, patience: 0 };
+  const training = { optimizer: 'adam' as const, lr: 0.01, weightDecay: 5e-4, seed: 0, decayFirstLayerOnly: false };
+  const config = modelConfigFor(dataset, run);
+  const rows: SarBenchRow[] = [];
+  for (const workers of options.workers) {
+    const { placement, edgeCut: cut } = placeForSar(dataset, workers, 'metis', 0);
+    const randomCut = edgeCut(adjacency, randomPartition(dataset.numNodes, workers, 0));
+    for (const remat of [true, false]) {
+      const gpus = await Promise.all(Array.from({ length: workers }, (_, r) => createNodeGpu({ label: `worker ${r}` })));
+      const transports = LocalTransport.group(workers);
+      const members = gpus.map((gpu, r) => new SarWorker(gpu, transports[r], dataset, placement, config, training, { remat }));
+      const engine = new SarEngine(members);
+      const started = performance.now();
+      let last;
+      for await (const m of engine.run(1)) last = m;
+      const seconds = (performance.now() - started) / 1000;
+      engine.dispose();
+      for (const gpu of gpus) gpu.destroy();
+      const row: SarBenchRow = {
+        workers,
+        remat,
+        peakBytesPerWorker: Math.max(...last!.peakGpuBytes),
+        peakBytes: last!.peakGpuBytes,
+        bytesSentPerWorker: last!.bytesSent!.reduce((a, b) => a + b, 0) / workers,
+        edgeCut: cut,
+        randomEdgeCut: randomCut,
+        epochSeconds: seconds,
+        loss: last!.loss,
+      };
+      rows.push(row);
+      log(
+        `N=${workers} ${remat ? 'SAR     ' : 'no-remat'} peak/worker ${(row.peakBytesPerWorker / 2 ** 20).toFixed(1)} MiB · sent/worker/epoch ${(row.bytesSentPerWorker / 2 ** 20).toFixed(1)} MiB · ` +
+          `edge cut ${cut} (random ${randomCut}, ${(cut / Math.max(1, randomCut)).toFixed(3)}×) · ${seconds.toFixed(1)} s · loss ${row.loss.toFixed(5)}`,
+      );
+    }
+  }
+  const base = rows.find((r) => r.workers === 1 && r.remat);
+  if (base) {
+    for (const r of rows) log(`N=${r.workers} ${r.remat ? 'SAR' : 'no-remat'}: ${(r.peakBytesPerWorker / base.peakBytesPerWorker).toFixed(3)}× of N=1`);
+  }
+  return rows;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const args = benchArgs(process.argv.slice(2));
+  const rows = await runSarBench({
+    nodes: args.number('--nodes') ?? 200_000,
+    edges: args.number('--edges') ?? 2_000_000,
+    features: args.number('--features') ?? 128,
+    hidden: args.number('--hidden') ?? 128,
+    layers: args.number('--layers') ?? 3,
+    workers: (args.value('--workers') ?? '1,2,4,8').split(',').map(Number),
+  });
+  const out = args.value('--json');
+  if (out) writeFileSync(out, JSON.stringify(rows, null, 2));
+  process.exit(0);
+}
