@@ -9,8 +9,8 @@
 // A_pqᵀ·dY is computed here and sent to its owner, who adds it into its rows: no refetch.
 //
 // `remat: false` is the ordinary graph-parallel baseline for the memory comparison: every halo is
-// fetched, concatenated after the local rows and kept (as autograd keeps a saved input) until the
-// backward, which returns the halo gradients the same way.
+// fetched into one tensor that is kept (as autograd keeps a saved input) until the backward, which
+// returns the halo gradients the same way. Everything else is as in SAR.
 
 import type { Gpu } from '../../gpu/gpu.ts';
 import { buildAdjacency, normalizedAdjacency, type Csr } from '../../graph/csr.ts';
@@ -20,7 +20,7 @@ import type { Aggregation, NodeGraph } from '../../nn/graph-input.ts';
 import { empty, fromArray } from '../../tensor/create.ts';
 import type { GatAttentionOptions } from '../../tensor/ops/gat-attention.ts';
 import { gatherRows, scatterAddRows } from '../../tensor/ops/rows.ts';
-import { partitionedAttention } from './partitioned-attention.ts';
+import { disposePartitionedAttention, partitionedAttention } from './partitioned-attention.ts';
 import { spmmInto } from '../../tensor/ops/spmm.ts';
 import { keep } from '../../tensor/scope.ts';
 import { SparseMatrix } from '../../tensor/sparse-matrix.ts';
@@ -35,13 +35,12 @@ export interface PartitionedGraphOptions {
 /** One aggregation kind's operators on this worker's device. */
 interface Operators {
   blocks: WorkerBlocks;
-  /** SAR only (null in the baseline, which uses `combined`). */
-  local: SparseMatrix | null;
+  local: SparseMatrix;
   /** Per peer: A_pq with compacted columns (null when this worker reads nothing from that peer). */
   peer: (SparseMatrix | null)[];
   /** Per peer: our local ids that peer reads (u32), null when none. */
   sendIdx: (Tensor | null)[];
-  /** remat: false only: [A_pp | A_pq for q in round order] over [X_p; halos in round order]. */
+  /** remat: false only: [A_pq for q in round order] over every halo stacked in round order (null without halos). */
   combined: SparseMatrix | null;
 }
 
@@ -120,12 +119,13 @@ export class PartitionedGraph implements NodeGraph {
 
   dispose(): void {
     for (const ops of this.operators.values()) {
-      ops.local?.dispose();
+      ops.local.dispose();
       ops.combined?.dispose();
       for (const m of ops.peer) m?.dispose();
       for (const t of ops.sendIdx) t?.dispose();
     }
     this.operators.clear();
+    disposePartitionedAttention(this);
   }
 
   // ---- SAR: sequential rounds, nothing remote kept ----
@@ -133,7 +133,7 @@ export class PartitionedGraph implements NodeGraph {
   private async sequentialForward(ops: Operators, x: Tensor, call: number): Promise<Tensor> {
     const F = x.cols;
     const out = empty(this.gpu, [this.numNodes, F], 'f32', 'sar_aggregate');
-    spmmInto(ops.local!, x, out);
+    spmmInto(ops.local, x, out);
     const sending = observed(this.sendRows(ops, x, call));
     let next: Promise<ReceivedRows | null> | null = observed(this.receiveRound(ops, 1, F, TAG_CHANNEL.sarForward, call, false));
     for (let r = 1; r < this.size; r++) {
@@ -153,7 +153,7 @@ export class PartitionedGraph implements NodeGraph {
   private async sequentialBackward(ops: Operators, g: Tensor, call: number): Promise<Tensor[]> {
     const F = g.cols;
     const dx = empty(this.gpu, [this.numNodes, F], 'f32', 'sar_aggregate_grad');
-    spmmInto(ops.local!.transpose(), g, dx);
+    spmmInto(ops.local.transpose(), g, dx);
     // Round r returns to peer p−r (whose rows we read in forward round r) the gradient of those rows.
     const sending = observed((async () => {
       for (let r = 1; r < this.size; r++) {
@@ -184,39 +184,41 @@ export class PartitionedGraph implements NodeGraph {
 
   private async haloForward(ops: Operators, x: Tensor, call: number): Promise<Tensor> {
     const F = x.cols;
-    const combined = ops.combined!;
-    const stacked = empty(this.gpu, [combined.numCols, F], 'f32', 'halo_stacked');
-    if (x.byteLength) this.gpu.encoder.copy(x.buffer, 0, stacked.buffer, 0, x.byteLength);
+    const haloBlock = ops.combined;
+    const out = empty(this.gpu, [this.numNodes, F], 'f32', 'halo_aggregate');
+    spmmInto(ops.local, x, out);
     const sending = observed(this.sendRows(ops, x, call));
-    let offset = this.numNodes;
+    // Every peer's rows, in round order, in one tensor that lives until the backward.
+    const halo = haloBlock ? keep(empty(this.gpu, [haloBlock.numCols, F], 'f32', 'halo_rows')) : null;
+    let offset = 0;
     for (let r = 1; r < this.size; r++) {
       const got = await this.receiveRound(ops, r, F, TAG_CHANNEL.sarForward, call, false);
       if (!got) continue;
-      this.gpu.encoder.copy(got.rows.buffer, 0, stacked.buffer, offset * F * 4, got.rows.byteLength);
+      this.gpu.encoder.copy(got.rows.buffer, 0, halo!.buffer, offset * F * 4, got.rows.byteLength);
       offset += got.rows.rows;
       got.rows.discard();
     }
     await sending;
-    const out = empty(this.gpu, [this.numNodes, F], 'f32', 'halo_aggregate');
-    spmmInto(combined, stacked, out);
-    // `stacked` stays alive (captured here) until the backward has run: the baseline's memory cost.
+    if (haloBlock) spmmInto(haloBlock, halo!, out, { accumulate: true });
     return record('haloAggregate', [x], out, async (g) => {
-      const dStacked = empty(this.gpu, [combined.numCols, F], 'f32', 'halo_stacked_grad');
-      spmmInto(combined.transpose(), g, dStacked);
-      stacked.discard();
       const dx = empty(this.gpu, [this.numNodes, F], 'f32', 'halo_aggregate_grad');
-      if (dx.byteLength) this.gpu.encoder.copy(dStacked.buffer, 0, dx.buffer, 0, dx.byteLength);
+      spmmInto(ops.local.transpose(), g, dx);
+      halo?.discard();
       const sending = observed((async () => {
-        let at = this.numNodes;
+        if (!haloBlock) return;
+        const dHalo = keep(empty(this.gpu, [haloBlock.numCols, F], 'f32', 'halo_rows_grad'));
+        spmmInto(haloBlock.transpose(), g, dHalo);
+        let at = 0;
         for (let r = 1; r < this.size; r++) {
           const from = (this.rank - r + this.size) % this.size;
           const rows = ops.blocks.peers[from]!.halo.length;
           if (!rows) continue;
           const share = keep(empty(this.gpu, [rows, F], 'f32', 'halo_grad'));
-          this.gpu.encoder.copy(dStacked.buffer, at * F * 4, share.buffer, 0, share.byteLength);
+          this.gpu.encoder.copy(dHalo.buffer, at * F * 4, share.buffer, 0, share.byteLength);
           at += rows;
           await this.sendTensor(from, makeTag(TAG_CHANNEL.sarBackward, tagId(call, r)), share);
         }
+        dHalo.discard();
       })());
       for (let r = 1; r < this.size; r++) {
         const got = await this.receiveRound(ops, r, F, TAG_CHANNEL.sarBackward, call, true);
@@ -225,7 +227,6 @@ export class PartitionedGraph implements NodeGraph {
         got.rows.discard();
       }
       await sending;
-      dStacked.discard();
       return [dx];
     });
   }
@@ -284,12 +285,14 @@ export class PartitionedGraph implements NodeGraph {
   private upload(kind: Aggregation, blocks: WorkerBlocks): Operators {
     const { gpu } = this;
     const sendIdx = blocks.sendTo.map((ids) => (ids && ids.length ? keep(fromArray(gpu, new Uint32Array(ids), [ids.length], { dtype: 'u32', label: 'sar_send_ids' })) : null));
+    const local = SparseMatrix.fromCsr(gpu, blocks.local, `sar:${kind}:${this.rank}`);
     if (!this.remat) {
-      const combined = SparseMatrix.fromCsr(gpu, stackColumns(blocks, this.roundOrder()), `halo:${kind}:${this.rank}`);
-      return { blocks, local: null, peer: blocks.peers.map(() => null), sendIdx, combined };
+      const stacked = stackColumns(blocks, this.roundOrder());
+      const combined = stacked.numCols ? SparseMatrix.fromCsr(gpu, stacked, `halo:${kind}:${this.rank}`) : null;
+      return { blocks, local, peer: blocks.peers.map(() => null), sendIdx, combined };
     }
     const peer = blocks.peers.map((p, q) => (p && p.halo.length ? SparseMatrix.fromCsr(gpu, p.block, `sar:${kind}:${this.rank}←${q}`) : null));
-    return { blocks, local: SparseMatrix.fromCsr(gpu, blocks.local, `sar:${kind}:${this.rank}`), peer, sendIdx, combined: null };
+    return { blocks, local, peer, sendIdx, combined: null };
   }
 
   /** Peers in the order their halos arrive: p−1, p−2, … */
@@ -302,7 +305,7 @@ export class PartitionedGraph implements NodeGraph {
  * Marks a promise as handled (it is still awaited later): when a round fails, the sends and prefetches
  * in flight must not turn into unhandled rejections that kill the process; the first error is reported.
  */
-function observed<T>(promise: Promise<T>): Promise<T> {
+export function observed<T>(promise: Promise<T>): Promise<T> {
   promise.catch(() => {});
   return promise;
 }
@@ -311,9 +314,9 @@ function tagId(call: number, round: number): number {
   return (call << ROUND_BITS) | round;
 }
 
-/** [A_pp | A_pq₁ | A_pq₂ …] over the columns [local; halo q₁; halo q₂ …]. */
+/** [A_pq₁ | A_pq₂ …] over the columns [halo q₁; halo q₂ …]. */
 function stackColumns(blocks: WorkerBlocks, order: number[]): Csr {
-  const parts: Csr[] = [blocks.local, ...order.map((q) => blocks.peers[q]!.block)];
+  const parts: Csr[] = order.map((q) => blocks.peers[q]!.block);
   const n = blocks.local.numRows;
   const rowPtr = new Int32Array(n + 1);
   for (const b of parts) for (let i = 0; i < n; i++) rowPtr[i + 1] += b.rowPtr[i + 1] - b.rowPtr[i];
