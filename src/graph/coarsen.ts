@@ -191,6 +191,45 @@ export function contractGraph(graph: WeightedGraph, coarseOf: Int32Array, numCoa
   };
 }
 
+/** The subgraph induced by `ids` (its node i is node ids[i] of `graph`); edges leaving the set are dropped. */
+export function inducedSubgraph(graph: WeightedGraph, ids: Int32Array): WeightedGraph {
+  const { offsets, neighbors, edgeWeights, nodeWeights } = graph;
+  const count = ids.length;
+  const local = new Int32Array(graph.numNodes).fill(-1);
+  for (let id = 0; id < count; id++) local[ids[id]] = id;
+  let entries = 0;
+  for (let id = 0; id < count; id++) {
+    const u = ids[id];
+    for (let k = offsets[u]; k < offsets[u + 1]; k++) if (local[neighbors[k]] !== -1) entries++;
+  }
+  const subOffsets = new Int32Array(count + 1);
+  const subNeighbors = new Int32Array(entries);
+  const subEdgeWeights = new Int32Array(entries);
+  const subNodeWeights = new Int32Array(count);
+  let fill = 0;
+  let totalNodeWeight = 0;
+  for (let id = 0; id < count; id++) {
+    const u = ids[id];
+    subNodeWeights[id] = nodeWeights[u];
+    totalNodeWeight += nodeWeights[u];
+    for (let k = offsets[u]; k < offsets[u + 1]; k++) {
+      const v = local[neighbors[k]];
+      if (v === -1) continue;
+      subNeighbors[fill] = v;
+      subEdgeWeights[fill++] = edgeWeights[k];
+    }
+    subOffsets[id + 1] = fill;
+  }
+  return {
+    numNodes: count,
+    offsets: subOffsets,
+    neighbors: subNeighbors,
+    edgeWeights: subEdgeWeights,
+    nodeWeights: subNodeWeights,
+    totalNodeWeight,
+  };
+}
+
 /** A random permutation of the nodes, stably sorted by degree (counting sort), lowest first. */
 function randomOrderByDegree(graph: WeightedGraph, random: () => number): Int32Array {
   const n = graph.numNodes;

@@ -1,8 +1,8 @@
-import { coarsenGraph, randomPermutation, weightedGraphFromCsr } from './coarsen.ts';
+import { coarsenGraph, inducedSubgraph, randomPermutation, weightedGraphFromCsr } from './coarsen.ts';
 import type { WeightedGraph } from './coarsen.ts';
 import { buildAdjacency, transposeCsr, validateCsr } from './csr.ts';
 import type { Csr } from './csr.ts';
-import { GainHeap, rebalance, refineBisection, refineKWay, refineKWayFM, refinePairs, weightedCut } from './refine.ts';
+import { GainHeap, rebalance, refineBisection, refineKWayFM, refinePairs, weightedCut } from './refine.ts';
 import { mulberry32 } from './synthetic.ts';
 
 /**
@@ -42,6 +42,9 @@ const DEFAULT_IMBALANCE = 0.05;
 
 /** Greedy-growing tries per bisection of the coarsest graph; fewer when that graph is large. */
 const BISECTION_TRIES = 8;
+
+/** Levels up to this many nodes also get pairwise FM refinement (see refineLevel). */
+const PAIRWISE_MAX_NODES = 10_000;
 
 /**
  * Node-count bounds for each part. The minimum is raised to 1 so no worker is left without nodes
@@ -145,7 +148,7 @@ export function partSizes(partition: Partition): Int32Array {
   return sizes;
 }
 
-/** Balance, then improve the cut: FM for two parts, greedy boundary refinement for more. */
+/** Balance, then improve the cut: 2-way FM for two parts; pairwise and k-way FM for more. */
 function refineLevel(
   graph: WeightedGraph,
   where: Int32Array,
@@ -166,10 +169,10 @@ function refineLevel(
     return;
   }
   rebalance(graph, where, parts, bounds.min, bounds.max);
-  const mode = process.env.KMODE ?? 'fm';
-  if (mode === 'pairs' || (mode === 'hyb' && graph.numNodes <= Number(process.env.PAIRMAX))) refinePairs(graph, where, parts, bounds.min, bounds.max, random);
-  if (mode === 'fm' || mode === 'fmg' || mode === 'hyb') refineKWayFM(graph, where, parts, bounds.min, bounds.max, random);
-  if (mode !== 'fm' && mode !== 'hyb') refineKWay(graph, where, parts, bounds.min, bounds.max, random);
+  // Pairwise FM costs about (parts − 1) sweeps of the graph, so only on the small, coarse levels, where
+  // it moves whole clusters between parts; k-way FM then works on every level.
+  if (graph.numNodes <= PAIRWISE_MAX_NODES) refinePairs(graph, where, parts, bounds.min, bounds.max, random);
+  refineKWayFM(graph, where, parts, bounds.min, bounds.max, random);
 }
 
 /**
@@ -196,8 +199,10 @@ function initialPartition(graph: WeightedGraph, parts: number, imbalance: number
     const max1 = Math.max(Math.ceil(target1), Math.floor(target1 * slack));
     const side = bisect(sub, target0, Math.max(0, total - max1), max0, random);
     for (let s = 0; s < 2; s++) {
-      const { graph: half, ids: halfIds } = inducedSubgraph(sub, side, s);
-      for (let u = 0; u < half.numNodes; u++) halfIds[u] = subIds[halfIds[u]];
+      const members: number[] = [];
+      for (let u = 0; u < sub.numNodes; u++) if (side[u] === s) members.push(u);
+      const half = inducedSubgraph(sub, Int32Array.from(members));
+      const halfIds = Int32Array.from(members, (u) => subIds[u]);
       split(half, halfIds, s === 0 ? leftParts : subParts - leftParts, s === 0 ? firstPart : firstPart + leftParts);
     }
   };
@@ -230,8 +235,9 @@ function bisect(graph: WeightedGraph, target0: number, min0: number, max0: numbe
 
 /**
  * Greedy graph growing: side 0 starts at a random node and repeatedly absorbs the side-1 node whose
- * move cuts the fewest edges, until it reaches its target weight. A new random seed node starts another
- * region when the current one's component is used up (disconnected graphs).
+ * move cuts the fewest edges, until it reaches its target weight. When the current component is used
+ * up (disconnected graphs), the next seed is a random node of a component that still fits whole, so
+ * small components are not cut; only when none fits does a seed start a component that will be split.
  */
 function growBisection(graph: WeightedGraph, target0: number, max0: number, random: () => number): Int32Array {
   const { numNodes: n, offsets, neighbors, edgeWeights, nodeWeights } = graph;
@@ -242,20 +248,30 @@ function growBisection(graph: WeightedGraph, target0: number, max0: number, rand
     for (let k = offsets[u]; k < offsets[u + 1]; k++) degree += edgeWeights[k];
     gain[u] = -degree; // moving u to side 0 cuts all its edges to side 1
   }
+  const { component, componentWeight } = connectedComponents(graph);
   const seeds = randomPermutation(n, random);
-  let nextSeed = 0;
+  let nextFitting = 0;
+  let nextAny = 0;
   const heap = new GainHeap(n);
   let weight0 = 0;
   while (weight0 < target0) {
     let u = heap.pop();
     if (u === -1) {
-      while (nextSeed < n && side[seeds[nextSeed]] === 0) nextSeed++;
-      if (nextSeed === n) break;
-      u = seeds[nextSeed++];
+      // A component that does not fit now never will (the room only shrinks), so one sweep suffices.
+      const fits = (v: number): boolean => side[v] === 1 && componentWeight[component[v]] <= max0 - weight0;
+      while (nextFitting < n && !fits(seeds[nextFitting])) nextFitting++;
+      if (nextFitting < n) {
+        u = seeds[nextFitting++];
+      } else {
+        while (nextAny < n && side[seeds[nextAny]] === 0) nextAny++;
+        if (nextAny === n) break;
+        u = seeds[nextAny++];
+      }
     }
     if (weight0 + nodeWeights[u] > max0) continue; // would overshoot; smaller nodes may still fit
     side[u] = 0;
     weight0 += nodeWeights[u];
+    componentWeight[component[u]] -= nodeWeights[u];
     for (let k = offsets[u]; k < offsets[u + 1]; k++) {
       const v = neighbors[k];
       if (side[v] === 0) continue;
@@ -266,49 +282,34 @@ function growBisection(graph: WeightedGraph, target0: number, max0: number, rand
   return side;
 }
 
-/** The subgraph induced by the nodes with side[u] === which; ids maps its nodes back to the graph's. */
-function inducedSubgraph(graph: WeightedGraph, side: Int32Array, which: number): { graph: WeightedGraph; ids: Int32Array } {
-  const { numNodes: n, offsets, neighbors, edgeWeights, nodeWeights } = graph;
-  const local = new Int32Array(n).fill(-1);
-  let count = 0;
-  let entries = 0;
-  let totalNodeWeight = 0;
-  for (let u = 0; u < n; u++) {
-    if (side[u] !== which) continue;
-    local[u] = count++;
-    totalNodeWeight += nodeWeights[u];
-    for (let k = offsets[u]; k < offsets[u + 1]; k++) if (side[neighbors[k]] === which) entries++;
-  }
-  const ids = new Int32Array(count);
-  const subOffsets = new Int32Array(count + 1);
-  const subNeighbors = new Int32Array(entries);
-  const subEdgeWeights = new Int32Array(entries);
-  const subNodeWeights = new Int32Array(count);
-  let fill = 0;
-  for (let u = 0; u < n; u++) {
-    const id = local[u];
-    if (id === -1) continue;
-    ids[id] = u;
-    subNodeWeights[id] = nodeWeights[u];
-    for (let k = offsets[u]; k < offsets[u + 1]; k++) {
-      const v = local[neighbors[k]];
-      if (v === -1) continue;
-      subNeighbors[fill] = v;
-      subEdgeWeights[fill++] = edgeWeights[k];
+/** Connected component of every node (breadth-first), and each component's node weight. */
+function connectedComponents(graph: WeightedGraph): { component: Int32Array; componentWeight: Float64Array } {
+  const { numNodes: n, offsets, neighbors, nodeWeights } = graph;
+  const component = new Int32Array(n).fill(-1);
+  const queue = new Int32Array(n);
+  const weights: number[] = [];
+  for (let start = 0; start < n; start++) {
+    if (component[start] !== -1) continue;
+    const id = weights.length;
+    let weight = 0;
+    let head = 0;
+    let tail = 0;
+    queue[tail++] = start;
+    component[start] = id;
+    while (head < tail) {
+      const u = queue[head++];
+      weight += nodeWeights[u];
+      for (let k = offsets[u]; k < offsets[u + 1]; k++) {
+        const v = neighbors[k];
+        if (component[v] === -1) {
+          component[v] = id;
+          queue[tail++] = v;
+        }
+      }
     }
-    subOffsets[id + 1] = fill;
+    weights.push(weight);
   }
-  return {
-    graph: {
-      numNodes: count,
-      offsets: subOffsets,
-      neighbors: subNeighbors,
-      edgeWeights: subEdgeWeights,
-      nodeWeights: subNodeWeights,
-      totalNodeWeight,
-    },
-    ids,
-  };
+  return { component, componentWeight: Float64Array.from(weights) };
 }
 
 /**
@@ -327,8 +328,9 @@ function checkSymmetric(csr: Csr, caller: string): void {
     }
     if (transposed.rowPtr[i + 1] - transposed.rowPtr[i] !== rowPtr[i + 1] - rowPtr[i]) {
       throw new Error(
-        `${caller}: adjacency is not symmetric: row ${i} has ${rowPtr[i + 1] - rowPtr[i]} entries but column ${i} has ` +
-          `${transposed.rowPtr[i + 1] - transposed.rowPtr[i]} (build it with buildAdjacency(..., { undirected: true }))`,
+        `${caller}: adjacency is not symmetric: row ${i} has ${rowPtr[i + 1] - rowPtr[i]} entries but ` +
+          `column ${i} has ${transposed.rowPtr[i + 1] - transposed.rowPtr[i]} ` +
+          `(build it with buildAdjacency(..., { undirected: true }))`,
       );
     }
     for (let k = transposed.rowPtr[i]; k < transposed.rowPtr[i + 1]; k++) {

@@ -1,18 +1,22 @@
-import { randomPermutation } from './coarsen.ts';
+import { inducedSubgraph, randomPermutation } from './coarsen.ts';
 import type { WeightedGraph } from './coarsen.ts';
 
 /**
  * Refinement for the multilevel partitioner, on one level of the hierarchy:
  * - refineBisection: Fiduccia–Mattheyses for two sides (hill-climbing moves by gain, rolled back to
  *   the best state seen), used for the initial bisections and for parts = 2;
- * - refineKWay: greedy boundary refinement for k parts (positive-gain moves, as METIS's k-way
- *   refinement), under the balance constraint;
+ * - refineKWayFM: the same for k parts with one priority queue of boundary nodes;
+ * - refinePairs: refineBisection on each pair of adjacent parts (cheap on coarse levels);
  * - rebalance: moves the cheapest nodes until every part's weight is within bounds.
+ * Every move keeps each part's weight within [minPart, maxPart] once it is there.
  * Gain of moving a node = (edge weight to the destination part) − (edge weight to its own part).
  * Balance is by node weight, i.e. by count of finest-level nodes.
  */
 
-/** Indexed max-heap of node ids keyed by gain; each node at most once. Ties come out in heap order, which is deterministic. */
+/** k-way FM stops repeating passes once a pass lowers the cut by less than this fraction. */
+const FM_MIN_PASS_GAIN = 0.001;
+
+/** Indexed max-heap of node ids keyed by gain, each node at most once; ties come out in (deterministic) heap order. */
 export class GainHeap {
   private readonly heap: Int32Array;
   private readonly keys: Float64Array;
@@ -148,9 +152,10 @@ function excess(weight: number, min: number, max: number): number {
 /**
  * Fiduccia–Mattheyses refinement of a bisection (`side[u]` is 0 or 1) with side 0's weight to be kept
  * in [minSide0, maxSide0]. Each pass moves unlocked nodes one at a time by best gain, from the side
- * whose move keeps the balance, even when the gain is negative (climbing out of local minima), and
- * then rolls back to the best state seen: least imbalance first, then least cut. A pass gives up after
- * a run of moves without improvement. Passes repeat while they improve, up to `maxPasses`.
+ * whose move keeps the balance (give or take one node), even when the gain is negative (climbing out
+ * of local minima), and then rolls back to the best state seen: least imbalance first, then least cut.
+ * A pass gives up after a run of moves without improvement. Passes repeat while they improve, up to
+ * `maxPasses`.
  */
 export function refineBisection(
   graph: WeightedGraph,
@@ -169,6 +174,11 @@ export function refineBisection(
   const moved = new Int32Array(n);
   // Moves without improvement before a pass gives up (METIS: 1% of the nodes, within [15, 100]).
   const patience = Math.min(100, Math.max(15, Math.floor(0.01 * n)));
+  // A move may unbalance the sides by up to one node (the heaviest) for a while: under tight bounds FM
+  // can then swap nodes across instead of being stuck. The next move must restore the balance, and the
+  // state kept is always the most balanced one.
+  let tolerance = 0;
+  for (let u = 0; u < n; u++) tolerance = Math.max(tolerance, nodeWeights[u]);
 
   for (let pass = 0; pass < maxPasses; pass++) {
     let weight0 = 0;
@@ -188,11 +198,13 @@ export function refineBisection(
     }
     cut /= 2;
     // Out of balance, interior nodes must be movable too (a side may be a whole component with no boundary).
+    // Isolated nodes always are: they move for free and make room for moves that pay.
     const everyNode = excess(weight0, minSide0, maxSide0) > 0;
     const order = randomPermutation(n, random);
     for (let index = 0; index < n; index++) {
       const u = order[index];
-      if (everyNode || external[u] > 0) heaps[side[u]].set(u, external[u] - internal[u]);
+      const isolated = offsets[u] === offsets[u + 1];
+      if (everyNode || external[u] > 0 || isolated) heaps[side[u]].set(u, external[u] - internal[u]);
     }
     locked.fill(0);
 
@@ -203,14 +215,13 @@ export function refineBisection(
     const middle = (minSide0 + maxSide0) / 2;
     for (;;) {
       let from: number;
-      const currentExcess = excess(weight0, minSide0, maxSide0);
-      if (currentExcess > 0) {
+      if (excess(weight0, minSide0, maxSide0) > 0) {
         from = weight0 > maxSide0 ? 0 : 1;
       } else {
         const top0 = heaps[0].peek();
         const top1 = heaps[1].peek();
-        const can0 = top0 !== -1 && weight0 - nodeWeights[top0] >= minSide0;
-        const can1 = top1 !== -1 && weight0 + nodeWeights[top1] <= maxSide0;
+        const can0 = top0 !== -1 && weight0 - nodeWeights[top0] >= minSide0 - tolerance;
+        const can1 = top1 !== -1 && weight0 + nodeWeights[top1] <= maxSide0 + tolerance;
         if (!can0 && !can1) break;
         if (can0 && can1) {
           const gain0 = heaps[0].peekKey();
@@ -259,67 +270,6 @@ export function refineBisection(
     heaps[0].clear();
     heaps[1].clear();
     if (bestCount === 0) break;
-  }
-}
-
-/**
- * Greedy k-way boundary refinement: nodes are visited in random order; a node moves to the adjacent
- * part of highest gain when the gain is positive (or zero and the move evens out the two parts), and
- * the move keeps the source at or above `minPart` and the destination at or below `maxPart`. Passes
- * repeat until one moves (almost) nothing, up to `maxPasses`.
- */
-export function refineKWay(
-  graph: WeightedGraph,
-  where: Int32Array,
-  parts: number,
-  minPart: number,
-  maxPart: number,
-  random: () => number,
-  maxPasses = 10,
-): void {
-  const { numNodes: n, offsets, neighbors, edgeWeights, nodeWeights } = graph;
-  const partWeights = partWeightsOf(graph, where, parts);
-  const connection = new Float64Array(parts);
-  const touched = new Int32Array(parts);
-  for (let pass = 0; pass < maxPasses; pass++) {
-    const order = randomPermutation(n, random);
-    let moves = 0;
-    for (let index = 0; index < n; index++) {
-      const u = order[index];
-      const from = where[u];
-      let numTouched = 0;
-      for (let k = offsets[u]; k < offsets[u + 1]; k++) {
-        const part = where[neighbors[k]];
-        if (connection[part] === 0) touched[numTouched++] = part;
-        connection[part] += edgeWeights[k];
-      }
-      const weight = nodeWeights[u];
-      if (numTouched > 1 || (numTouched === 1 && touched[0] !== from)) {
-        if (partWeights[from] - weight >= minPart) {
-          const inside = connection[from];
-          let best = -1;
-          let bestGain = -Infinity;
-          for (let t = 0; t < numTouched; t++) {
-            const part = touched[t];
-            if (part === from || partWeights[part] + weight > maxPart) continue;
-            const gain = connection[part] - inside;
-            if (gain > bestGain || (gain === bestGain && partWeights[part] < partWeights[best])) {
-              best = part;
-              bestGain = gain;
-            }
-          }
-          if (best !== -1 && (bestGain > 0 || (bestGain === 0 && partWeights[best] + weight < partWeights[from]))) {
-            where[u] = best;
-            partWeights[from] -= weight;
-            partWeights[best] += weight;
-            moves++;
-          }
-        }
-      }
-      for (let t = 0; t < numTouched; t++) connection[touched[t]] = 0;
-    }
-    // Late passes that move a handful of nodes cost a full sweep each for nothing measurable.
-    if (moves <= n * 0.0005) break;
   }
 }
 
@@ -450,8 +400,9 @@ export function rebalance(
 
 /**
  * Pairwise FM: for each pair of parts sharing cut edges, heaviest cut first, runs refineBisection on the
- * subgraph induced by the two parts, keeping both within [minPart, maxPart]. Unlike greedy k-way moves,
- * FM climbs through negative-gain moves, so a whole cluster can change parts on a coarse level.
+ * subgraph induced by the two parts, keeping both within [minPart, maxPart]. It moves whole clusters
+ * between two parts where single-node moves see only losses. Costs about (parts − 1) sweeps of the
+ * graph, so it is meant for the small, coarse levels.
  */
 export function refinePairs(
   graph: WeightedGraph,
@@ -461,8 +412,8 @@ export function refinePairs(
   maxPart: number,
   random: () => number,
 ): void {
-  const { numNodes: n, offsets, neighbors, edgeWeights, nodeWeights } = graph;
-  // Cut weight between every pair of parts (the quotient graph), and the nodes of each part.
+  const { numNodes: n, offsets, neighbors, edgeWeights } = graph;
+  // Cut weight between every pair of parts (the quotient graph).
   const between = new Float64Array(parts * parts);
   for (let u = 0; u < n; u++) {
     const p = where[u];
@@ -472,7 +423,9 @@ export function refinePairs(
     }
   }
   const pairs: number[] = [];
-  for (let p = 0; p < parts; p++) for (let q = p + 1; q < parts; q++) if (between[p * parts + q] > 0) pairs.push(p * parts + q);
+  for (let p = 0; p < parts; p++) {
+    for (let q = p + 1; q < parts; q++) if (between[p * parts + q] > 0) pairs.push(p * parts + q);
+  }
   pairs.sort((a, b) => between[b] - between[a] || a - b);
 
   // Members of each part, kept up to date as pairs exchange nodes, so a pair costs only its own nodes.
@@ -483,68 +436,33 @@ export function refinePairs(
   sizes.fill(0);
   for (let u = 0; u < n; u++) members[where[u]][sizes[where[u]]++] = u;
 
-  const local = new Int32Array(n).fill(-1);
   for (const pair of pairs) {
     const p = Math.floor(pair / parts);
     const q = pair % parts;
-    const count = members[p].length + members[q].length;
-    const ids = new Int32Array(count);
+    const ids = new Int32Array(members[p].length + members[q].length);
     ids.set(members[p]);
     ids.set(members[q], members[p].length);
-    for (let id = 0; id < count; id++) local[ids[id]] = id;
-    let entries = 0;
-    for (let id = 0; id < count; id++) {
-      const u = ids[id];
-      for (let k = offsets[u]; k < offsets[u + 1]; k++) if (local[neighbors[k]] !== -1) entries++;
-    }
-    const subOffsets = new Int32Array(count + 1);
-    const subNeighbors = new Int32Array(entries);
-    const subEdgeWeights = new Int32Array(entries);
-    const subNodeWeights = new Int32Array(count);
-    const side = new Int32Array(count);
-    let fill = 0;
-    let total = 0;
-    for (let id = 0; id < count; id++) {
-      const u = ids[id];
-      subNodeWeights[id] = nodeWeights[u];
-      total += nodeWeights[u];
-      side[id] = where[u] === p ? 0 : 1;
-      for (let k = offsets[u]; k < offsets[u + 1]; k++) {
-        const v = local[neighbors[k]];
-        if (v === -1) continue;
-        subNeighbors[fill] = v;
-        subEdgeWeights[fill++] = edgeWeights[k];
-      }
-      subOffsets[id + 1] = fill;
-    }
-    const sub: WeightedGraph = {
-      numNodes: count,
-      offsets: subOffsets,
-      neighbors: subNeighbors,
-      edgeWeights: subEdgeWeights,
-      nodeWeights: subNodeWeights,
-      totalNodeWeight: total,
-    };
+    const sub = inducedSubgraph(graph, ids);
+    const side = new Int32Array(ids.length);
+    side.fill(1, members[p].length);
+    const total = sub.totalNodeWeight;
     refineBisection(sub, side, Math.max(minPart, total - maxPart), Math.min(maxPart, total - minPart), random);
-    let count0 = 0;
-    for (let id = 0; id < count; id++) if (side[id] === 0) count0++;
-    const inP = new Int32Array(count0);
-    const inQ = new Int32Array(count - count0);
+    let inP = 0;
+    for (let id = 0; id < ids.length; id++) if (side[id] === 0) inP++;
+    members[p] = new Int32Array(inP);
+    members[q] = new Int32Array(ids.length - inP);
     let fillP = 0;
     let fillQ = 0;
-    for (let id = 0; id < count; id++) {
+    for (let id = 0; id < ids.length; id++) {
       const u = ids[id];
-      local[u] = -1;
       if (side[id] === 0) {
         where[u] = p;
-        inP[fillP++] = u;
+        members[p][fillP++] = u;
       } else {
         where[u] = q;
-        inQ[fillQ++] = u;
+        members[q][fillQ++] = u;
       }
     }
-    members[p] = inP;
-    members[q] = inQ;
   }
 }
 
@@ -573,11 +491,12 @@ export function refineKWayFM(
   const connection = new Float64Array(parts);
   const touched = new Int32Array(parts);
   const heap = new GainHeap(n);
-  // 0: free; 1: moved this pass; 2: had no allowed move this pass (not looked at again until the next).
+  // 0: free; 1: moved this pass; 2: reached the top without an allowed move (left alone until the next pass).
   const state = new Uint8Array(n);
   const movedNode = new Int32Array(n);
   const movedFrom = new Int32Array(n);
-  const patience = Math.min(Number(process.env.PCAP ?? 200), Math.max(25, Math.floor(Number(process.env.PFRAC ?? 0.01) * n)));
+  // Moves without improvement before a pass gives up: enough to carry a small cluster across.
+  const patience = Math.min(1000, Math.max(25, Math.floor(0.02 * n)));
 
   let bestPart = -1;
   let bestGain = 0;
@@ -604,11 +523,20 @@ export function refineKWayFM(
           bestGain = gain;
         }
       }
+      if (numTouched === 0) {
+        // An isolated node moves for free to the lightest part, making room for moves that pay.
+        for (let part = 0; part < parts; part++) {
+          if (part === from || partWeights[part] + weight > maxPart) continue;
+          if (bestPart === -1 || partWeights[part] < partWeights[bestPart]) bestPart = part;
+        }
+        bestGain = 0;
+      }
     }
     for (let t = 0; t < numTouched; t++) connection[touched[t]] = 0;
     return bestPart !== -1;
   };
 
+  let cut = weightedCut(graph, where);
   for (let pass = 0; pass < maxPasses; pass++) {
     state.fill(0);
     const order = randomPermutation(n, random);
@@ -666,6 +594,8 @@ export function refineKWayFM(
       where[u] = movedFrom[i];
     }
     heap.clear();
-    if (bestTotal <= 0) break;
+    // A further pass costs a sweep of the graph; stop once the cut barely moves.
+    cut -= bestTotal;
+    if (bestTotal <= FM_MIN_PASS_GAIN * cut) break;
   }
 }
