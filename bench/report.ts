@@ -47,6 +47,8 @@ export interface BenchReport {
   gcn?: (GcnBenchResult & { profile: GcnProfile | null }) | { skipped: string };
   spmm?: SpmmBenchResult;
   gat?: GatBenchResult;
+  /** Distributed sections (partition, transport, sar): their own row types, kept as measured. */
+  [section: string]: unknown;
   rows: Row[];
 }
 

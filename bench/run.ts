@@ -26,8 +26,12 @@ import {
   type Row,
 } from './report.ts';
 import { createTfjsWebGpu, type Tf } from './tfjs-webgpu.ts';
+import { runPartitionBench } from './partition-bench.ts';
+import { benchSarExactness } from './sar-exactness.ts';
+import { runSarBench } from './sar-bench.ts';
+import { benchTransports } from './transport-bench.ts';
 
-const SECTIONS = ['matmul', 'gcn', 'spmm', 'gat'] as const;
+const SECTIONS = ['matmul', 'gcn', 'spmm', 'gat', 'partition', 'transport', 'sar'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const USAGE = `usage: npm run bench -- [--only ${SECTIONS.join('|')}[,…]] [--adapter lavapipe|swiftshader|<device name>]`;
@@ -129,6 +133,46 @@ async function main(): Promise<void> {
     printGat(r);
     rows.push(...gatRows(r));
     report.gat = r;
+  }
+
+  if (only.has('partition')) {
+    const r = await runPartitionBench({ numNodes: 200_000, numEdges: 3_800_000, communities: 64, parts: [2, 4, 8] });
+    for (const row of r) {
+      console.log(`partition ${row.graph} into ${row.parts}: edge cut ${row.multilevelCut} vs random ${row.randomCut} (${row.ratio.toFixed(3)}×), largest part ${row.maxLoad.toFixed(3)}× ideal, ${row.seconds.toFixed(2)} s`);
+      rows.push({ who: 'webgnn', what: `edge cut, ${row.graph}, ${row.parts} parts`, figure: String(row.multilevelCut), ratio: `${row.ratio.toFixed(3)}× random`, goal: '≤ 0.3×', met: row.ratio <= 0.3 ? 'yes' : 'NO' });
+    }
+    report.partition = r;
+  }
+
+  if (only.has('transport')) {
+    const r = await benchTransports();
+    for (const t of r) {
+      console.log(`transport ${t.transport}: 64 MiB in ${t.seconds.toFixed(3)} s = ${t.mibPerSecond.toFixed(0)} MiB/s`);
+      rows.push({ who: 'webgnn', what: `64 MiB between two workers, ${t.transport}`, figure: `${t.mibPerSecond.toFixed(0)} MiB/s`, ratio: '', goal: '', met: '' });
+    }
+    report.transport = r;
+  }
+
+  if (only.has('sar')) {
+    const exactness = [...(await benchSarExactness('gcn', 100, [2, 4])), ...(await benchSarExactness('sage', 100, [2, 4]))];
+    for (const e of exactness) {
+      rows.push({ who: 'webgnn', what: `SAR ${e.model} Cora loss, N=${e.workers} vs 1`, figure: e.maxRelativeLossDifference.toExponential(2), ratio: 'max rel diff', goal: '≤ 1e-5', met: e.maxRelativeLossDifference <= 1e-5 ? 'yes' : 'NO' });
+    }
+    const memory = await runSarBench({ nodes: 200_000, edges: 3_800_000, features: 128, hidden: 128, layers: 3, workers: [1, 2, 4, 8] });
+    const base = memory.find((m) => m.workers === 1 && m.remat)!;
+    for (const m of memory.filter((m) => m.remat)) {
+      const baseline = memory.find((b) => b.workers === m.workers && !b.remat)!;
+      const ratio = m.peakBytesPerWorker / base.peakBytesPerWorker;
+      rows.push({
+        who: 'webgnn',
+        what: `SAR peak GPU bytes/worker, N=${m.workers} (no-remat ${(baseline.peakBytesPerWorker / 2 ** 20).toFixed(0)} MiB)`,
+        figure: `${(m.peakBytesPerWorker / 2 ** 20).toFixed(0)} MiB`,
+        ratio: `${ratio.toFixed(3)}× N=1`,
+        goal: m.workers === 8 ? '≤ 0.2×' : '< no-remat',
+        met: (m.workers === 8 ? ratio <= 0.2 : true) && (m.workers === 1 || m.peakBytesPerWorker < baseline.peakBytesPerWorker) ? 'yes' : 'NO',
+      });
+    }
+    report.sar = { exactness, memory };
   }
 
   printTable(rows);

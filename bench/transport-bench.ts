@@ -106,6 +106,26 @@ async function threadReceiver(links: ThreadLinks, sizes: number[]): Promise<void
   await t.close();
 }
 
+export interface TransportThroughput extends Throughput {
+  transport: string;
+}
+
+/** 64 MiB from one worker to another in 4 MiB messages over each in-process transport (after a warm-up). */
+export async function benchTransports(totalBytes = 64 * 2 ** 20, messageBytes = 4 * 2 ** 20): Promise<TransportThroughput[]> {
+  const local = async (bytes: number) => {
+    const [a, b] = LocalTransport.group(2);
+    const r = await measureThroughput(a, b, bytes, messageBytes);
+    await a.close();
+    await b.close();
+    return r;
+  };
+  await local(8 * messageBytes);
+  const out: TransportThroughput[] = [{ transport: 'local', ...(await local(totalBytes)) }];
+  await measureThreadThroughput(8 * messageBytes, messageBytes);
+  out.push({ transport: 'threads', ...(await measureThreadThroughput(totalBytes, messageBytes)) });
+  return out;
+}
+
 async function main(argv: string[]): Promise<void> {
   const args = benchArgs(argv);
   const total = Math.round((args.number('--mib') ?? 64) * 2 ** 20);

@@ -1,4 +1,5 @@
 import type { NodeDataset } from './node-dataset.ts';
+import { AliasSampler, checkCount, shuffledIds } from './sampling.ts';
 
 /**
  * Deterministic synthetic graphs and data for tests and benchmarks. The same seed gives the same
@@ -59,13 +60,12 @@ export function powerLawGraph(options: PowerLawGraphOptions): EdgeList {
   const weights = new Float64Array(numNodes);
   const decay = -1 / (exponent - 1);
   for (let rank = 0; rank < numNodes; rank++) weights[rank] = Math.pow(rank + 1, decay);
-  const table = aliasTable(weights, shuffledIds(numNodes, random));
-
+  const ids = shuffledIds(numNodes, random);
+  const weightOf = new Float64Array(numNodes);
+  for (let rank = 0; rank < numNodes; rank++) weightOf[ids[rank]] = weights[rank];
   // Alias sampling: O(1) per draw with two random numbers (a column, then a coin).
-  const sample = (): number => {
-    const column = Math.floor(random() * numNodes);
-    return random() < table.probability[column] ? table.id[column] : table.aliasId[column];
-  };
+  const table = new AliasSampler(weightOf, ids, 0, numNodes);
+  const sample = (): number => table.sample(random);
 
   const src = new Int32Array(numEdges);
   const dst = new Int32Array(numEdges);
@@ -146,64 +146,6 @@ export function syntheticNodeDataset(options: SyntheticNodeDatasetOptions): Node
     edgeSrc: src,
     edgeDst: dst,
   };
-}
-
-interface AliasTable {
-  probability: Float64Array;
-  id: Int32Array;
-  aliasId: Int32Array;
-}
-
-/**
- * Walker/Vose alias table for drawing index i with probability weights[i] / Σ weights; `ids[i]` is
- * what a draw of index i returns.
- */
-function aliasTable(weights: Float64Array, ids: Int32Array): AliasTable {
-  const n = weights.length;
-  let total = 0;
-  for (let i = 0; i < n; i++) total += weights[i];
-  const scaled = new Float64Array(n);
-  const small = new Int32Array(n);
-  const large = new Int32Array(n);
-  let numSmall = 0;
-  let numLarge = 0;
-  for (let i = 0; i < n; i++) {
-    scaled[i] = (weights[i] * n) / total;
-    if (scaled[i] < 1) small[numSmall++] = i;
-    else large[numLarge++] = i;
-  }
-  const probability = new Float64Array(n).fill(1);
-  const aliasId = Int32Array.from(ids);
-  while (numSmall > 0 && numLarge > 0) {
-    const less = small[--numSmall];
-    const more = large[--numLarge];
-    probability[less] = scaled[less];
-    aliasId[less] = ids[more];
-    scaled[more] = scaled[more] + scaled[less] - 1;
-    if (scaled[more] < 1) small[numSmall++] = more;
-    else large[numLarge++] = more;
-  }
-  // Whatever is left is 1 up to rounding: keep probability 1.
-  return { probability, id: ids, aliasId };
-}
-
-/** A uniformly random permutation of 0..n-1 (Fisher–Yates). */
-function shuffledIds(n: number, random: () => number): Int32Array {
-  const ids = new Int32Array(n);
-  for (let i = 0; i < n; i++) ids[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    const t = ids[i];
-    ids[i] = ids[j];
-    ids[j] = t;
-  }
-  return ids;
-}
-
-function checkCount(caller: string, name: string, value: number): void {
-  if (!Number.isInteger(value) || value < 0 || value > 2 ** 31 - 1) {
-    throw new Error(`${caller}: ${name} must be a non-negative 32-bit integer, got ${value}`);
-  }
 }
 
 function checkSeed(caller: string, seed: number): void {
