@@ -11,6 +11,7 @@
 // MiB/s across two).
 // measureThroughput is the shared measure: another transport (WebRTC) is benchmarked by passing its pair.
 
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isMainThread, Worker, workerData } from 'node:worker_threads';
 import { benchArgs } from './args.ts';
@@ -123,7 +124,23 @@ export async function benchTransports(totalBytes = 64 * 2 ** 20, messageBytes = 
   const out: TransportThroughput[] = [{ transport: 'local', ...(await local(totalBytes)) }];
   await measureThreadThroughput(8 * messageBytes, messageBytes);
   out.push({ transport: 'threads', ...(await measureThreadThroughput(totalBytes, messageBytes)) });
+  out.push(...(await webrtcThroughput(totalBytes, messageBytes)));
   return out;
+}
+
+/** Runs bench/webrtc-throughput.ts (which moves itself into a private network namespace) and reads its lines. */
+async function webrtcThroughput(totalBytes: number, messageBytes: number): Promise<TransportThroughput[]> {
+  const script = fileURLToPath(new URL('./webrtc-throughput.ts', import.meta.url));
+  const register = fileURLToPath(new URL('../scripts/register.mjs', import.meta.url));
+  const args = ['--import', register, script, '--mib', String(totalBytes / 2 ** 20), '--message-mib', String(messageBytes / 2 ** 20)];
+  const run = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 300_000 });
+  const rows: TransportThroughput[] = [];
+  for (const line of run.stdout.split('\n')) {
+    const m = /^(webrtc \([^)]*\)).*: ([\d.]+) MiB\/s \((\d+) ms/.exec(line);
+    if (m) rows.push({ transport: m[1], mibPerSecond: Number(m[2]), seconds: Number(m[3]) / 1000 });
+  }
+  if (!rows.length) console.log(`(webrtc throughput unavailable: ${(run.stderr || run.error?.message || 'no output').trim().split('\n').at(-1)})`);
+  return rows;
 }
 
 async function main(argv: string[]): Promise<void> {

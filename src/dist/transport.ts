@@ -174,6 +174,7 @@ export abstract class BaseTransport implements Transport {
       if (problem) return Promise.reject(this.protocolError(peer, problem));
       return Promise.resolve(message);
     }
+    if (this.closed) return Promise.reject(new Error(`worker ${this.rank}: recv on a closed ${this.name} transport`));
     if (this.departed.has(peer)) {
       this.fail(new PeerError(peer, this.rank, `closed its link before sending tag ${tag.toString(16)}`), true);
       return Promise.reject(this.failure);
@@ -198,6 +199,12 @@ export abstract class BaseTransport implements Transport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Nothing more will arrive: whoever still waits must hear so, not hang.
+    const closedError = new Error(`worker ${this.rank}: ${this.name} transport closed`);
+    for (const perPeer of this.waiters) {
+      for (const list of perPeer.values()) for (const w of list) w.reject(closedError);
+      perPeer.clear();
+    }
     await this.closeLinks();
   }
 

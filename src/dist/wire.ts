@@ -4,7 +4,7 @@
 // validateHeader before it allocates or accepts anything, and verifyPayload once the bytes are in.
 //
 //   offset  field
-//   0       u32 magic 'WGNN'
+//   0       u32 magic 0x4e474757 (bytes 'W' 'G' 'G' 'N')
 //   4       u8  version
 //   5       u8  kind (1 f32, 2 i32, 3 u32, 4 u8)
 //   6       u8  number of dimensions (0..4)
