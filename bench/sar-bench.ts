@@ -7,7 +7,8 @@
 //        [--features 128] [--hidden 128] [--layers 3] [--workers 1,2,4,8] [--json out.json]
 
 import { writeFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LocalTransport } from '../src/dist/local-transport.ts';
 import { modelConfigFor } from '../src/engines/node-classification.ts';
 import { SarEngine } from '../src/engines/sar/sar-engine.ts';
@@ -55,44 +56,67 @@ export function communityDataset(numNodes: number, numEdges: number, numFeatures
   };
 }
 
-export async function runSarBench(options: { nodes: number; edges: number; features: number; hidden: number; layers: number; workers: number[]; log?: (line: string) => void }): Promise<SarBenchRow[]> {
-  const log = options.log ?? ((line: string) => console.log(line));
+interface SarBenchOptions {
+  nodes: number;
+  edges: number;
+  features: number;
+  hidden: number;
+  layers: number;
+  workers: number[];
+  log?: (line: string) => void;
+}
+
+/** One configuration in this process: N in-process workers, one epoch. */
+async function measureOne(options: SarBenchOptions, workers: number, remat: boolean): Promise<SarBenchRow> {
   const dataset = communityDataset(options.nodes, options.edges, options.features);
   const adjacency = buildAdjacency(dataset.numNodes, dataset.edgeSrc, dataset.edgeDst, { undirected: true, selfLoops: 'remove' });
-  log(`graph: ${dataset.numNodes} nodes, ${adjacency.rowPtr[adjacency.numRows] / 2} undirected edges, ${dataset.numFeatures} features; ${options.layers}-layer GraphSAGE, hidden ${options.hidden}`);
   const run = { model: 'sage' as const, hidden: options.hidden, layers: options.layers, dropout: 0.5, epochs: 1, patience: 0 };
   const training = { optimizer: 'adam' as const, lr: 0.01, weightDecay: 5e-4, seed: 0, decayFirstLayerOnly: false };
-  const config = modelConfigFor(dataset, run);
+  const { placement, edgeCut: cut } = placeForSar(dataset, workers, 'metis', 0);
+  const randomCut = edgeCut(adjacency, randomPartition(dataset.numNodes, workers, 0));
+  const gpus = await Promise.all(Array.from({ length: workers }, (_, r) => createNodeGpu({ label: `worker ${r}` })));
+  const transports = LocalTransport.group(workers);
+  const members = gpus.map((gpu, r) => new SarWorker(gpu, transports[r], dataset, placement, modelConfigFor(dataset, run), training, { remat }));
+  const engine = new SarEngine(members);
+  const started = performance.now();
+  let last;
+  for await (const m of engine.run(1)) last = m;
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    workers,
+    remat,
+    peakBytesPerWorker: Math.max(...last!.peakGpuBytes),
+    peakBytes: last!.peakGpuBytes,
+    bytesSentPerWorker: last!.bytesSent!.reduce((a, b) => a + b, 0) / workers,
+    edgeCut: cut,
+    randomEdgeCut: randomCut,
+    epochSeconds: seconds,
+    loss: last!.loss,
+  };
+}
+
+/**
+ * Every configuration in a child process of its own: device memory of destroyed software devices is
+ * not reliably returned to the OS within a process, and eight 200k-node runs in one process ran out
+ * of memory on this 24 GiB machine.
+ */
+export async function runSarBench(options: SarBenchOptions): Promise<SarBenchRow[]> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  log(`graph: communityGraph ${options.nodes} nodes, ${options.edges} edge-list entries, ${options.features} features; ${options.layers}-layer GraphSAGE, hidden ${options.hidden}`);
+  const register = fileURLToPath(new URL('../scripts/register.mjs', import.meta.url));
   const rows: SarBenchRow[] = [];
   for (const workers of options.workers) {
-    const { placement, edgeCut: cut } = placeForSar(dataset, workers, 'metis', 0);
-    const randomCut = edgeCut(adjacency, randomPartition(dataset.numNodes, workers, 0));
     for (const remat of [true, false]) {
-      const gpus = await Promise.all(Array.from({ length: workers }, (_, r) => createNodeGpu({ label: `worker ${r}` })));
-      const transports = LocalTransport.group(workers);
-      const members = gpus.map((gpu, r) => new SarWorker(gpu, transports[r], dataset, placement, config, training, { remat }));
-      const engine = new SarEngine(members);
-      const started = performance.now();
-      let last;
-      for await (const m of engine.run(1)) last = m;
-      const seconds = (performance.now() - started) / 1000;
-      engine.dispose();
-      for (const gpu of gpus) gpu.destroy();
-      const row: SarBenchRow = {
-        workers,
-        remat,
-        peakBytesPerWorker: Math.max(...last!.peakGpuBytes),
-        peakBytes: last!.peakGpuBytes,
-        bytesSentPerWorker: last!.bytesSent!.reduce((a, b) => a + b, 0) / workers,
-        edgeCut: cut,
-        randomEdgeCut: randomCut,
-        epochSeconds: seconds,
-        loss: last!.loss,
-      };
+      const args = ['--import', register, fileURLToPath(import.meta.url), '--one', `${workers}:${remat ? 1 : 0}`];
+      for (const key of ['nodes', 'edges', 'features', 'hidden', 'layers'] as const) args.push(`--${key}`, String(options[key]));
+      const child = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
+      const line = child.stdout.split('\n').filter((l) => l.startsWith('{')).at(-1);
+      if (child.status !== 0 || !line) throw new Error(`sar-bench N=${workers} remat=${remat} failed (${child.status ?? child.signal}): ${child.stderr.split('\n').filter((l) => !l.includes('maxDynamic')).slice(-5).join(' | ')}`);
+      const row = JSON.parse(line) as SarBenchRow;
       rows.push(row);
       log(
         `N=${workers} ${remat ? 'SAR     ' : 'no-remat'} peak/worker ${(row.peakBytesPerWorker / 2 ** 20).toFixed(1)} MiB · sent/worker/epoch ${(row.bytesSentPerWorker / 2 ** 20).toFixed(1)} MiB · ` +
-          `edge cut ${cut} (random ${randomCut}, ${(cut / Math.max(1, randomCut)).toFixed(3)}×) · ${seconds.toFixed(1)} s · loss ${row.loss.toFixed(5)}`,
+          `edge cut ${row.edgeCut} (random ${row.randomEdgeCut}, ${(row.edgeCut / Math.max(1, row.randomEdgeCut)).toFixed(3)}×) · ${row.epochSeconds.toFixed(1)} s · loss ${row.loss.toFixed(5)}`,
       );
     }
   }
@@ -105,7 +129,8 @@ export async function runSarBench(options: { nodes: number; edges: number; featu
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const args = benchArgs(process.argv.slice(2));
-  const rows = await runSarBench({
+  const one = args.value('--one');
+  const options = {
     nodes: args.number('--nodes') ?? 200_000,
     // 3.8 M edge-list entries give 2.1 M distinct undirected edges (hubs repeat edges inside communities).
     edges: args.number('--edges') ?? 3_800_000,
@@ -113,8 +138,14 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
     hidden: args.number('--hidden') ?? 128,
     layers: args.number('--layers') ?? 3,
     workers: (args.value('--workers') ?? '1,2,4,8').split(',').map(Number),
-  });
-  const out = args.value('--json');
-  if (out) writeFileSync(out, JSON.stringify(rows, null, 2));
+  };
+  if (one) {
+    const [workers, remat] = one.split(':').map(Number);
+    console.log(JSON.stringify(await measureOne(options, workers, remat === 1)));
+  } else {
+    const rows = await runSarBench(options);
+    const out = args.value('--json');
+    if (out) writeFileSync(out, JSON.stringify(rows, null, 2));
+  }
   process.exit(0);
 }
