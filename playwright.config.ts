@@ -60,6 +60,8 @@ const server =
 export default defineConfig({
   testDir: 'test/browser',
   testMatch: '**/*.spec.ts',
+  // WebRTC peers run in their own Playwright run inside a private network namespace (playwright.webrtc.config.ts).
+  testIgnore: '**/webrtc.spec.ts',
   // Two cores: one worker, and the browser's GPU process gets the other core.
   workers: 1,
   fullyParallel: false,

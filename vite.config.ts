@@ -13,6 +13,7 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 const pages = {
   demo: 'demo/index.html',
   kernels: 'test/browser/kernel-page/index.html',
+  webrtc: 'test/browser/webrtc-page/index.html',
 };
 
 /** `/` leads to the demo, in the dev server, in `vite preview` and in the built site. */

@@ -1,18 +1,27 @@
 // `npm test`: type-checks, runs every Node suite (test/node/*.test.ts) with node's test runner on Dawn,
-// then every browser spec (test/browser/*.spec.ts) with Playwright in Chromium, and ends with one line
-// "N passed, N failed" over both, which CI reads. Exits non-zero when any part fails.
+// then every browser spec (test/browser/*.spec.ts) with Playwright in Chromium, then the WebRTC spec
+// (Chromium tabs and a Node peer) with playwright.webrtc.config.ts inside a private network namespace, and
+// ends with one line "N passed, N failed" over all of them, which CI reads. Exits non-zero when any part fails.
 //
 //   node scripts/run-tests.mjs                         everything
 //   node scripts/run-tests.mjs test/node/x.test.ts     only those files (no type check); .spec.ts files go
-//                                                      to Playwright, .test.ts files to node's runner
+//                                                      to Playwright, .test.ts files to node's runner, and
+//                                                      test/browser/webrtc.spec.ts to its namespaced run
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tsImport } from 'tsx/esm/api';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // Written by the json reporter configured in playwright.config.ts.
 const BROWSER_RESULTS = join(root, 'test-results/browser-results.json');
+// WebRTC links peers only inside a network namespace of their own (ARCHITECTURE.md, "Testing WebRTC without
+// leaving the machine"): this spec runs under its own config there; playwright.config.ts's run skips it.
+const WEBRTC_SPEC = 'test/browser/webrtc.spec.ts';
+const WEBRTC_CONFIG = 'playwright.webrtc.config.ts';
+// Written by the json reporter configured in playwright.webrtc.config.ts.
+const WEBRTC_RESULTS = join(root, 'test-results/webrtc-results.json');
 
 /** Runs a command with stdout passed through and kept, so its closing summary can be read. */
 function runTee(command, args) {
@@ -38,9 +47,29 @@ const listed = (dir, suffix) =>
     .map((f) => join(dir, f));
 
 const only = process.argv.slice(2);
+const isWebRtcSpec = (f) => resolve(root, f) === join(root, WEBRTC_SPEC);
 const nodeFiles = only.length ? only.filter((f) => !f.endsWith('.spec.ts')) : listed('test/node', '.test.ts');
-const browserFiles = only.length ? only.filter((f) => f.endsWith('.spec.ts')) : [];
+const browserFiles = only.length ? only.filter((f) => f.endsWith('.spec.ts') && !isWebRtcSpec(f)) : [];
 const runBrowser = only.length === 0 || browserFiles.length > 0;
+const runWebRtc = only.length === 0 || only.some(isWebRtcSpec);
+
+/** A summary part from a Playwright run's json report. */
+function playwrightPart(name, status, resultsFile) {
+  let stats = null;
+  try {
+    stats = JSON.parse(readFileSync(resultsFile, 'utf8')).stats;
+  } catch {
+    // No report: Playwright failed before running tests (no browser, web server did not start, …).
+  }
+  return {
+    name,
+    ok: status === 0 && stats !== null,
+    passed: stats ? stats.expected + stats.flaky : 0,
+    failed: stats ? stats.unexpected : 1,
+    skipped: stats ? stats.skipped : 0,
+    note: stats ? '' : `no results in ${resultsFile}`,
+  };
+}
 
 if (!only.length) {
   console.log('type-checking (tsc --noEmit)…');
@@ -90,20 +119,34 @@ if (runBrowser) {
     'test',
     ...browserFiles,
   ]);
-  let stats = null;
-  try {
-    stats = JSON.parse(readFileSync(BROWSER_RESULTS, 'utf8')).stats;
-  } catch {
-    // No report: Playwright failed before running tests (no browser, web server did not start, …).
+  parts.push(playwrightPart('Playwright (Chromium)', status, BROWSER_RESULTS));
+}
+
+if (runWebRtc) {
+  // The same namespace as the Node WebRTC tests (netns.ts): root, unshare and ip are required.
+  const { NETNS_SETUP, netnsUnavailable } = await tsImport('../test/node/fixtures/netns.ts', import.meta.url);
+  const unavailable = netnsUnavailable();
+  if (unavailable) {
+    console.log(`\nPlaywright WebRTC spec skipped: ${unavailable}`);
+    parts.push({ name: 'Playwright (WebRTC)', ok: true, passed: 0, failed: 0, skipped: 0, note: `skipped: ${unavailable}` });
+  } else {
+    console.log(`\nPlaywright WebRTC (Chromium tabs and a Node peer) in a private network namespace: ${WEBRTC_SPEC}`);
+    rmSync(WEBRTC_RESULTS, { force: true });
+    // Vite, the signaling server, Chromium and the Node peer all live in the namespace; the command line is
+    // passed as sh's positional parameters, so nothing needs quoting.
+    const { status } = await runTee('unshare', [
+      '-n',
+      'sh',
+      '-c',
+      `${NETNS_SETUP}; exec "$0" "$@"`,
+      process.execPath,
+      join(root, 'node_modules/@playwright/test/cli.js'),
+      'test',
+      '--config',
+      WEBRTC_CONFIG,
+    ]);
+    parts.push(playwrightPart('Playwright (WebRTC)', status, WEBRTC_RESULTS));
   }
-  parts.push({
-    name: 'Playwright (Chromium)',
-    ok: status === 0 && stats !== null,
-    passed: stats ? stats.expected + stats.flaky : 0,
-    failed: stats ? stats.unexpected : 1,
-    skipped: stats ? stats.skipped : 0,
-    note: stats ? '' : `no results in ${BROWSER_RESULTS}`,
-  });
 }
 
 const sum = (key) => parts.reduce((s, p) => s + p[key], 0);
