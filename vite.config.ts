@@ -1,6 +1,6 @@
-// Vite serves and builds the browser side: the demo app (demo/index.html) and the kernel test page
-// (test/browser/kernel-page/index.html) that Playwright drives. The root is the repository, so both pages
-// import src/ and shaders/ with the same relative paths as Node; shaders load as `./x.wgsl?raw`, which
+// Vite serves and builds the browser side: the demo app (demo/index.html) and the test pages Playwright
+// drives (test/browser/kernel-page/index.html; test/browser/webrtc-page/index.html for WebRTC peers).
+// The root is the repository, so the pages import src/ and shaders/ with the same relative paths as Node; shaders load as `./x.wgsl?raw`, which
 // Vite supports natively (Node does it through scripts/wgsl-hooks.mjs).
 //
 //   npm run demo    dev server on http://127.0.0.1:5173/ (redirects to the demo at /demo/)
