@@ -21,6 +21,7 @@ export class LocalTransport extends BaseTransport {
   protected transmit(peer: number, header: WireHeader, data: WireArray): Promise<void> {
     const target = this.peers[peer];
     if (this.isClosed) return Promise.reject(new Error(`worker ${this.rank}: local link closed`));
+    if (!target) return Promise.reject(new Error(`worker ${this.rank}: no local link to peer ${peer}`));
     setTimeout(() => {
       if (target.isClosed) return;
       if (target.admit(this.rank, header)) target.deliver(this.rank, header, data);
