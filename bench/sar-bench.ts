@@ -4,7 +4,7 @@
 // training epoch plus evaluation per configuration (the peak is reached in the first epoch: buffers are
 // reused after it). Also the edge cut of the multilevel partition against a random one.
 // Run: node --import ./scripts/register.mjs bench/sar-bench.ts [--nodes 200000] [--edges 3800000]
-//        [--features 128] [--hidden 128] [--layers 3] [--workers 1,2,4,8] [--json out.json]
+//        [--features 128] [--hidden 128] [--layers 3] [--workers 1,2,4,8] [--partition metis|random] [--json out.json]
 
 import { writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -19,7 +19,7 @@ import type { NodeDataset } from '../src/graph/node-dataset.ts';
 import { edgeCut, randomPartition } from '../src/graph/partition.ts';
 import { randomFeatures, randomLabels } from '../src/graph/synthetic.ts';
 import { createNodeGpu } from '../src/node/node-gpu.ts';
-import { placeForSar } from '../src/node/sar-setup.ts';
+import { placeForSar, type PartitionMethod } from '../src/engines/sar/placement.ts';
 import { benchArgs } from './args.ts';
 
 export interface SarBenchRow {
@@ -63,6 +63,8 @@ interface SarBenchOptions {
   hidden: number;
   layers: number;
   workers: number[];
+  /** How nodes are split (default metis); random shows SAR with large halos. */
+  partition?: PartitionMethod;
   log?: (line: string) => void;
 }
 
@@ -72,7 +74,7 @@ async function measureOne(options: SarBenchOptions, workers: number, remat: bool
   const adjacency = buildAdjacency(dataset.numNodes, dataset.edgeSrc, dataset.edgeDst, { undirected: true, selfLoops: 'remove' });
   const run = { model: 'sage' as const, hidden: options.hidden, layers: options.layers, dropout: 0.5, epochs: 1, patience: 0 };
   const training = { optimizer: 'adam' as const, lr: 0.01, weightDecay: 5e-4, seed: 0, decayFirstLayerOnly: false };
-  const { placement, edgeCut: cut } = placeForSar(dataset, workers, 'metis', 0);
+  const { placement, edgeCut: cut } = placeForSar(dataset, workers, options.partition ?? 'metis', 0);
   const randomCut = edgeCut(adjacency, randomPartition(dataset.numNodes, workers, 0));
   const gpus = await Promise.all(Array.from({ length: workers }, (_, r) => createNodeGpu({ label: `worker ${r}` })));
   const transports = LocalTransport.group(workers);
@@ -109,6 +111,7 @@ export async function runSarBench(options: SarBenchOptions): Promise<SarBenchRow
     for (const remat of [true, false]) {
       const args = ['--import', register, fileURLToPath(import.meta.url), '--one', `${workers}:${remat ? 1 : 0}`];
       for (const key of ['nodes', 'edges', 'features', 'hidden', 'layers'] as const) args.push(`--${key}`, String(options[key]));
+      args.push('--partition', options.partition ?? 'metis');
       const child = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
       const line = child.stdout.split('\n').filter((l) => l.startsWith('{')).at(-1);
       if (child.status !== 0 || !line) throw new Error(`sar-bench N=${workers} remat=${remat} failed (${child.status ?? child.signal}): ${child.stderr.split('\n').filter((l) => !l.includes('maxDynamic')).slice(-5).join(' | ')}`);
@@ -138,6 +141,7 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
     hidden: args.number('--hidden') ?? 128,
     layers: args.number('--layers') ?? 3,
     workers: (args.value('--workers') ?? '1,2,4,8').split(',').map(Number),
+    partition: (args.value('--partition') ?? 'metis') as PartitionMethod,
   };
   if (one) {
     const [workers, remat] = one.split(':').map(Number);
