@@ -1,6 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DatasetSource } from '../graph/node-dataset.ts';
 
@@ -58,6 +58,23 @@ export function resolveDatasetSource(nameOrPath: string): DatasetSource {
   );
 }
 
+/**
+ * Where an event stream comes from (`--dataset collegemsg|folder|path.csv`): an embedded name or a folder
+ * (its `events.csv`, with the optional meta.json), or one CSV file on its own. Pass `eventsFile` to
+ * loadEventStream, so errors name the user's file.
+ */
+export function resolveEventStreamSource(nameOrPath: string): { source: DatasetSource; eventsFile: string } {
+  if (!(isPlainName(nameOrPath) && isDirectory(embeddedDatasetDir(nameOrPath))) && isFile(nameOrPath)) {
+    const file = basename(nameOrPath);
+    const folder = folderSource(dirname(nameOrPath));
+    return {
+      source: { name: basename(file, extname(file)), readText: (name) => (name === file ? folder.readText(name) : Promise.resolve(null)) },
+      eventsFile: file,
+    };
+  }
+  return { source: resolveDatasetSource(nameOrPath), eventsFile: 'events.csv' };
+}
+
 function isPlainName(name: string): boolean {
   return name !== '' && name !== '.' && name !== '..' && !/[/\\]/.test(name);
 }
@@ -65,6 +82,14 @@ function isPlainName(name: string): boolean {
 function isDirectory(path: string): boolean {
   try {
     return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
   } catch {
     return false;
   }
