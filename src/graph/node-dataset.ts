@@ -114,6 +114,9 @@ function parseMeta(text: string): Meta {
     throw new DatasetError(file, 1, 'must be a JSON object');
   }
   const record = json as Record<string, unknown>;
+  if (record.kind === 'temporal-events') {
+    throw new DatasetError(file, lineOfKey(text, 'kind'), 'this is a temporal event stream (events.csv), not a node-classification dataset: train it with `webgnn train-temporal`');
+  }
   const fieldError = (key: string, problem: string) => new DatasetError(file, lineOfKey(text, key), problem);
   const field = (key: string): unknown => {
     if (!(key in record)) throw new DatasetError(file, null, `missing field "${key}"`);
