@@ -9,6 +9,7 @@ import type {
   Evaluation,
   GpuInfo,
   RunSettings,
+  SarRunInfo,
   SavedRunInfo,
   TrainerApi,
   TrainerEvent,
@@ -30,10 +31,12 @@ const select = (id: string) => $<HTMLSelectElement>(id);
 
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+/** Small amounts (a worker's traffic on a small graph) in KiB, others in MiB. */
+const byteSize = (bytes: number) => (bytes < 2 ** 20 ? `${(bytes / 1024).toFixed(1)} KiB` : mib(bytes));
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-const FORM_IDS = ['model', 'epochs', 'hidden', 'heads', 'lr', 'weight-decay', 'dropout', 'seed', 'patience', 'optimizer', 'checkpoint-every'];
+const FORM_IDS = ['model', 'workers', 'epochs', 'hidden', 'heads', 'lr', 'weight-decay', 'dropout', 'seed', 'patience', 'optimizer', 'checkpoint-every'];
 
 const state = {
   trainer: null as Comlink.Remote<TrainerApi> | null,
@@ -45,6 +48,10 @@ const state = {
   imported: null as (CheckpointInfo & { fileName: string }) | null,
   saved: null as SavedRunInfo | null,
   totalEpochs: 0,
+  /** The current run's SAR split, null on one device. */
+  sar: null as SarRunInfo | null,
+  /** Training loss of every epoch of the current run (index epoch − 1), in full precision. */
+  losses: [] as number[],
   firstEpochMs: null as number | null,
   timings: {} as Record<string, number>,
 };
@@ -93,6 +100,7 @@ function readSettings(): RunSettings {
   const model = select('model').value as RunSettings['model'];
   return {
     model,
+    workers: Number(select('workers').value),
     epochs: num('epochs', positiveInt, 'Epochs'),
     hidden: num('hidden', positiveInt, 'Hidden units'),
     heads: num('heads', positiveInt, 'Heads'),
@@ -115,6 +123,10 @@ function fillForm(s: Omit<Partial<RunSettings>, 'training'> & { training?: Parti
     if (v !== undefined && v !== null) $<HTMLInputElement | HTMLSelectElement>(id).value = String(v);
   };
   set('model', s.model);
+  if (s.workers !== undefined && ![...select('workers').options].some((o) => o.value === String(s.workers))) {
+    select('workers').add(new Option(`${s.workers} · SAR over ${s.workers} devices`, String(s.workers)));
+  }
+  set('workers', s.workers);
   set('epochs', s.epochs);
   set('hidden', s.hidden);
   set('heads', s.heads);
@@ -180,15 +192,58 @@ function showEpoch(m: EpochMetrics, live = true): void {
   $('stat-train').textContent = pct(m.trainAcc);
   $('stat-val').textContent = pct(m.valAcc);
   $('stat-ms').textContent = `${m.epochMs.toFixed(0)} ms`;
-  showMemory(m.gpuBytes[0], m.peakGpuBytes[0]);
+  state.losses[m.epoch - 1] = m.loss;
+  $('stat-loss').dataset.losses = state.losses.join(',');
+  showMemory(m.gpuBytes, m.peakGpuBytes);
+  showWorkers(m);
   $('progress-bar').style.width = `${Math.min(100, (100 * m.epoch) / Math.max(1, state.totalEpochs))}%`;
   if (live) charts.add(m);
   if (live && !state.paused) setStatus('run-status', `Training… epoch ${m.epoch} of ${state.totalEpochs}${resumedNote()}`);
 }
 
-function showMemory(bytes: number, peak: number): void {
-  $('stat-mem').textContent = bytes ? mib(bytes) : '–';
-  $('stat-mem').title = `peak ${mib(peak)}: every GPU buffer the runtime holds, measured by its buffer pool`;
+/** The memory card: the one device's bytes, or the fullest worker's (the table below has each). */
+function showMemory(bytes: number[], peak: number[]): void {
+  const many = bytes.length > 1;
+  const most = Math.max(0, ...bytes);
+  $('stat-mem-label').textContent = many ? 'GPU mem. / worker' : 'GPU memory';
+  $('stat-mem').textContent = most ? mib(most) : '–';
+  $('stat-mem').title = many
+    ? `the fullest of ${bytes.length} workers now; peaks ${peak.map(mib).join(', ')}: every GPU buffer each worker's device holds, measured by its buffer pool`
+    : `peak ${mib(peak[0] ?? 0)}: every GPU buffer the runtime holds, measured by its buffer pool`;
+}
+
+/** The SAR panel: how the graph was split, and each worker's memory and traffic. */
+function showSarRun(sar: SarRunInfo | null): void {
+  state.sar = sar;
+  $('sar-panel').hidden = !sar;
+  $<HTMLTableElement>('worker-stats').tBodies[0].replaceChildren();
+  if (!sar) return;
+  const cut = sar.edges ? ` (${((100 * sar.edgeCut) / sar.edges).toFixed(1)} %)` : '';
+  $('sar-summary').textContent =
+    `SAR over ${sar.workers} workers, each its own GPU device in this tab, linked in memory. ` +
+    `The multilevel partition cuts ${sar.edgeCut.toLocaleString('en')} of ${sar.edges.toLocaleString('en')} edges${cut}: ` +
+    'their rows are what the workers send each other.';
+}
+
+function showWorkers(m: EpochMetrics): void {
+  const sar = state.sar;
+  if (!sar) return;
+  const body = $<HTMLTableElement>('worker-stats').tBodies[0];
+  body.replaceChildren(
+    ...m.peakGpuBytes.map((peak, w) => {
+      const row = document.createElement('tr');
+      const sent = m.bytesSent?.[w] ?? 0;
+      row.dataset.worker = String(w);
+      row.dataset.peakBytes = String(peak);
+      row.dataset.bytesSent = String(sent);
+      for (const text of [String(w), (sar.nodes[w] ?? 0).toLocaleString('en'), mib(peak), mib(m.gpuBytes[w] ?? 0), byteSize(sent)]) {
+        const cell = document.createElement('td');
+        cell.textContent = text;
+        row.append(cell);
+      }
+      return row;
+    }),
+  );
 }
 
 let startEpoch = 0;
@@ -199,8 +254,11 @@ function onTrainerEvent(event: TrainerEvent): void {
     case 'started': {
       state.totalEpochs = event.settings.epochs;
       startEpoch = event.fromEpoch;
-      fillForm(event.settings);
+      fillForm({ ...event.settings, workers: event.settings.workers ?? 1 });
       charts.reset(event.history);
+      showSarRun(event.sar);
+      state.losses = [];
+      for (const m of event.history) state.losses[m.epoch - 1] = m.loss;
       setStatus('run-status', event.fromEpoch > 0 ? `Resuming from the checkpoint at epoch ${event.fromEpoch}…` : 'Compiling kernels and running the first epoch…');
       $('run-status').dataset.startEpoch = String(event.fromEpoch);
       const last = event.history[event.history.length - 1];
@@ -271,7 +329,7 @@ function showEvaluation(e: Evaluation, detail: string): void {
 
 async function refreshMemory(): Promise<void> {
   const m = await state.trainer?.gpuMemory();
-  if (m) showMemory(m.bytes, m.peak);
+  if (m) showMemory(m.map((w) => w.bytes), m.map((w) => w.peak));
 }
 
 // ---------------------------------------------------------------- checkpoints
@@ -341,7 +399,8 @@ function showSavedRun(saved: SavedRunInfo | null): void {
     banner.hidden = true;
     return;
   }
-  const what = `${saved.settings.model.toUpperCase()} on ${saved.dataset.name}`;
+  const workers = (saved.settings as RunSettings).workers ?? 1;
+  const what = `${saved.settings.model.toUpperCase()} on ${saved.dataset.name}${workers > 1 ? ` over ${workers} workers` : ''}`;
   const when = new Date(saved.savedAt).toLocaleString();
   $('resume-text').textContent = saved.finished
     ? `Your last run, ${what}, finished at epoch ${saved.epoch}; its checkpoint is saved in this browser (${when}).`

@@ -1,13 +1,13 @@
 // The demo's trainer, in a dedicated Web Worker exposed through comlink, so the page stays
 // responsive while the GPU trains. It drives the same code as the CLI (loadNodeDataset,
-// createNodeEngine, trainNodeClassification, the checkpoint format); progress goes to a
-// Comlink.proxy callback once per epoch; checkpoints go to IndexedDB (see idb-store.ts).
-// Pause, resume and stop act between epochs.
+// createNodeEngine or, with several workers, SAR over in-tab devices (sar-browser.ts),
+// trainNodeClassification, the checkpoint format); progress goes to a Comlink.proxy callback once per
+// epoch; checkpoints go to IndexedDB (see idb-store.ts). Pause, resume and stop act between epochs.
 
 import * as Comlink from 'comlink';
 import type { Engine, EpochMetrics } from '../engines/engine.ts';
-import { consumeRun, createNodeEngine, median, trainNodeClassification, type NodeRunOptions } from '../engines/node-classification.ts';
-import type { NodeTrainingOptions, SingleEngine } from '../engines/single.ts';
+import { consumeRun, createNodeEngine, median, resolveModelConfig, trainNodeClassification, type NodeRunOptions } from '../engines/node-classification.ts';
+import type { NodeTrainingOptions } from '../engines/single.ts';
 import type { AdapterDescription } from '../gpu/adapter-description.ts';
 import { BrowserGpuProvider, webgpuUnavailableReason } from '../gpu/browser-provider.ts';
 import { Gpu } from '../gpu/gpu.ts';
@@ -17,9 +17,25 @@ import { decodeCheckpoint, encodeCheckpoint, type CheckpointData } from '../nn/c
 import type { NodeModelConfig } from '../nn/models/node-classifier.ts';
 import { filesSource, urlSource } from './dataset-files.ts';
 import * as store from './idb-store.ts';
-import type { DatasetRef, RunSettings, SavedRun } from './idb-store.ts';
+import type { DatasetRef, RunSettings as StoredRunSettings, SavedRun } from './idb-store.ts';
+import { createBrowserSarEngine, MAX_BROWSER_WORKERS, type WorkerMemory } from './sar-browser.ts';
 
-export type { DatasetRef, RunSettings } from './idb-store.ts';
+export type { DatasetRef } from './idb-store.ts';
+export type { WorkerMemory } from './sar-browser.ts';
+
+/** A run's settings as the page sends them: the stored settings plus how many workers train. */
+export interface RunSettings extends StoredRunSettings {
+  /** 1 (or absent): one device; more: SAR over that many devices in this tab. Saved with the run. */
+  workers?: number;
+}
+
+/** What the trainer needs of an engine beyond Engine: single-device and in-tab SAR engines both have it. */
+interface TrainerEngine extends Engine {
+  readonly currentEpoch: number;
+  predictions(): Promise<Int32Array>;
+  /** Per-worker device memory (absent: the trainer's own device). */
+  memory?(): WorkerMemory[];
+}
 
 export type DatasetChoice =
   | { kind: 'embedded'; name: string; urls: Record<string, string> }
@@ -53,10 +69,20 @@ export interface CheckpointInfo {
 export type SavedRunInfo = Omit<SavedRun, 'checkpoint'> & { bytes: number };
 
 export type TrainerEvent =
-  | { type: 'started'; fromEpoch: number; settings: RunSettings; history: EpochMetrics[] }
+  | { type: 'started'; fromEpoch: number; settings: RunSettings; history: EpochMetrics[]; sar: SarRunInfo | null }
   | { type: 'epoch'; metrics: EpochMetrics }
   | { type: 'paused'; epoch: number }
   | { type: 'checkpoint'; epoch: number; bytes: number; savedAt: number };
+
+/** How a SAR run split the graph. */
+export interface SarRunInfo {
+  workers: number;
+  /** Undirected edges between different workers' nodes, of `edges`. */
+  edgeCut: number;
+  edges: number;
+  /** Nodes per worker. */
+  nodes: number[];
+}
 
 export interface Evaluation {
   epoch: number;
@@ -88,7 +114,7 @@ interface Loaded {
 
 let gpu: Gpu | null = null;
 let dataset: Loaded | null = null;
-let engine: SingleEngine | null = null;
+let engine: TrainerEngine | null = null;
 let imported: CheckpointData | null = null;
 /** The newest checkpoint of the current engine, as written to IndexedDB. */
 let lastSaved: { epoch: number; bytes: Uint8Array } | null = null;
@@ -109,7 +135,7 @@ function idle(what: string): void {
   if (busy) throw new Error(`cannot ${what} while training runs: stop it first`);
 }
 
-function replaceEngine(next: SingleEngine | null): void {
+function replaceEngine(next: TrainerEngine | null): void {
   engine?.dispose();
   engine = next;
   lastSaved = null;
@@ -128,6 +154,12 @@ function settingsFrom(checkpoint: CheckpointData, base: RunSettings): RunSetting
   };
 }
 
+/** The worker count a checkpoint was trained with (SAR checkpoints record it), else 1. */
+function sarWorkersOf(checkpoint: CheckpointData): number {
+  const workers = (checkpoint.config.sar as { workers?: unknown } | undefined)?.workers;
+  return typeof workers === 'number' && Number.isInteger(workers) && workers >= 1 && workers <= MAX_BROWSER_WORKERS ? workers : 1;
+}
+
 function evaluate(pred: Int32Array, data: NodeDataset, epoch: number): Evaluation {
   const C = data.numClasses;
   const confusion = Array.from({ length: C }, () => new Array<number>(C).fill(0));
@@ -142,7 +174,7 @@ function evaluate(pred: Int32Array, data: NodeDataset, epoch: number): Evaluatio
 }
 
 /** An engine whose run ends after the current epoch once the user asks to stop. */
-function stoppable(inner: SingleEngine): Engine {
+function stoppable(inner: TrainerEngine): Engine {
   return {
     mode: inner.mode,
     workers: inner.workers,
@@ -246,8 +278,9 @@ const api = {
         if (!run) throw new Error('there is no saved run in this browser');
         resume = decodeCheckpoint(run.checkpoint, 'saved in this browser');
         history = run.history.filter((m) => m.epoch <= resume!.epoch);
-        // A finished run is restored, not trained further.
-        settings = run.finished ? { ...run.settings, epochs: resume.epoch } : run.settings;
+        // A finished run is restored, not trained further; a SAR run resumes on as many workers.
+        const saved: RunSettings = { ...run.settings, workers: (run.settings as RunSettings).workers ?? sarWorkersOf(resume) };
+        settings = run.finished ? { ...saved, epochs: resume.epoch } : saved;
       } else {
         if (request.from === 'imported') {
           if (!imported) throw new Error('import a checkpoint first');
@@ -256,7 +289,20 @@ const api = {
         }
       }
       replaceEngine(null);
-      const current = createNodeEngine(device, loaded.data, settings, resume);
+      const workers = settings.workers ?? 1;
+      if (!Number.isInteger(workers) || workers < 1 || workers > MAX_BROWSER_WORKERS) throw new Error(`Workers must be an integer in 1..${MAX_BROWSER_WORKERS}, got ${workers}`);
+      let current: TrainerEngine;
+      let sar: SarRunInfo | null = null;
+      if (workers > 1) {
+        // The SAR workers open their own devices: give back what the previous run left in this one.
+        device.submit();
+        device.pool.trim();
+        const sarEngine = await createBrowserSarEngine(loaded.data, resolveModelConfig(loaded.data, settings, resume), settings.training, { workers }, resume);
+        current = sarEngine;
+        sar = { workers, edgeCut: sarEngine.edgeCut, edges: sarEngine.edges, nodes: sarEngine.nodesPerWorker };
+      } else {
+        current = createNodeEngine(device, loaded.data, settings, resume);
+      }
       engine = current;
       // Only once the model is built (a mismatched checkpoint is refused above) is the previous run forgotten.
       if (request.from !== 'saved') await store.beginRun(loaded.files ? { name: loaded.ref.name, files: loaded.files } : null);
@@ -272,7 +318,7 @@ const api = {
           onEvent({ type: 'checkpoint', epoch: data.epoch, bytes: bytes.byteLength, savedAt: record.savedAt });
         },
       };
-      onEvent({ type: 'started', fromEpoch: resume?.epoch ?? 0, settings, history });
+      onEvent({ type: 'started', fromEpoch: resume?.epoch ?? 0, settings, history, sar });
       const summary = await consumeRun(trainNodeClassification(stoppable(current), options, resume), async (metrics) => {
         history.push(metrics);
         onEvent({ type: 'epoch', metrics });
@@ -339,9 +385,9 @@ const api = {
     );
   },
 
-  /** GPU bytes the runtime holds now and at most so far. */
-  gpuMemory(): { bytes: number; peak: number } {
-    return { bytes: gpu?.pool.allocatedBytes ?? 0, peak: gpu?.pool.peakAllocatedBytes ?? 0 };
+  /** GPU bytes the runtime holds now and at most so far: per worker of a SAR run, else of the one device. */
+  gpuMemory(): WorkerMemory[] {
+    return engine?.memory?.() ?? [{ bytes: gpu?.pool.allocatedBytes ?? 0, peak: gpu?.pool.peakAllocatedBytes ?? 0 }];
   },
 };
 

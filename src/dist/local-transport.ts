@@ -1,6 +1,7 @@
 // In-process transport: every worker lives in this process with its own adapter and GPUDevice, and a
 // message is handed to the peer's transport object without copying (send takes ownership of the
-// buffer). Delivery is deferred to a macrotask (setTimeout: browsers have no setImmediate) so that a sender never runs the receiver's code inline,
+// buffer). Delivery is deferred to the next task (setImmediate in Node; a MessageChannel in browsers, where
+// chained setTimeout(0) is clamped to 4 ms) so that a sender never runs the receiver's code inline,
 // as with a real link.
 
 import { BaseTransport, type TransportOptions } from './transport.ts';
@@ -22,10 +23,10 @@ export class LocalTransport extends BaseTransport {
     const target = this.peers[peer];
     if (this.isClosed) return Promise.reject(new Error(`worker ${this.rank}: local link closed`));
     if (!target) return Promise.reject(new Error(`worker ${this.rank}: no local link to peer ${peer}`));
-    setTimeout(() => {
+    nextTask(() => {
       if (target.isClosed) return;
       if (target.admit(this.rank, header)) target.deliver(this.rank, header, data);
-    }, 0);
+    });
     return Promise.resolve();
   }
 
@@ -34,7 +35,7 @@ export class LocalTransport extends BaseTransport {
     // Peers learn that this worker is gone, as they would from a closed channel; queued sends still
     // arrive first because they were scheduled earlier.
     for (const peer of this.peers) {
-      if (peer !== this) setTimeout(() => peer.linkClosed(this.rank), 0);
+      if (peer !== this) nextTask(() => peer.linkClosed(this.rank));
     }
   }
 
@@ -43,3 +44,17 @@ export class LocalTransport extends BaseTransport {
     if (this.admit(peer, header)) this.deliver(peer, header, data);
   }
 }
+
+/** Runs fn as a new task, in order of scheduling. */
+const nextTask: (fn: () => void) => void =
+  typeof setImmediate === 'function'
+    ? (fn) => setImmediate(fn)
+    : (() => {
+        const queue: Array<() => void> = [];
+        const channel = new MessageChannel();
+        channel.port1.onmessage = () => queue.shift()?.();
+        return (fn: () => void) => {
+          queue.push(fn);
+          channel.port2.postMessage(null);
+        };
+      })();

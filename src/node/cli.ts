@@ -8,7 +8,8 @@ import { consumeRun, createNodeEngine, median, resolveModelConfig, trainNodeClas
 import { loadCheckpointFile, saveCheckpointFile } from './checkpoint-file.ts';
 import { resolveDatasetSource } from './dataset-source.ts';
 import { createNodeGpu, nodeProvider } from './node-gpu.ts';
-import { createSarEngine, type PartitionMethod, type SarTransportKind } from './sar-setup.ts';
+import type { PartitionMethod } from '../engines/sar/placement.ts';
+import { createSarEngine, type SarTransportKind } from './sar-setup.ts';
 
 function number(name: string, check: (v: number) => boolean = Number.isFinite) {
   return (text: string): number => {

@@ -17,16 +17,13 @@ import { SarWorker } from '../engines/sar/sar-worker.ts';
 import type { NodeTrainingOptions } from '../engines/single.ts';
 import type { Gpu } from '../gpu/gpu.ts';
 import type { NodeDataset } from '../graph/node-dataset.ts';
-import { placeNodes, type NodePlacement } from '../graph/partition-blocks.ts';
-import { edgeCut, partitionGraph, randomPartition } from '../graph/partition.ts';
-import { buildAdjacency } from '../graph/csr.ts';
+import { placeForSar, type PartitionMethod } from '../engines/sar/placement.ts';
 import type { CheckpointData } from '../nn/checkpoint.ts';
 import type { NodeModelConfig } from '../nn/models/node-classifier.ts';
 import { createNodeGpu } from './node-gpu.ts';
 import { ThreadedSarEngine } from './sar-threads.ts';
 
 export type SarTransportKind = 'local' | 'threads' | 'webrtc';
-export type PartitionMethod = 'metis' | 'random';
 
 export interface SarRunOptions {
   workers: number;
@@ -36,20 +33,6 @@ export interface SarRunOptions {
   partition: PartitionMethod;
   /** Adapter for every worker (WEBGNN_ADAPTER / --adapter), e.g. 'lavapipe'. */
   adapter?: string;
-}
-
-export interface SarPlacement {
-  placement: NodePlacement;
-  /** Undirected edges between different workers' nodes. */
-  edgeCut: number;
-  edges: number;
-}
-
-/** Which worker owns each node: multilevel (METIS-style) or random, both seeded. */
-export function placeForSar(dataset: NodeDataset, workers: number, method: PartitionMethod, seed: number): SarPlacement {
-  const adjacency = buildAdjacency(dataset.numNodes, dataset.edgeSrc, dataset.edgeDst, { undirected: true, selfLoops: 'remove' });
-  const partition = method === 'random' ? randomPartition(dataset.numNodes, workers, seed) : partitionGraph(adjacency, { parts: workers, seed });
-  return { placement: placeNodes(partition.assignment, workers), edgeCut: edgeCut(adjacency, partition), edges: adjacency.rowPtr[adjacency.numRows] / 2 };
 }
 
 export async function createSarEngine(

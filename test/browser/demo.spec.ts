@@ -256,3 +256,57 @@ test('a browser without WebGPU gets an explanation, not a blank page', async ({ 
   await expect(page.locator('#train')).toBeDisabled();
   await page.screenshot({ path: join(OUT, 'demo-no-webgpu.png'), fullPage: true });
 });
+
+test('SAR over 2 workers in the tab gives the single device\'s losses, and shows each worker\'s memory and traffic', async ({ page }) => {
+  test.setTimeout(10 * 60_000);
+  const EPOCHS = 3;
+  await openDemo(page);
+  const losses = async () => (await page.locator('#stat-loss').getAttribute('data-losses'))!.split(',').map(Number);
+  const medianMs = async () => Number(await page.locator('#run-status').getAttribute('data-epoch-ms-median'));
+
+  // Two workers, each its own GPUDevice from navigator.gpu, linked in memory; paused and resumed mid-run.
+  await page.selectOption('#workers', '2');
+  await setEpochs(page, EPOCHS, 2);
+  await page.click('#train');
+  await expect(page.locator('#stat-epoch')).toContainText(`/ ${EPOCHS}`, { timeout: 240_000 });
+  await page.click('#pause');
+  await expect(page.locator('#run-status')).toContainText('Paused after epoch', { timeout: 120_000 });
+  const rows = page.locator('#worker-stats tbody tr');
+  await expect(rows).toHaveCount(2);
+  await expect(page.locator('#sar-summary')).toContainText('SAR over 2 workers');
+  await page.click('#pause');
+  await waitForResult(page, 240_000);
+  await expect(page.locator('#stat-epoch')).toHaveText(`${EPOCHS} / ${EPOCHS}`);
+  // The engine's snapshot is an ordinary checkpoint: the last one is saved in IndexedDB.
+  await expect(page.locator('#checkpoint-status')).toHaveAttribute('data-epoch', String(EPOCHS));
+  const workers = await rows.evaluateAll((trs) => trs.map((tr) => ({ peak: Number((tr as HTMLElement).dataset.peakBytes), sent: Number((tr as HTMLElement).dataset.bytesSent) })));
+  for (const w of workers) {
+    expect(w.peak).toBeGreaterThan(0);
+    expect(w.sent).toBeGreaterThan(0);
+  }
+  await page.screenshot({ path: join(OUT, 'demo-sar-2-workers.png'), fullPage: true });
+  const sar = await losses();
+  const sarMs = await medianMs();
+
+  // The same run on one device.
+  await page.selectOption('#workers', '1');
+  await page.click('#train');
+  await waitForResult(page, 240_000);
+  await expect(page.locator('#sar-panel')).toBeHidden();
+  const single = await losses();
+  expect(sar).toHaveLength(EPOCHS);
+  expect(single).toHaveLength(EPOCHS);
+  // Same weights, same dropout masks (keyed by global node id): only the f32 summation order differs
+  // (the Node tests measure ~3e-7); 1e-4 relative is the bound asked of the browser run.
+  sar.forEach((loss, i) => expect(Math.abs(loss - single[i]) / Math.abs(single[i])).toBeLessThan(1e-4));
+  timings.browser_sar_gcn_cora = {
+    epochs: EPOCHS,
+    losses_sar_2: sar,
+    losses_single: single,
+    epoch_ms_median_sar_2: sarMs,
+    epoch_ms_median_single: await medianMs(),
+    peak_gpu_bytes_per_worker: workers.map((w) => w.peak),
+    bytes_sent_per_worker_last_epoch: workers.map((w) => w.sent),
+  };
+  saveTimings();
+});

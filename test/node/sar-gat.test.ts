@@ -24,7 +24,7 @@ import { SarWorker } from '../../src/engines/sar/sar-worker.ts';
 import type { Gpu } from '../../src/gpu/gpu.ts';
 import { syntheticNodeDataset } from '../../src/graph/synthetic.ts';
 import { createNodeGpu } from '../../src/node/node-gpu.ts';
-import { placeForSar, type PartitionMethod } from '../../src/node/sar-setup.ts';
+import { placeForSar, type PartitionMethod } from '../../src/engines/sar/placement.ts';
 
 const dataset = syntheticNodeDataset({ numNodes: 300, numEdges: 1200, numFeatures: 20, numClasses: 4, seed: 7 });
 
