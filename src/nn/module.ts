@@ -7,7 +7,8 @@ import { fromArray } from '../tensor/create.ts';
 import { rngUniform, RNG_STREAM } from '../tensor/random.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 
-export type Init = 'glorot' | 'zeros' | 'ones';
+/** A named scheme, or fixed initial values (e.g. TGN's time-encoding frequencies). */
+export type Init = 'glorot' | 'zeros' | 'ones' | Float32Array;
 
 interface ParameterSlot {
   shape: number[];
@@ -36,6 +37,10 @@ function nameHash(name: string): number {
 
 export function initialValues(name: string, shape: readonly number[], init: Init, seed: number): Float32Array {
   const size = shape.reduce((a, b) => a * b, 1);
+  if (init instanceof Float32Array) {
+    if (init.length !== size) throw new Error(`parameter '${name}': ${init.length} initial values for shape ${JSON.stringify(shape)}`);
+    return init.slice();
+  }
   const out = new Float32Array(size);
   if (init === 'ones') out.fill(1);
   if (init !== 'glorot') return out;
