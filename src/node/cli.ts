@@ -1,4 +1,4 @@
-// The `webgnn` command line: list adapters, train node classifiers. With --json the last line of
+// The `webgnn` command line: list adapters, train node classifiers (one device or SAR), train TGN. With --json the last line of
 // stdout is one JSON object; progress goes to stderr so it never mixes with that line.
 
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -10,6 +10,7 @@ import { resolveDatasetSource } from './dataset-source.ts';
 import { createNodeGpu, nodeProvider } from './node-gpu.ts';
 import type { PartitionMethod } from '../engines/sar/placement.ts';
 import { createSarEngine, type SarTransportKind } from './sar-setup.ts';
+import { trainTemporal } from './train-temporal.ts';
 
 function number(name: string, check: (v: number) => boolean = Number.isFinite) {
   return (text: string): number => {
@@ -209,6 +210,23 @@ export function buildProgram(): Command {
     .option('--resume <path>', 'continue from a checkpoint')
     .option('--profile', 'print the GPU time of each kernel (timestamp queries) to stderr', false)
     .action(train);
+  program
+    .command('train-temporal')
+    .description('train a memory-based temporal GNN (TGN) for link prediction on an event stream')
+    .option('--dataset <name|path>', "embedded event stream ('collegemsg'), a folder with events.csv, or a .csv file (src,dst,t[,label][,f…])", 'collegemsg')
+    .addOption(new Option('--model <kind>', 'model').choices(['tgn']).default('tgn'))
+    .option('--epochs <n>', 'epochs', positiveInt('--epochs'), 10)
+    .option('--batch-size <n>', 'events per batch', positiveInt('--batch-size'), 200)
+    .option('--staleness <k|auto>', 'memory staleness bound (MSPipe); 0 = sequential', '0')
+    .option('--seed <n>', 'random seed', nonNegativeInt('--seed'), 0)
+    .option('--lr <x>', 'learning rate', number('--lr', (v) => v > 0), 1e-4)
+    .option('--memory-dim <n>', 'node memory size', positiveInt('--memory-dim'), 100)
+    .option('--neighbors <n>', 'most recent neighbours attended', positiveInt('--neighbors'), 10)
+    .option('--adapter <name>', "adapter name from 'webgnn adapters'")
+    .option('--json', 'print one JSON object as the last line of stdout', false)
+    .option('--no-progress', 'no progress bar')
+    .option('--checkpoint <path>', 'save weights, optimizer state and node memory after every epoch (atomically)')
+    .action(trainTemporal);
   return program;
 }
 
