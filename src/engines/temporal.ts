@@ -234,15 +234,8 @@ export class TemporalEngine {
       writeNodes[2 * i + 1] = stream.dst[e];
       own[2 * i] = other[2 * i + 1] = index[i];
       own[2 * i + 1] = other[2 * i] = index[B + i];
-      // Memory never moves back in time: a message older than what a node already holds is refused.
-      for (const v of [stream.src[e], stream.dst[e]]) {
-        if (stream.t[e] - this.t0 < memory.mailTime[v] || memory.mailTime[v] < memory.memoryTime[v]) {
-          throw new MemoryOrderError(
-            `TGN memory would move back in time at ${describeEvent(stream, e)}: node ${stream.originalIds[v]} already holds a message of t = ${memory.mailTime[v] + this.t0} (memory at t = ${memory.memoryTime[v] + this.t0})`,
-          );
-        }
-      }
     }
+    checkMessageOrder(stream, memory, events, this.t0);
     const nodes = fromArray(gpu, writeNodes, [2 * B], { dtype: 'u32' });
     const ownRows = gatherRows(updated, fromArray(gpu, own, [2 * B], { dtype: 'u32' }));
     scatterLastWrite(memory.memory, ownRows, nodes);
@@ -285,6 +278,22 @@ export class TemporalEngine {
     this.edgeFeatures?.dispose();
     this.optimizer.dispose();
     this.model.dispose();
+  }
+}
+
+/**
+ * Memory never moves back in time: each event's message must be no older than the message its endpoints
+ * already hold (times relative to t0). Refuses with the event named (file and line) otherwise.
+ */
+export function checkMessageOrder(stream: EventStream, memory: { mailTime: Float64Array; memoryTime: Float64Array }, events: Int32Array, t0: number): void {
+  for (const e of events) {
+    for (const v of [stream.src[e], stream.dst[e]]) {
+      if (stream.t[e] - t0 < memory.mailTime[v] || memory.mailTime[v] < memory.memoryTime[v]) {
+        throw new MemoryOrderError(
+          `TGN memory would move back in time at ${describeEvent(stream, e)}: node ${stream.originalIds[v]} already holds a message of t = ${memory.mailTime[v] + t0} (memory at t = ${memory.memoryTime[v] + t0})`,
+        );
+      }
+    }
   }
 }
 

@@ -53,6 +53,11 @@ export async function trainTemporal(flags: TrainTemporalFlags): Promise<void> {
     rates.push(m.eventsPerSecond);
     if (!best || m.valAp > best.valAp) best = m;
     bar?.update(m.epoch, { loss: m.loss.toFixed(4), ap: m.valAp.toFixed(4), eps: m.eventsPerSecond.toFixed(0) });
+    if (!bar) {
+      process.stderr.write(
+        `epoch ${m.epoch}: loss ${m.loss.toFixed(4)} · val AP ${m.valAp.toFixed(4)} · test AP ${m.testAp.toFixed(4)} · inductive AP ${m.inductiveAp.toFixed(4)} · ${m.eventsPerSecond.toFixed(0)} events/s\n`,
+      );
+    }
     if (flags.checkpoint) await saveCheckpointFile(flags.checkpoint, await engine.snapshot());
   }
   bar?.stop();
