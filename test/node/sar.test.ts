@@ -187,12 +187,7 @@ test.after(() => {
 });
 
 // WebRTC peers must only talk inside a private network namespace (ARCHITECTURE.md): the CLI runs in one.
-test('SAR over WebRTC (CLI, private network namespace) gives the in-process losses (rel 1e-5)', async (t) => {
-  const why = netnsUnavailable();
-  if (why) {
-    t.skip(why);
-    return;
-  }
+test('SAR over WebRTC (CLI, private network namespace) gives the in-process losses (rel 1e-5)', { skip: netnsUnavailable() ?? false }, async () => {
   const args = ['train', '--mode', 'sar', '--workers', '3', '--epochs', '2', '--patience', '0', '--json', '--no-progress'];
   const webrtc = await runNodeInNetns('scripts/webgnn.mjs', [...args, '--transport', 'webrtc'], 120_000);
   assert.equal(webrtc.code, 0, webrtc.stderr);
