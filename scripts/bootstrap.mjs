@@ -4,7 +4,7 @@
 // so it uses only node: builtins. When everything is in place it only stats a few files (well under 1 s)
 // and prints nothing.
 //
-//   node scripts/bootstrap.mjs [--gpu] [--browser] [--check] [--dry-run]
+//   node scripts/bootstrap.mjs [--gpu] [--browser] [--netns] [--check] [--dry-run]
 //
 // --check    report what is present or missing, install nothing (alone: reports npm, gpu and browser).
 // --dry-run  print the commands an install would run, run none of them.
@@ -444,6 +444,29 @@ function ensureBrowser(state, opts) {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Network namespaces for the WebRTC tests (ARCHITECTURE.md): `unshare` (util-linux) and `ip` (iproute2).
+// Optional: without them (or without root) those tests are skipped with the reason, so this never fails.
+
+const iprouteplan = () => [run(['apt-get', 'update']), run([...APT_INSTALL, 'iproute2'])];
+
+function checkNetns() {
+  const ok = !pretendMissing('netns') && Boolean(which('ip')) && Boolean(which('unshare'));
+  return { ok, detail: ok ? 'ip and unshare present' : `${which('ip') ? '' : 'ip (iproute2) '}${which('unshare') ? '' : 'unshare (util-linux) '}missing` };
+}
+
+function ensureNetns(state, opts) {
+  if (state.ok) return true;
+  log(`netns: ${state.detail}: the WebRTC tests need them to build a private network namespace`);
+  if (!which('apt-get') || !isRoot()) {
+    log(`${isRoot() ? '' : 'not root: '}the WebRTC tests will be skipped (as root on Debian: apt-get install -y iproute2)`);
+    return true;
+  }
+  log('installing iproute2');
+  execute(iprouteplan(), opts);
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------------------
 
 function parseOptions(argv) {
   const { values } = parseArgs({
@@ -451,16 +474,18 @@ function parseOptions(argv) {
     options: {
       gpu: { type: 'boolean' },
       browser: { type: 'boolean' },
+      netns: { type: 'boolean' },
       check: { type: 'boolean' },
       'dry-run': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   // --check alone reports everything; otherwise only what was asked for (npm always).
-  const all = values.check && !values.gpu && !values.browser;
+  const all = values.check && !values.gpu && !values.browser && !values.netns;
   return {
     gpu: Boolean(values.gpu || all),
     browser: Boolean(values.browser || all),
+    netns: Boolean(values.netns || all),
     check: Boolean(values.check),
     dryRun: Boolean(values['dry-run']),
     help: Boolean(values.help),
@@ -472,11 +497,11 @@ function main() {
   try {
     opts = parseOptions(process.argv.slice(2));
   } catch (e) {
-    log(`${e.message}\nusage: node scripts/bootstrap.mjs [--gpu] [--browser] [--check] [--dry-run]`);
+    log(`${e.message}\nusage: node scripts/bootstrap.mjs [--gpu] [--browser] [--netns] [--check] [--dry-run]`);
     return 1;
   }
   if (opts.help) {
-    process.stdout.write('usage: node scripts/bootstrap.mjs [--gpu] [--browser] [--check] [--dry-run]\n');
+    process.stdout.write('usage: node scripts/bootstrap.mjs [--gpu] [--browser] [--netns] [--check] [--dry-run]\n');
     return 0;
   }
 
@@ -484,6 +509,7 @@ function main() {
     { name: 'npm', check: checkNpm, ensure: ensureNpm },
     ...(opts.gpu ? [{ name: 'gpu', check: checkGpu, ensure: ensureGpu }] : []),
     ...(opts.browser ? [{ name: 'browser', check: checkBrowser, ensure: ensureBrowser }] : []),
+    ...(opts.netns ? [{ name: 'netns', check: checkNetns, ensure: ensureNetns }] : []),
   ];
 
   if (opts.check) {
