@@ -22,11 +22,12 @@ export interface EpochMetrics {
   bytesSent?: number[];
 }
 
-export interface Engine {
+/** Node classification engines yield EpochMetrics; the temporal engine its own link-prediction metrics. */
+export interface Engine<Metrics = EpochMetrics> {
   readonly mode: EngineMode;
   readonly workers: number;
   /** Trains from the next epoch on; the consumer may stop iterating at any time. */
-  run(epochs: number): AsyncGenerator<EpochMetrics>;
+  run(epochs: number): AsyncGenerator<Metrics>;
   /** Everything needed to continue exactly where training stands. */
   snapshot(): Promise<CheckpointData>;
   dispose(): void;

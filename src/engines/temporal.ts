@@ -30,6 +30,7 @@ import { keep, withScopeAsync } from '../tensor/scope.ts';
 import { SparseMatrix } from '../tensor/sparse-matrix.ts';
 import { backwardAsync, noGradAsync } from '../tensor/tape.ts';
 import type { Tensor } from '../tensor/tensor.ts';
+import type { Engine } from './engine.ts';
 import { averagePrecision, rocAuc } from './link-metrics.ts';
 
 export interface TemporalTrainingOptions {
@@ -62,7 +63,7 @@ interface BatchScores {
 /** Which step keys a batch's negatives: training epochs differ, evaluation is fixed (same negatives every time). */
 const EVAL_STEP = 0xffffff;
 
-export class TemporalEngine {
+export class TemporalEngine implements Engine<TemporalEpochMetrics> {
   readonly mode = 'temporal' as const;
   readonly workers = 1;
   readonly model: Tgn;
