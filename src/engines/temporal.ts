@@ -97,6 +97,7 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
       this.epoch = resume.epoch;
     }
     this.memory = new NodeMemory(gpu, stream.numNodes, config.memoryDim, this.model.mailDim);
+    if (resume) this.restoreMemory(resume);
     // TGN trains on neighbour lists of training events only and evaluates on all events; either way a
     // query sees only events strictly before its time.
     this.trainGraph = TemporalCsr.fromStream(stream, split.train);
@@ -253,6 +254,16 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
       const e = events[i];
       memory.mailTime[stream.src[e]] = memory.mailTime[stream.dst[e]] = stream.t[e] - this.t0;
     }
+  }
+
+  /** Node memory, mailbox and their times as saved (training resets memory each epoch; evaluation continues it). */
+  private restoreMemory(resume: CheckpointData): void {
+    const tensor = (name: string) => resume.tensors.find((t) => t.name === name)?.data;
+    const memory = tensor('memory:memory');
+    const mail = tensor('memory:mail');
+    const times = resume.extra as { memoryTime?: number[]; mailTime?: number[] } | undefined;
+    if (!memory || !mail || !times?.memoryTime || !times.mailTime) throw new Error('cannot resume: the checkpoint has no TGN node memory (memory:memory, memory:mail and their times)');
+    this.memory.load({ memory, mail, memoryTime: times.memoryTime, mailTime: times.mailTime });
   }
 
   async snapshot(): Promise<CheckpointData> {

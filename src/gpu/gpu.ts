@@ -119,8 +119,18 @@ export class Gpu {
     this.pool.discard(buffer, this.encoder.hasWork);
   }
 
+  /**
+   * Writes `data` into `buffer` at once (queue.writeBuffer: ahead of commands recorded but not yet
+   * submitted). For fresh buffers; to overwrite one that recorded commands use, call `overwrite`.
+   */
   upload(buffer: GPUBuffer, data: ArrayBufferView, byteOffset = 0): void {
     this.device.queue.writeBuffer(buffer, byteOffset, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  /** Writes `data` into `buffer` after everything recorded so far (submits first), in program order. */
+  overwrite(buffer: GPUBuffer, data: ArrayBufferView, byteOffset = 0): void {
+    if (this.encoder.hasWork) this.submit();
+    this.upload(buffer, data, byteOffset);
   }
 
   /** Submits everything recorded so far. */

@@ -226,6 +226,7 @@ export function buildProgram(): Command {
     .option('--json', 'print one JSON object as the last line of stdout', false)
     .option('--no-progress', 'no progress bar')
     .option('--checkpoint <path>', 'save weights, optimizer state and node memory after every epoch (atomically)')
+    .option('--resume <path>', 'continue from a train-temporal checkpoint')
     .action(trainTemporal);
   return program;
 }

@@ -7,7 +7,7 @@ import { TemporalEngine, type TemporalEpochMetrics } from '../engines/temporal.t
 import { loadEventStream } from '../graph/event-stream.ts';
 import { splitEvents } from '../graph/temporal-split.ts';
 import { TGN_DEFAULTS } from '../nn/tgn/tgn.ts';
-import { saveCheckpointFile } from './checkpoint-file.ts';
+import { loadCheckpointFile, saveCheckpointFile } from './checkpoint-file.ts';
 import { resolveEventStreamSource } from './dataset-source.ts';
 import { createNodeGpu } from './node-gpu.ts';
 
@@ -25,6 +25,7 @@ export interface TrainTemporalFlags {
   json: boolean;
   progress: boolean;
   checkpoint?: string;
+  resume?: string;
 }
 
 export async function trainTemporal(flags: TrainTemporalFlags): Promise<void> {
@@ -36,14 +37,18 @@ export async function trainTemporal(flags: TrainTemporalFlags): Promise<void> {
   const split = splitEvents(stream, { seed: flags.seed });
   const gpu = await createNodeGpu({ name: flags.adapter });
   const config = { ...TGN_DEFAULTS, memoryDim: flags.memoryDim, neighbors: flags.neighbors, numNodes: stream.numNodes, edgeDim: stream.edgeDim };
-  const engine = new TemporalEngine(gpu, stream, split, config, { seed: flags.seed, lr: flags.lr, batchSize: flags.batchSize });
+  const resume = flags.resume ? await loadCheckpointFile(flags.resume) : undefined;
+  if (resume && JSON.stringify(resume.config.tgn) !== JSON.stringify(config)) {
+    throw new Error(`cannot resume from ${flags.resume}: it holds TGN ${JSON.stringify(resume.config.tgn)}, this run asks for ${JSON.stringify(config)}`);
+  }
+  const engine = new TemporalEngine(gpu, stream, split, config, { seed: flags.seed, lr: flags.lr, batchSize: flags.batchSize }, resume);
   const bar = flags.progress
     ? new cliProgress.SingleBar(
         { format: 'epoch {value}/{total} |{bar}| loss {loss} · val AP {ap} · {eps} events/s', stream: process.stderr, hideCursor: true },
         cliProgress.Presets.shades_classic,
       )
     : null;
-  bar?.start(flags.epochs, 0, { loss: '-', ap: '-', eps: '-' });
+  bar?.start(flags.epochs, engine.currentEpoch, { loss: '-', ap: '-', eps: '-' });
   let best: TemporalEpochMetrics | null = null;
   let last: TemporalEpochMetrics | null = null;
   const rates: number[] = [];

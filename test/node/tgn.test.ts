@@ -8,6 +8,7 @@ import { checkMessageOrder, TemporalEngine } from '../../src/engines/temporal.ts
 import { eventStreamFromArrays } from '../../src/graph/event-stream.ts';
 import { mulberry32 } from '../../src/graph/synthetic.ts';
 import { splitEvents } from '../../src/graph/temporal-split.ts';
+import { decodeCheckpoint, encodeCheckpoint } from '../../src/nn/checkpoint.ts';
 import { MemoryOrderError } from '../../src/nn/tgn/node-memory.ts';
 import type { Gpu } from '../../src/gpu/gpu.ts';
 import { createNodeGpu } from '../../src/node/node-gpu.ts';
@@ -94,4 +95,30 @@ test('TGN: a message older than what a node already holds is refused, naming the
     () => checkMessageOrder(stream, memory, Int32Array.of(3), t0),
     (e: Error) => e instanceof MemoryOrderError && /move back in time at .*event 3/.test(e.message),
   );
+});
+
+test('TGN: resuming from a checkpoint continues exactly like an uninterrupted run, memory included', async () => {
+  const stream = messageStream(1500, 4);
+  const split = splitEvents(stream, { seed: 1 });
+  const config = { ...SMALL, numNodes: stream.numNodes, edgeDim: 0 };
+  const options = { seed: 1, lr: 3e-3, batchSize: 50 };
+  const straight = new TemporalEngine(gpu, stream, split, config, options);
+  const expected = [];
+  for await (const m of straight.run(2)) expected.push(m);
+  straight.dispose();
+
+  const first = new TemporalEngine(gpu, stream, split, config, options);
+  for await (const _ of first.run(1));
+  const saved = decodeCheckpoint(encodeCheckpoint(await first.snapshot()));
+  const memoryBefore = Float32Array.from(await first.memory.memory.toArray());
+  first.dispose();
+  const resumed = new TemporalEngine(gpu, stream, split, config, options, saved);
+  assert.deepEqual(Float32Array.from(await resumed.memory.memory.toArray()), memoryBefore);
+  assert.equal(resumed.currentEpoch, 1);
+  const got = [];
+  for await (const m of resumed.run(2)) got.push(m);
+  resumed.dispose();
+  assert.equal(got.length, 1);
+  assert.equal(got[0].loss, expected[1].loss);
+  assert.equal(got[0].testAp, expected[1].testAp);
 });

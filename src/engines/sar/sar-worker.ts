@@ -181,7 +181,7 @@ export class SarWorker {
     packed.dispose();
     offset = 0;
     for (const p of params) {
-      gpu.upload(p.grad!.buffer, summed.subarray(offset, offset + p.size));
+      gpu.overwrite(p.grad!.buffer, summed.subarray(offset, offset + p.size));
       offset += p.size;
     }
   }

@@ -58,8 +58,8 @@ export class NodeMemory {
     if (saved.memory.length !== this.memory.size || saved.mail.length !== this.mail.size || saved.memoryTime.length !== this.numNodes || saved.mailTime.length !== this.numNodes) {
       throw new RangeError(`NodeMemory.load: saved state does not fit ${this.numNodes} nodes × memory ${this.memoryDim}, mail ${this.mailDim}`);
     }
-    this.gpu.upload(this.memory.buffer, saved.memory);
-    this.gpu.upload(this.mail.buffer, saved.mail);
+    this.gpu.overwrite(this.memory.buffer, saved.memory);
+    this.gpu.overwrite(this.mail.buffer, saved.mail);
     this.memoryTime.set(saved.memoryTime);
     this.mailTime.set(saved.mailTime);
   }
