@@ -1,3 +1,4 @@
+import { shuffledIds } from './sampling.ts';
 import type { Csr } from './csr.ts';
 
 /**
@@ -233,7 +234,7 @@ export function inducedSubgraph(graph: WeightedGraph, ids: Int32Array): Weighted
 /** A random permutation of the nodes, stably sorted by degree (counting sort), lowest first. */
 function randomOrderByDegree(graph: WeightedGraph, random: () => number): Int32Array {
   const n = graph.numNodes;
-  const shuffled = randomPermutation(n, random);
+  const shuffled = shuffledIds(n, random);
   let maxDegree = 0;
   for (let u = 0; u < n; u++) maxDegree = Math.max(maxDegree, graph.offsets[u + 1] - graph.offsets[u]);
   const bucketStart = new Int32Array(maxDegree + 2);
@@ -245,19 +246,6 @@ function randomOrderByDegree(graph: WeightedGraph, random: () => number): Int32A
     order[bucketStart[graph.offsets[u + 1] - graph.offsets[u]]++] = u;
   }
   return order;
-}
-
-/** A uniformly random permutation of 0..n-1 (Fisher–Yates). */
-export function randomPermutation(n: number, random: () => number): Int32Array {
-  const ids = new Int32Array(n);
-  for (let i = 0; i < n; i++) ids[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    const t = ids[i];
-    ids[i] = ids[j];
-    ids[j] = t;
-  }
-  return ids;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { parseNumericCsv } from './csv.ts';
 import type { NumericTable } from './csv.ts';
 import { DatasetError } from './dataset-error.ts';
+import { jsonErrorLine, lineOfKey } from './json-lines.ts';
 
 /**
  * Loader and validator for node-classification folders (the documented import format):
@@ -189,26 +190,6 @@ function parseMeta(text: string): Meta {
   return { text, name, numNodes, numFeatures, numClasses, numUndirectedEdges, splits };
 }
 
-/** Line of the first `"key":` in a JSON text, or null when the key is absent. */
-function lineOfKey(text: string, key: string): number | null {
-  const match = new RegExp(`"${key}"\\s*:`).exec(text);
-  return match === null ? null : lineAt(text, match.index);
-}
-
-/** V8 reports "at position N" (and newer versions "(line L column C)"); turn either into a line. */
-function jsonErrorLine(text: string, message: string): number | null {
-  const line = /line (\d+)/.exec(message);
-  if (line) return Number(line[1]);
-  const position = /position (\d+)/.exec(message);
-  if (position) return lineAt(text, Math.min(Number(position[1]), text.length));
-  return null;
-}
-
-function lineAt(text: string, index: number): number {
-  let line = 1;
-  for (let i = text.indexOf('\n'); i !== -1 && i < index; i = text.indexOf('\n', i + 1)) line++;
-  return line;
-}
 
 // ---------------------------------------------------------------- labels.csv
 

@@ -1,4 +1,5 @@
-import { coarsenGraph, inducedSubgraph, randomPermutation, weightedGraphFromCsr } from './coarsen.ts';
+import { shuffledIds } from './sampling.ts';
+import { coarsenGraph, inducedSubgraph, weightedGraphFromCsr } from './coarsen.ts';
 import type { WeightedGraph } from './coarsen.ts';
 import { buildAdjacency, transposeCsr, validateCsr } from './csr.ts';
 import type { Csr } from './csr.ts';
@@ -118,7 +119,7 @@ export function randomPartition(numNodes: number, parts: number, seed = 0): Part
   if (parts > 1 && parts > numNodes) {
     throw new Error(`randomPartition: parts (${parts}) must not exceed the number of nodes (${numNodes})`);
   }
-  const order = randomPermutation(numNodes, mulberry32(seed));
+  const order = shuffledIds(numNodes, mulberry32(seed));
   const assignment = new Int32Array(numNodes);
   for (let i = 0; i < numNodes; i++) assignment[order[i]] = i % parts;
   return { parts, assignment };
@@ -249,7 +250,7 @@ function growBisection(graph: WeightedGraph, target0: number, max0: number, rand
     gain[u] = -degree; // moving u to side 0 cuts all its edges to side 1
   }
   const { component, componentWeight } = connectedComponents(graph);
-  const seeds = randomPermutation(n, random);
+  const seeds = shuffledIds(n, random);
   let nextFitting = 0;
   let nextAny = 0;
   const heap = new GainHeap(n);

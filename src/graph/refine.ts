@@ -1,4 +1,5 @@
-import { inducedSubgraph, randomPermutation } from './coarsen.ts';
+import { shuffledIds } from './sampling.ts';
+import { inducedSubgraph } from './coarsen.ts';
 import type { WeightedGraph } from './coarsen.ts';
 
 /**
@@ -200,7 +201,7 @@ export function refineBisection(
     // Out of balance, interior nodes must be movable too (a side may be a whole component with no boundary).
     // Isolated nodes always are: they move for free and make room for moves that pay.
     const everyNode = excess(weight0, minSide0, maxSide0) > 0;
-    const order = randomPermutation(n, random);
+    const order = shuffledIds(n, random);
     for (let index = 0; index < n; index++) {
       const u = order[index];
       const isolated = offsets[u] === offsets[u + 1];
@@ -539,7 +540,7 @@ export function refineKWayFM(
   let cut = weightedCut(graph, where);
   for (let pass = 0; pass < maxPasses; pass++) {
     state.fill(0);
-    const order = randomPermutation(n, random);
+    const order = shuffledIds(n, random);
     for (let index = 0; index < n; index++) {
       const u = order[index];
       if (evaluate(u)) heap.set(u, bestGain);
