@@ -50,6 +50,12 @@ export interface TemporalEpochMetrics {
   inductiveAuc: number;
   /** Training events per second of this epoch's training pass. */
   eventsPerSecond: number;
+  /**
+   * Wall time of the training pass by stage (ms): `sample` — negatives, neighbours, distinct nodes and
+   * selection matrices on the CPU; `train` — the GPU step to its one readback; `write` — memory and mail
+   * writes (recorded, not waited on). What MSPipe could overlap.
+   */
+  stageMs: { sample: number; train: number; write: number };
   epochMs: number;
   peakGpuBytes: number[];
 }
@@ -59,6 +65,8 @@ interface BatchScores {
   positive: Float32Array;
   negative: Float32Array;
 }
+
+type Stages = TemporalEpochMetrics['stageMs'];
 
 /** Which step keys a batch's negatives: training epochs differ, evaluation is fixed (same negatives every time). */
 const EVAL_STEP = 0xffffff;
@@ -77,6 +85,7 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
   private readonly t0: number;
   private epoch = 0;
   private batchCount = 0;
+  private stages: Stages = { sample: 0, train: 0, write: 0 };
 
   constructor(
     readonly gpu: Gpu,
@@ -118,6 +127,7 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
   private async trainEpoch(): Promise<TemporalEpochMetrics> {
     const started = performance.now();
     this.memory.reset();
+    this.stages = { sample: 0, train: 0, write: 0 };
     let lossSum = 0;
     let batches = 0;
     const train = this.split.train;
@@ -127,6 +137,7 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
       batches++;
     }
     const trainSeconds = (performance.now() - started) / 1000;
+    const stageMs = { ...this.stages };
     const val = await this.evaluate(this.split.val);
     const test = await this.evaluate(this.split.test);
     const inductive = pick(test, this.split.test, new Set(this.split.inductiveTest));
@@ -141,6 +152,7 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
       inductiveAp: averagePrecision(inductive),
       inductiveAuc: rocAuc(inductive),
       eventsPerSecond: train.length / trainSeconds,
+      stageMs,
       epochMs: performance.now() - started,
       peakGpuBytes: [this.gpu.pool.peakAllocatedBytes],
     };
@@ -160,6 +172,7 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
 
   private async batch(events: Int32Array, graph: TemporalCsr, training: boolean, step: number): Promise<BatchScores> {
     const { gpu, model, stream, memory } = this;
+    const sampleStart = performance.now();
     const B = events.length;
     const K = this.config.neighbors;
     const neg = this.negatives.sample(events, step);
@@ -177,6 +190,8 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
     const U = touched.nodes;
     const selectRoots = SparseMatrix.fromCsr(gpu, selection(touched.index.subarray(0, 3 * B), U.length), 'select roots');
     const selectNeighbors = SparseMatrix.fromCsr(gpu, selection(touched.index.subarray(3 * B), U.length), 'select neighbours');
+    const trainStart = performance.now();
+    let writeMs = 0;
     const run = async (): Promise<BatchScores> =>
       withScopeAsync(gpu, async () => {
         const nodes = fromArray(gpu, Uint32Array.from(U), [U.length], { dtype: 'u32' });
@@ -211,12 +226,20 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
         gpu.encoder.copy(negative.buffer, 0, packed.buffer, B * 4, B * 4);
         gpu.encoder.copy(loss.buffer, 0, packed.buffer, 2 * B * 4, 4);
         // 4. Positives write memory and mail (detached), in event order so the last event wins.
+        const writeStart = performance.now();
         this.writeMemory(events, touched.index, updated, B);
+        writeMs = performance.now() - writeStart;
         const values = new Float32Array(await gpu.read(packed.buffer, 0, (2 * B + 1) * 4));
         return { loss: values[2 * B], positive: values.slice(0, B), negative: values.slice(B, 2 * B) };
       });
     try {
-      return training ? await run() : await noGradAsync(gpu, run);
+      const scores = training ? await run() : await noGradAsync(gpu, run);
+      if (training) {
+        this.stages.sample += trainStart - sampleStart;
+        this.stages.write += writeMs;
+        this.stages.train += performance.now() - trainStart - writeMs;
+      }
+      return scores;
     } finally {
       selectRoots.dispose();
       selectNeighbors.dispose();

@@ -89,6 +89,8 @@ export async function trainTemporal(flags: TrainTemporalFlags): Promise<void> {
     final_loss: last?.loss ?? null,
     events_per_s: rates.length ? rates.reduce((a, b) => a + b, 0) / rates.length : null,
     staleness: { mean: 0, max: 0 },
+    // The last epoch's training pass by stage (ms), for the MSPipe pipeline to come.
+    stage_ms: last?.stageMs ?? null,
     peak_gpu_bytes_per_worker: [gpu.pool.peakAllocatedBytes],
     checkpoint: flags.checkpoint ?? null,
   };
