@@ -94,13 +94,14 @@ export class BufferPool {
     }
   }
 
-  /** Destroys all cached free buffers (e.g. between phases of different shapes). */
+  /**
+   * Destroys all cached free buffers (e.g. between phases of different shapes). Those still used by
+   * unsubmitted commands are destroyed after the next submit instead, like discarded ones.
+   */
   trim(): void {
     for (const lists of this.free.values()) {
-      for (const b of [...lists.clean, ...lists.pending]) {
-        this.allocatedBytes -= this.sizeOf(b);
-        b.destroy();
-      }
+      for (const b of lists.clean) this.destroy(b);
+      this.doomed.push(...lists.pending);
     }
     this.free.clear();
   }
