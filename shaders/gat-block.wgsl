@@ -3,7 +3,8 @@
 // softmax over a row's in-neighbours is taken online across blocks (as flash attention does across
 // tiles): a running max and denominator per (row, head) are rescaled whenever a block raises the max, so
 // no block's scores need to be kept. The backward recomputes α from the saved max and denominator.
-// Prepend shaders/random.wgsl (attention dropout masks are regenerated from (global edge id, head)).
+// Prepend shaders/random.wgsl and shaders/gat-functions.wgsl (item, lrelu, keep; attention dropout masks
+// are regenerated from (global edge id, head)).
 //
 // Notation as shaders/gat.wgsl: H heads, F features per head, HF = H·F; z rows are HF wide with head h
 // in columns h·F .. h·F + F − 1; s_j = aSrc_h·z_j, d_i = aDst_h·z_i, e_ij = LeakyReLU(s_j + d_i),
@@ -42,29 +43,9 @@
 
 struct Params { n: u32, m: u32, heads: u32, F: u32, prefix: u32, nnz: u32, flag: u32, _pad0: u32, p: f32, scale: f32, slope: f32, _pad1: f32 }
 
-override WG: u32 = 64u;
-
 @group(0) @binding(0) var<uniform> params: Params;
 
 const LOWEST: f32 = -3.40282e38;
-
-fn item(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * WG + lid;
-}
-
-fn lrelu(t: f32) -> f32 {
-  return select(params.slope * t, t, t > 0.0);
-}
-
-fn lrelu_grad(t: f32) -> f32 {
-  return select(params.slope, 1.0, t > 0.0);
-}
-
-/** Dropout factor of global edge k, head h: scale where kept, 0 where dropped (1 without dropout). */
-fn keep(k: u32, h: u32) -> f32 {
-  if (params.p <= 0.0) { return 1.0; }
-  return select(0.0, params.scale, rng_uniform_keyed(params.prefix, k, h) >= params.p);
-}
 
 fn nh() -> u32 { return params.n * params.heads; }
 fn col_idx() -> u32 { return params.n + 1u; }

@@ -24,7 +24,7 @@
 //   aggregate_grad_z  (N·HF items: src, col):      1 topo, 2 w, 3 g (N × HF), 4 dz (rw, N × HF) (via the CSC)
 //   aggregate_grad_w  (N·H items: dst, head):      1 topo, 2 z, 3 g (N × HF), 4 dw (rw, E × H)
 
-// Params, item, lrelu, keep and the topology offsets: shaders/gat-common.wgsl (prepended).
+// item, lrelu, keep: shaders/gat-functions.wgsl; Params and the topology offsets: shaders/gat-common.wgsl (both prepended).
 
 // ---- per-node scores ----
 @group(0) @binding(1) var<storage, read> hd_z: array<f32>;

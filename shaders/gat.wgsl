@@ -23,7 +23,7 @@
 //                their column sums are daSrc | daDst. Chunks of att_rows_per_chunk() rows (the same formula as
 //                src/tensor/ops/gat-attention.ts), so no N × 2HF product is ever stored.
 
-// Params, item, lrelu, keep and the topology offsets: shaders/gat-common.wgsl (prepended).
+// item, lrelu, keep: shaders/gat-functions.wgsl; Params and the topology offsets: shaders/gat-common.wgsl (both prepended).
 fn nh() -> u32 { return params.n * params.heads; }
 
 // ---- scores ----

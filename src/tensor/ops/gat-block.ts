@@ -11,6 +11,7 @@
 // rows of every block, aSrc and aDst; the kernel cases check it against the whole-graph reference.
 
 import random from '../../../shaders/random.wgsl?raw';
+import functions from '../../../shaders/gat-functions.wgsl?raw';
 import source from '../../../shaders/gat-block.wgsl?raw';
 import type { Gpu } from '../../gpu/gpu.ts';
 import { params, type Params } from '../../gpu/params.ts';
@@ -162,7 +163,7 @@ function uniforms(cfg: GatBlockConfig, n: number, m: number, nnz: number, flag: 
 
 function run(gpu: Gpu, entryPoint: string, p: Params, buffers: GPUBuffer[], items: number): void {
   if (items === 0) return;
-  const kernel = gpu.kernel({ name: 'gat-block', source: [random, source], entryPoint, constants: { WG } });
+  const kernel = gpu.kernel({ name: 'gat-block', source: [random, functions, source], entryPoint, constants: { WG } });
   gpu.dispatch(kernel, p, buffers, Math.ceil(items / WG));
 }
 

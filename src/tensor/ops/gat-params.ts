@@ -3,6 +3,7 @@
 
 import random from '../../../shaders/random.wgsl?raw';
 import common from '../../../shaders/gat-common.wgsl?raw';
+import functions from '../../../shaders/gat-functions.wgsl?raw';
 import type { Gpu } from '../../gpu/gpu.ts';
 import { params, type Params } from '../../gpu/params.ts';
 import { dropoutScale } from './dropout.ts';
@@ -35,7 +36,7 @@ export function gatUniforms(u: GatUniforms): Params {
     .u32(u.nnz);
 }
 
-/** The entry point `entryPoint` of an attention shader (random.wgsl and gat-common.wgsl prepended). */
+/** The entry point `entryPoint` of an attention shader (random.wgsl, gat-functions.wgsl and gat-common.wgsl prepended). */
 export function gatKernel(gpu: Gpu, name: string, source: string, entryPoint: string): GPUComputePipeline {
-  return gpu.kernel({ name, source: [random, common, source], entryPoint, constants: { WG: GAT_WG } });
+  return gpu.kernel({ name, source: [random, functions, common, source], entryPoint, constants: { WG: GAT_WG } });
 }
