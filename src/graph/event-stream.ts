@@ -1,7 +1,7 @@
 import { parseNumericCsv } from './csv.ts';
 import type { ColumnSpec, NumericTable } from './csv.ts';
 import { DatasetError } from './dataset-error.ts';
-import { jsonErrorLine, lineOfKey } from './json-lines.ts';
+import { lineOfKey, parseJsonObject } from './json-meta.ts';
 import type { DatasetSource } from './node-dataset.ts';
 
 /**
@@ -414,15 +414,7 @@ function checkedFloat32(table: NumericTable, row: number, column: string, value:
 
 function parseMeta(text: string): Meta {
   const file = EVENT_STREAM_FILES.meta;
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new DatasetError(file, jsonErrorLine(text, message), `not valid JSON (${message})`);
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new DatasetError(file, 1, 'must be a JSON object');
-  const record = json as Record<string, unknown>;
+  const record = parseJsonObject(file, text);
   const fieldError = (key: string, problem: string) => new DatasetError(file, lineOfKey(text, key), problem);
   const optionalCount = (key: string, min: number): number | null => {
     if (!(key in record)) return null;

@@ -1,7 +1,7 @@
 import { parseNumericCsv } from './csv.ts';
 import type { NumericTable } from './csv.ts';
 import { DatasetError } from './dataset-error.ts';
-import { jsonErrorLine, lineOfKey } from './json-lines.ts';
+import { lineOfKey, parseJsonObject } from './json-meta.ts';
 
 /**
  * Loader and validator for node-classification folders (the documented import format):
@@ -104,17 +104,7 @@ function requireFile(source: DatasetSource, file: string, text: string | null): 
 
 function parseMeta(text: string): Meta {
   const file = NODE_DATASET_FILES.meta;
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new DatasetError(file, jsonErrorLine(text, message), `not valid JSON (${message})`);
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new DatasetError(file, 1, 'must be a JSON object');
-  }
-  const record = json as Record<string, unknown>;
+  const record = parseJsonObject(file, text);
   if (record.kind === 'temporal-events') {
     throw new DatasetError(file, lineOfKey(text, 'kind'), 'this is a temporal event stream (events.csv), not a node-classification dataset: train it with `webgnn train-temporal`');
   }

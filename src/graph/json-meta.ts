@@ -1,4 +1,19 @@
-// Where in a JSON text something is, for error messages that name the line (dataset meta files).
+// Dataset meta files (meta.json): parsed with errors that name the file and the line of the problem.
+
+import { DatasetError } from './dataset-error.ts';
+
+/** The JSON object in `text`, or a DatasetError naming `file` and the line (bad JSON, not an object). */
+export function parseJsonObject(file: string, text: string): Record<string, unknown> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new DatasetError(file, jsonErrorLine(text, message), `not valid JSON (${message})`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new DatasetError(file, 1, 'must be a JSON object');
+  return json as Record<string, unknown>;
+}
 
 /** Line of the first `"key":` in a JSON text, or null when the key is absent. */
 export function lineOfKey(text: string, key: string): number | null {
