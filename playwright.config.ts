@@ -32,7 +32,7 @@ export const CHROMIUM_ARGS = [
 ];
 
 /** A free port on 127.0.0.1, chosen once by the runner; its workers inherit it through the environment. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

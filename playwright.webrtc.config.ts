@@ -7,9 +7,8 @@
 // Everything (Vite's server, the signaling server, Chromium, the Node peer) then lives in that namespace: the
 // pages on 127.0.0.1, the peers' candidates on the veth pair. Outside one the spec skips itself.
 
-import { createServer } from 'node:net';
 import { defineConfig } from '@playwright/test';
-import { CHROMIUM, CHROMIUM_ARGS } from './playwright.config.ts';
+import { CHROMIUM, CHROMIUM_ARGS, freePort } from './playwright.config.ts';
 
 /**
  * Plain host candidates (10.213.0.x) instead of random `<uuid>.local` names: without mDNS (none in the
@@ -22,18 +21,6 @@ import { CHROMIUM, CHROMIUM_ARGS } from './playwright.config.ts';
 const DISABLE = '--disable-features=';
 const disabled = ['WebRtcHideLocalIpsWithMdns', ...CHROMIUM_ARGS.filter((a) => a.startsWith(DISABLE)).flatMap((a) => a.slice(DISABLE.length).split(','))];
 const WEBRTC_ARGS = [...CHROMIUM_ARGS.filter((a) => !a.startsWith(DISABLE)), DISABLE + disabled.join(',')];
-
-/** A free port on 127.0.0.1, chosen once by the runner; its workers inherit it through the environment. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 process.env.WEBGNN_WEBRTC_TEST_PORT ??= String(await freePort());
 const port = Number(process.env.WEBGNN_WEBRTC_TEST_PORT);
