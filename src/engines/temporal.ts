@@ -84,7 +84,6 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
   /** Times in the memory are relative to the first event (TGN's datasets start at 0). */
   private readonly t0: number;
   private epoch = 0;
-  private batchCount = 0;
   private stages: Stages = { sample: 0, train: 0, write: 0 };
 
   constructor(
@@ -243,7 +242,6 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
     } finally {
       selectRoots.dispose();
       selectNeighbors.dispose();
-      this.batchCount++;
     }
   }
 

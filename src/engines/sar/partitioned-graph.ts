@@ -112,11 +112,6 @@ export class PartitionedGraph implements NodeGraph {
     return makeTag(channel, tagId(call, round));
   }
 
-  /** Whether this graph keeps fetched rows for the backward (false: SAR's rematerialization). */
-  get keepsHalos(): boolean {
-    return !this.remat;
-  }
-
   dispose(): void {
     for (const ops of this.operators.values()) {
       ops.local.dispose();
