@@ -37,6 +37,17 @@ export interface TemporalTrainingOptions {
   seed: number;
   lr: number;
   batchSize: number;
+  /** Called after every batch (training, then validation and test), e.g. for a progress bar. */
+  onBatch?: (progress: TemporalBatchProgress) => void;
+}
+
+export interface TemporalBatchProgress {
+  phase: 'train' | 'val' | 'test';
+  /** Events of this phase done so far, of `total`. */
+  done: number;
+  total: number;
+  /** The batch's loss (training only). */
+  loss?: number;
 }
 
 export interface TemporalEpochMetrics {
@@ -134,11 +145,12 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
       const scores = await this.batch(train.subarray(at, at + this.options.batchSize), this.trainGraph, true, this.epoch);
       lossSum += scores.loss;
       batches++;
+      this.options.onBatch?.({ phase: 'train', done: Math.min(train.length, at + this.options.batchSize), total: train.length, loss: scores.loss });
     }
     const trainSeconds = (performance.now() - started) / 1000;
     const stageMs = { ...this.stages };
-    const val = await this.evaluate(this.split.val);
-    const test = await this.evaluate(this.split.test);
+    const val = await this.evaluate(this.split.val, 'val');
+    const test = await this.evaluate(this.split.test, 'test');
     const inductive = pick(test, this.split.test, new Set(this.split.inductiveTest));
     this.epoch++;
     return {
@@ -158,13 +170,14 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
   }
 
   /** Scores of `events` (positives) and their negatives, in order, continuing the memory. */
-  private async evaluate(events: Int32Array): Promise<{ positive: Float32Array; negative: Float32Array }> {
+  private async evaluate(events: Int32Array, phase: 'val' | 'test'): Promise<{ positive: Float32Array; negative: Float32Array }> {
     const positive = new Float32Array(events.length);
     const negative = new Float32Array(events.length);
     for (let at = 0; at < events.length; at += this.options.batchSize) {
       const s = await this.batch(events.subarray(at, at + this.options.batchSize), this.fullGraph, false, EVAL_STEP);
       positive.set(s.positive, at);
       negative.set(s.negative, at);
+      this.options.onBatch?.({ phase, done: Math.min(events.length, at + this.options.batchSize), total: events.length });
     }
     return { positive, negative };
   }
@@ -296,7 +309,7 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
     tensors.push({ name: 'memory:memory', shape: [N, this.config.memoryDim], data: state.memory });
     tensors.push({ name: 'memory:mail', shape: [N, this.model.mailDim], data: state.mail });
     return {
-      config: { tgn: { ...this.config }, training: { ...this.options }, dataset: this.stream.name },
+      config: { tgn: { ...this.config }, training: { seed: this.options.seed, lr: this.options.lr, batchSize: this.options.batchSize }, dataset: this.stream.name },
       epoch: this.epoch,
       rng: { seed: this.options.seed, step: this.epoch },
       optimizer: this.optimizer.describe(),
