@@ -3,6 +3,8 @@
 // createNodeEngine or, with several workers, SAR over in-tab devices (sar-browser.ts),
 // trainNodeClassification, the checkpoint format); progress goes to a Comlink.proxy callback once per
 // epoch; checkpoints go to IndexedDB (see idb-store.ts). Pause, resume and stop act between epochs.
+// TGN link prediction on an event stream (loadEventStream, TemporalEngine) runs through
+// temporal-trainer.ts: progress several times an epoch, stop after the current batch.
 
 import * as Comlink from 'comlink';
 import type { Engine, EpochMetrics } from '../engines/engine.ts';
@@ -12,6 +14,7 @@ import type { AdapterDescription } from '../gpu/adapter-description.ts';
 import { BrowserGpuProvider, webgpuUnavailableReason } from '../gpu/browser-provider.ts';
 import { Gpu } from '../gpu/gpu.ts';
 import { NoAdapterError } from '../gpu/provider.ts';
+import { loadEventStream, type EventStream } from '../graph/event-stream.ts';
 import { loadNodeDataset, type NodeDataset } from '../graph/node-dataset.ts';
 import { decodeCheckpoint, encodeCheckpoint, type CheckpointData } from '../nn/checkpoint.ts';
 import type { NodeModelConfig } from '../nn/models/node-classifier.ts';
@@ -19,9 +22,18 @@ import { filesSource, urlSource } from './dataset-files.ts';
 import * as store from './idb-store.ts';
 import type { DatasetRef, RunSettings as StoredRunSettings, SavedRun } from './idb-store.ts';
 import { createBrowserSarEngine, MAX_BROWSER_WORKERS, type WorkerMemory } from './sar-browser.ts';
+import {
+  describeStream,
+  runTemporalTraining,
+  type TemporalRunSettings,
+  type TemporalStreamInfo,
+  type TemporalTrainerEvent,
+  type TemporalTrainResult,
+} from './temporal-trainer.ts';
 
 export type { DatasetRef } from './idb-store.ts';
 export type { WorkerMemory } from './sar-browser.ts';
+export type { TemporalRunSettings, TemporalSplitInfo, TemporalStreamInfo, TemporalTrainerEvent, TemporalTrainResult } from './temporal-trainer.ts';
 
 /** A run's settings as the page sends them: the stored settings plus how many workers train. */
 export interface RunSettings extends StoredRunSettings {
@@ -114,6 +126,8 @@ interface Loaded {
 
 let gpu: Gpu | null = null;
 let dataset: Loaded | null = null;
+/** The event stream TGN trains on (loaded whole; a run may use only its first events). */
+let eventStream: EventStream | null = null;
 let engine: TrainerEngine | null = null;
 let imported: CheckpointData | null = null;
 /** The newest checkpoint of the current engine, as written to IndexedDB. */
@@ -338,6 +352,48 @@ const api = {
         epochMsMedian: median(summary.epochMs),
         evaluation: evaluate(await current.predictions(), loaded.data, current.currentEpoch),
       };
+    } finally {
+      busy = false;
+    }
+  },
+
+  /** Loads and validates an event stream (e.g. the embedded CollegeMsg) with the CLI's loader; its errors name the file and line. */
+  async loadEventStream(choice: { name: string; urls: Record<string, string> }): Promise<TemporalStreamInfo> {
+    idle('change the event stream');
+    eventStream = null;
+    eventStream = await loadEventStream(urlSource(choice.name, choice.urls));
+    return describeStream(eventStream);
+  },
+
+  /**
+   * Trains TGN for link prediction on the loaded event stream (or its first `settings.events` events).
+   * Resolves when the last epoch is done or stop() took effect (after the current batch). The node
+   * classification model, if any, stays as it was.
+   */
+  async trainTemporal(settings: TemporalRunSettings, onEvent: (event: TemporalTrainerEvent) => void): Promise<TemporalTrainResult> {
+    idle('start another run');
+    const device = needGpu();
+    if (!eventStream) throw new Error('load the event stream first');
+    const stream = eventStream;
+    busy = true;
+    control = { paused: false, stop: false, wake: null };
+    try {
+      return await runTemporalTraining(
+        device,
+        stream,
+        settings,
+        {
+          get stopRequested() {
+            return control.stop;
+          },
+          async waitWhilePaused(epoch: number) {
+            if (!control.paused || control.stop) return;
+            onEvent({ type: 'paused', epoch });
+            while (control.paused && !control.stop) await new Promise<void>((wake) => (control.wake = wake));
+          },
+        },
+        onEvent,
+      );
     } finally {
       busy = false;
     }

@@ -1,30 +1,37 @@
-// Memory-based temporal training (TGN, sequential: staleness 0). Events are taken in time order in
-// batches; every batch:
+// Memory-based temporal training (TGN). Events are taken in time order in batches; every batch:
 //   1. samples a negative destination per event and the k most recent neighbours (strictly before the
 //      event's time) of every source, destination and negative;
-//   2. updates the memory of every node it touches from its mailbox — GRU([mail ‖ φ(t_mail − t_mem)], s) —
-//      once per distinct node; rows are picked for roots and neighbours by 0/1 selection matrices, so the
-//      gradient of a node used many times sums in a fixed order (SpMM backward, no atomics);
+//   2. fetches the memory and mailbox of every node it touches and updates the memory from the mailbox —
+//      GRU([mail ‖ φ(t_mail − t_mem)], s) — once per distinct node; rows are picked for roots and
+//      neighbours by 0/1 selection matrices, so the gradient of a node used many times sums in a fixed
+//      order (SpMM backward, no atomics);
 //   3. embeds the roots with temporal attention and scores (src, dst) against (src, negative) with BCE;
 //   4. after the optimizer step, writes the updated memory of the positive endpoints back (detached) and
 //      puts the new messages [s_src ‖ s_dst ‖ e] into their mailboxes, last event winning.
 // Memory is reset every epoch; evaluation continues the memory through validation and test.
+//
+// MSPipe (staleness k, memory in host RAM): the CPU samples and records batch i while the device still
+// runs earlier batches, and batch i fetches memory when at most k earlier writes have yet to land; their
+// readbacks and the batches' scores are awaited k batches later. k = 0 waits for every write, which is
+// the sequential algorithm exactly (same arithmetic as device memory, bit for bit). Evaluation is always
+// sequential. See staleness-policy.ts (how k is chosen) and staleness-mitigation.ts (stale rows).
 
 import type { Gpu } from '../gpu/gpu.ts';
 import { describeEvent, type EventStream } from '../graph/event-stream.ts';
 import { NegativeSampler } from '../graph/negative-sampler.ts';
-import { TemporalCsr } from '../graph/temporal-csr.ts';
+import { TemporalCsr, type TemporalNeighbors } from '../graph/temporal-csr.ts';
 import type { TemporalSplit } from '../graph/temporal-split.ts';
 import type { CheckpointData, CheckpointTensor } from '../nn/checkpoint.ts';
 import { Optimizer } from '../nn/optimizer.ts';
-import { MemoryOrderError, NodeMemory } from '../nn/tgn/node-memory.ts';
+import { HostNodeMemory } from '../nn/tgn/host-memory.ts';
+import { MemoryOrderError, type TgnMemoryStore } from '../nn/tgn/memory-store.ts';
+import { NodeMemory } from '../nn/tgn/node-memory.ts';
 import { Tgn, type TgnConfig } from '../nn/tgn/tgn.ts';
 import { empty, fromArray, zeros } from '../tensor/create.ts';
 import { binaryCrossEntropyWithLogits } from '../tensor/ops/binary-cross-entropy.ts';
 import { accumulateGrad, add, ones } from '../tensor/ops/elementwise.ts';
 import { concatColumns, sliceRows } from '../tensor/ops/layout.ts';
 import { gatherRows } from '../tensor/ops/rows.ts';
-import { scatterLastWrite } from '../tensor/ops/memory.ts';
 import { spmm } from '../tensor/ops/spmm.ts';
 import { keep, withScopeAsync } from '../tensor/scope.ts';
 import { SparseMatrix } from '../tensor/sparse-matrix.ts';
@@ -32,11 +39,19 @@ import { backwardAsync, noGradAsync } from '../tensor/tape.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { Engine } from './engine.ts';
 import { averagePrecision, rocAuc } from './link-metrics.ts';
+import { STALE_SELF_WEIGHT, stalenessBlend } from './staleness-mitigation.ts';
+import { StalenessPolicy, type StalenessSetting } from './staleness-policy.ts';
 
 export interface TemporalTrainingOptions {
   seed: number;
   lr: number;
   batchSize: number;
+  /** Where node memory lives: 'device' (default with staleness 0) or 'host' (required for staleness > 0 and 'auto'). */
+  memory?: 'device' | 'host';
+  /** MSPipe's staleness bound k for training (default 0: sequential). */
+  staleness?: StalenessSetting;
+  /** Weight λ of a stale node's own memory in the mitigation blend (1 disables mitigation). */
+  staleSelfWeight?: number;
   /** Called after every batch (training, then validation and test), e.g. for a progress bar. */
   onBatch?: (progress: TemporalBatchProgress) => void;
 }
@@ -50,6 +65,21 @@ export interface TemporalBatchProgress {
   loss?: number;
 }
 
+/**
+ * Wall time of a training pass by stage (ms), on the CPU's clock: `sample` — negatives, neighbours,
+ * distinct nodes and selection matrices; `fetch` — memory rows read (uploaded from host memory);
+ * `train` — recording the forward, backward and optimizer step; `write` — recording the memory writes;
+ * `wait` — waiting for the device (a write to land, or a batch's scores). Everything but `wait` is CPU
+ * work MSPipe overlaps with the device.
+ */
+export interface TemporalStageTimes {
+  sample: number;
+  fetch: number;
+  train: number;
+  write: number;
+  wait: number;
+}
+
 export interface TemporalEpochMetrics {
   epoch: number;
   loss: number;
@@ -61,12 +91,9 @@ export interface TemporalEpochMetrics {
   inductiveAuc: number;
   /** Training events per second of this epoch's training pass. */
   eventsPerSecond: number;
-  /**
-   * Wall time of the training pass by stage (ms): `sample` — negatives, neighbours, distinct nodes and
-   * selection matrices on the CPU; `train` — the GPU step to its one readback; `write` — memory and mail
-   * writes (recorded, not waited on). What MSPipe could overlap.
-   */
-  stageMs: { sample: number; train: number; write: number };
+  stageMs: TemporalStageTimes;
+  /** Staleness bound k chosen per training iteration this epoch, and the writes actually in flight at each fetch. */
+  staleness: { mean: number; max: number; inFlightMean: number; staleRows: number };
   epochMs: number;
   peakGpuBytes: number[];
 }
@@ -77,7 +104,18 @@ interface BatchScores {
   negative: Float32Array;
 }
 
-type Stages = TemporalEpochMetrics['stageMs'];
+/** A batch's CPU-side work (step 1): what recording it on the device needs. */
+interface PreparedBatch {
+  events: Int32Array;
+  rootTimes: Float64Array;
+  neighbours: TemporalNeighbors;
+  /** Distinct nodes (padded) and, per root then per neighbour slot, its row among them. */
+  nodes: Int32Array;
+  distinct: number;
+  index: Int32Array;
+  selectRoots: SparseMatrix;
+  selectNeighbors: SparseMatrix;
+}
 
 /** Which step keys a batch's negatives: training epochs differ, evaluation is fixed (same negatives every time). */
 const EVAL_STEP = 0xffffff;
@@ -86,7 +124,8 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
   readonly mode = 'temporal' as const;
   readonly workers = 1;
   readonly model: Tgn;
-  readonly memory: NodeMemory;
+  readonly memory: TgnMemoryStore;
+  readonly staleness: StalenessSetting;
   private readonly optimizer: Optimizer;
   private readonly trainGraph: TemporalCsr;
   private readonly fullGraph: TemporalCsr;
@@ -95,7 +134,9 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
   /** Times in the memory are relative to the first event (TGN's datasets start at 0). */
   private readonly t0: number;
   private epoch = 0;
-  private stages: Stages = { sample: 0, train: 0, write: 0 };
+  private stages: TemporalStageTimes = { sample: 0, fetch: 0, train: 0, write: 0, wait: 0 };
+  private inFlightAtFetch: number[] = [];
+  private staleRows = 0;
 
   constructor(
     readonly gpu: Gpu,
@@ -106,6 +147,12 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
     resume?: CheckpointData,
   ) {
     if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw new RangeError(`batch size must be a positive integer, got ${options.batchSize}`);
+    this.staleness = options.staleness ?? 0;
+    new StalenessPolicy(this.staleness); // validates
+    const where = options.memory ?? (this.staleness === 0 ? 'device' : 'host');
+    if (where === 'device' && this.staleness !== 0) {
+      throw new Error(`staleness ${this.staleness} needs node memory in host RAM (memory: 'host'): device memory is read in queue order and is never stale`);
+    }
     this.model = new Tgn(config);
     const params = new Map<string, Float32Array>();
     for (const t of resume?.tensors ?? []) if (t.name.startsWith('param:')) params.set(t.name.slice(6), t.data);
@@ -115,7 +162,8 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
       this.optimizer.loadState(resume, this.model.namedParameters());
       this.epoch = resume.epoch;
     }
-    this.memory = new NodeMemory(gpu, stream.numNodes, config.memoryDim, this.model.mailDim);
+    const Store = where === 'host' ? HostNodeMemory : NodeMemory;
+    this.memory = new Store(gpu, stream.numNodes, config.memoryDim, this.model.mailDim);
     if (resume) this.restoreMemory(resume);
     // TGN trains on neighbour lists of training events only and evaluates on all events; either way a
     // query sees only events strictly before its time.
@@ -136,23 +184,54 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
 
   private async trainEpoch(): Promise<TemporalEpochMetrics> {
     const started = performance.now();
+    await this.memory.settle(0);
     this.memory.reset();
-    this.stages = { sample: 0, train: 0, write: 0 };
+    this.stages = { sample: 0, fetch: 0, train: 0, write: 0, wait: 0 };
+    this.inFlightAtFetch = [];
+    this.staleRows = 0;
+    const policy = new StalenessPolicy(this.staleness);
+    const train = this.split.train;
+    const { batchSize } = this.options;
+    // Batches recorded and not yet read back, oldest first.
+    const queued: Array<{ scores: Promise<BatchScores>; done: number }> = [];
     let lossSum = 0;
     let batches = 0;
-    const train = this.split.train;
-    for (let at = 0; at < train.length; at += this.options.batchSize) {
-      const scores = await this.batch(train.subarray(at, at + this.options.batchSize), this.trainGraph, true, this.epoch);
-      lossSum += scores.loss;
-      batches++;
-      this.options.onBatch?.({ phase: 'train', done: Math.min(train.length, at + this.options.batchSize), total: train.length, loss: scores.loss });
+    let lastLanding = NaN;
+    const drain = async (keep: number) => {
+      while (queued.length > keep) {
+        const { scores, done } = queued.shift()!;
+        const s = await this.waited(scores);
+        const now = performance.now();
+        const between = now - lastLanding;
+        lastLanding = now;
+        if (queued.length || keep > 0) policy.measure(NaN, between);
+        lossSum += s.loss;
+        batches++;
+        this.options.onBatch?.({ phase: 'train', done, total: train.length, loss: s.loss });
+      }
+    };
+    for (let at = 0; at < train.length; at += batchSize) {
+      const cpuStart = performance.now();
+      const batch = this.prepare(train.subarray(at, at + batchSize), this.trainGraph, this.epoch);
+      const k = policy.next();
+      const sampled = performance.now();
+      await this.waited(this.memory.settle(k));
+      const cpuResumed = performance.now();
+      this.inFlightAtFetch.push(this.memory.inFlight);
+      const { scores } = await this.record(batch, true);
+      queued.push({ scores, done: Math.min(train.length, at + batchSize) });
+      policy.measure(sampled - cpuStart + (performance.now() - cpuResumed), NaN);
+      await drain(k);
     }
+    await drain(0);
+    await this.waited(this.memory.settle(0));
     const trainSeconds = (performance.now() - started) / 1000;
     const stageMs = { ...this.stages };
     const val = await this.evaluate(this.split.val, 'val');
     const test = await this.evaluate(this.split.test, 'test');
     const inductive = pick(test, this.split.test, new Set(this.split.inductiveTest));
     this.epoch++;
+    const inFlight = this.inFlightAtFetch;
     return {
       epoch: this.epoch,
       loss: lossSum / Math.max(1, batches),
@@ -164,29 +243,48 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
       inductiveAuc: rocAuc(inductive),
       eventsPerSecond: train.length / trainSeconds,
       stageMs,
+      staleness: { ...policy.summary(), inFlightMean: inFlight.length ? inFlight.reduce((a, b) => a + b, 0) / inFlight.length : 0, staleRows: this.staleRows },
       epochMs: performance.now() - started,
       peakGpuBytes: [this.gpu.pool.peakAllocatedBytes],
     };
   }
 
-  /** Scores of `events` (positives) and their negatives, in order, continuing the memory. */
+  /** Awaits `promise`, counting the time as waiting for the device. */
+  private async waited<T>(promise: Promise<T>): Promise<T> {
+    const start = performance.now();
+    try {
+      return await promise;
+    } finally {
+      this.stages.wait += performance.now() - start;
+    }
+  }
+
+  /** Scores of `events` (positives) and their negatives, in order, continuing the memory (sequentially). */
   private async evaluate(events: Int32Array, phase: 'val' | 'test'): Promise<{ positive: Float32Array; negative: Float32Array }> {
     const positive = new Float32Array(events.length);
     const negative = new Float32Array(events.length);
-    for (let at = 0; at < events.length; at += this.options.batchSize) {
-      const s = await this.batch(events.subarray(at, at + this.options.batchSize), this.fullGraph, false, EVAL_STEP);
-      positive.set(s.positive, at);
-      negative.set(s.negative, at);
-      this.options.onBatch?.({ phase, done: Math.min(events.length, at + this.options.batchSize), total: events.length });
+    const stages = this.stages;
+    try {
+      for (let at = 0; at < events.length; at += this.options.batchSize) {
+        const batch = this.prepare(events.subarray(at, at + this.options.batchSize), this.fullGraph, EVAL_STEP);
+        await this.memory.settle(0);
+        const s = await (await this.record(batch, false)).scores;
+        positive.set(s.positive, at);
+        negative.set(s.negative, at);
+        this.options.onBatch?.({ phase, done: Math.min(events.length, at + this.options.batchSize), total: events.length });
+      }
+      await this.memory.settle(0);
+    } finally {
+      this.stages = stages; // evaluation time is not training's
     }
     return { positive, negative };
   }
 
-  private async batch(events: Int32Array, graph: TemporalCsr, training: boolean, step: number): Promise<BatchScores> {
-    const { gpu, model, stream, memory } = this;
-    const sampleStart = performance.now();
+  /** Step 1 on the CPU: negatives, neighbours, distinct nodes and the selection matrices. */
+  private prepare(events: Int32Array, graph: TemporalCsr, step: number): PreparedBatch {
+    const start = performance.now();
+    const { stream } = this;
     const B = events.length;
-    const K = this.config.neighbors;
     const neg = this.negatives.sample(events, step);
     const roots = new Int32Array(3 * B);
     const rootTimes = new Float64Array(3 * B);
@@ -197,32 +295,55 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
       roots[2 * B + i] = neg[i];
       rootTimes[i] = rootTimes[B + i] = rootTimes[2 * B + i] = stream.t[e];
     }
-    const nb = graph.mostRecent(roots, rootTimes, K);
-    const touched = distinctNodes(roots, nb.neighbors, stream.numNodes);
-    const U = touched.nodes;
-    const selectRoots = SparseMatrix.fromCsr(gpu, selection(touched.index.subarray(0, 3 * B), U.length), 'select roots');
-    const selectNeighbors = SparseMatrix.fromCsr(gpu, selection(touched.index.subarray(3 * B), U.length), 'select neighbours');
-    const trainStart = performance.now();
-    let writeMs = 0;
-    const run = async (): Promise<BatchScores> =>
+    const neighbours = graph.mostRecent(roots, rootTimes, this.config.neighbors);
+    const touched = distinctNodes(roots, neighbours.neighbors, stream.numNodes);
+    const U = touched.nodes.length;
+    const batch: PreparedBatch = {
+      events,
+      rootTimes,
+      neighbours,
+      nodes: touched.nodes,
+      distinct: touched.distinct,
+      index: touched.index,
+      selectRoots: SparseMatrix.fromCsr(this.gpu, selection(touched.index.subarray(0, 3 * B), U), 'select roots'),
+      selectNeighbors: SparseMatrix.fromCsr(this.gpu, selection(touched.index.subarray(3 * B), U), 'select neighbours'),
+    };
+    this.stages.sample += performance.now() - start;
+    return batch;
+  }
+
+  /**
+   * Steps 2–4 recorded on the device; resolves once they are recorded (memory writes included, so the
+   * next batch may be recorded at once) with the batch's scores still to come (one readback).
+   */
+  private async record(batch: PreparedBatch, training: boolean): Promise<{ scores: Promise<BatchScores> }> {
+    const { gpu, model, memory } = this;
+    const { events, rootTimes, neighbours: nb, index } = batch;
+    const B = events.length;
+    const K = this.config.neighbors;
+    let clock = performance.now();
+    const lap = (stage: keyof TemporalStageTimes) => {
+      const now = performance.now();
+      this.stages[stage] += now - clock;
+      clock = now;
+    };
+    let blend: SparseMatrix | null = null;
+    const run = async (): Promise<{ read: Promise<ArrayBuffer> }> =>
       withScopeAsync(gpu, async () => {
-        const nodes = fromArray(gpu, Uint32Array.from(U), [U.length], { dtype: 'u32' });
         // 2. Memory of every touched node after absorbing its mailbox (φ of the time since its memory).
-        const dtMemory = Float32Array.from(U, (v) => memory.mailTime[v] - memory.memoryTime[v]);
-        const mailInput = concatColumns([gatherRows(memory.mail, nodes), model.time.forward(fromArray(gpu, dtMemory, [U.length]))]);
-        const updated = model.updater.forward(mailInput, gatherRows(memory.memory, nodes));
+        const fetched = memory.fetch(batch.nodes);
+        blend = this.mitigation(batch, fetched.stale);
+        const previous = blend ? spmm(blend, fetched.memory) : fetched.memory;
+        lap('fetch');
+        const mailInput = concatColumns([fetched.mail, model.time.forward(fromArray(gpu, fetched.sinceMemory, [batch.nodes.length]))]);
+        const updated = model.updater.forward(mailInput, previous);
         // 3. Embeddings and scores.
-        const rootMemory = spmm(selectRoots, updated);
-        const neighbourParts = [spmm(selectNeighbors, updated)];
+        const rootMemory = spmm(batch.selectRoots, updated);
+        const neighbourParts = [spmm(batch.selectNeighbors, updated)];
         if (this.edgeFeatures) neighbourParts.push(gatherRows(this.edgeFeatures, fromArray(gpu, Uint32Array.from(nb.eventIds), [nb.eventIds.length], { dtype: 'u32' })));
         const dtNeighbours = Float32Array.from(nb.times, (t, p) => (nb.mask[p] ? rootTimes[Math.floor(p / K)] - t : 0));
         neighbourParts.push(model.time.forward(fromArray(gpu, dtNeighbours, [dtNeighbours.length])));
-        const h = model.attention.forward(
-          rootMemory,
-          model.time.forward(zeros(gpu, [3 * B])),
-          concatColumns(neighbourParts),
-          fromArray(gpu, nb.mask, [3 * B, K]),
-        );
+        const h = model.attention.forward(rootMemory, model.time.forward(zeros(gpu, [3 * B])), concatColumns(neighbourParts), fromArray(gpu, nb.mask, [3 * B, K]));
         const hSrc = sliceRows(h, 0, B);
         const positive = model.predictor.forward(hSrc, sliceRows(h, B, B));
         const negative = model.predictor.forward(hSrc, sliceRows(h, 2 * B, B));
@@ -232,62 +353,76 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
           this.optimizer.step();
           this.optimizer.zeroGrad();
         }
-        // One readback: the batch's scores and loss.
         const packed = empty(gpu, [2 * B + 1], 'f32', 'batch scores');
         gpu.encoder.copy(positive.buffer, 0, packed.buffer, 0, B * 4);
         gpu.encoder.copy(negative.buffer, 0, packed.buffer, B * 4, B * 4);
         gpu.encoder.copy(loss.buffer, 0, packed.buffer, 2 * B * 4, 4);
+        lap('train');
         // 4. Positives write memory and mail (detached), in event order so the last event wins.
-        const writeStart = performance.now();
-        this.writeMemory(events, touched.index, updated, B);
-        writeMs = performance.now() - writeStart;
-        const values = new Float32Array(await gpu.read(packed.buffer, 0, (2 * B + 1) * 4));
-        return { loss: values[2 * B], positive: values.slice(0, B), negative: values.slice(B, 2 * B) };
+        this.writeMemory(events, index, updated, fetched.absorbedTime);
+        // One readback: the batch's scores and loss (started here, awaited by the caller).
+        const read = gpu.read(packed.buffer, 0, (2 * B + 1) * 4);
+        lap('write');
+        return { read };
       });
     try {
-      const scores = training ? await run() : await noGradAsync(gpu, run);
-      if (training) {
-        this.stages.sample += trainStart - sampleStart;
-        this.stages.write += writeMs;
-        this.stages.train += performance.now() - trainStart - writeMs;
-      }
-      return scores;
+      // Wrapped: an async function would adopt a returned promise and wait for the readback.
+      const { read } = training ? await run() : await noGradAsync(gpu, run);
+      const scores = read.then((bytes) => {
+        const values = new Float32Array(bytes);
+        return { loss: values[2 * B], positive: values.slice(0, B), negative: values.slice(B, 2 * B) };
+      });
+      scores.catch(() => {}); // observed by whoever awaits it; never an unhandled rejection meanwhile
+      return { scores };
     } finally {
-      selectRoots.dispose();
-      selectNeighbors.dispose();
+      // Commands that use them are submitted (the readback submitted everything): safe to free now.
+      batch.selectRoots.dispose();
+      batch.selectNeighbors.dispose();
+      (blend as SparseMatrix | null)?.dispose();
     }
   }
 
-  /** Updated memory of the positive endpoints back into the state; their new messages into the mailboxes. */
-  private writeMemory(events: Int32Array, index: Int32Array, updated: Tensor, B: number): void {
+  /** The staleness-mitigation blend for this batch's fetched memory, or null when no row is stale. */
+  private mitigation(batch: PreparedBatch, stale: Uint8Array | null): SparseMatrix | null {
+    const selfWeight = this.options.staleSelfWeight ?? STALE_SELF_WEIGHT;
+    if (!stale || selfWeight === 1) return null;
+    const roots = 3 * batch.events.length;
+    for (let p = 0; p < batch.distinct; p++) this.staleRows += stale[p];
+    const csr = stalenessBlend(
+      { stale, rows: batch.distinct, rootRows: batch.index.subarray(0, roots), neighbourRows: batch.index.subarray(roots), mask: batch.neighbours.mask, k: this.config.neighbors, selfWeight },
+      batch.nodes.length,
+    );
+    return csr ? SparseMatrix.fromCsr(this.gpu, csr, 'staleness blend') : null;
+  }
+
+  /** Updated memory of the positive endpoints back into the store; their new messages into the mailboxes. */
+  private writeMemory(events: Int32Array, index: Int32Array, updated: Tensor, absorbedTime: Float64Array): void {
     const { gpu, stream, memory } = this;
-    const writeNodes = new Uint32Array(2 * B);
+    const B = events.length;
+    const nodes = new Uint32Array(2 * B);
     const own = new Uint32Array(2 * B);
     const other = new Uint32Array(2 * B);
+    const memoryTimes = new Float64Array(2 * B);
+    const mailTimes = new Float64Array(2 * B);
     for (let i = 0; i < B; i++) {
       const e = events[i];
-      writeNodes[2 * i] = stream.src[e];
-      writeNodes[2 * i + 1] = stream.dst[e];
+      nodes[2 * i] = stream.src[e];
+      nodes[2 * i + 1] = stream.dst[e];
       own[2 * i] = other[2 * i + 1] = index[i];
       own[2 * i + 1] = other[2 * i] = index[B + i];
+      memoryTimes[2 * i] = absorbedTime[index[i]];
+      memoryTimes[2 * i + 1] = absorbedTime[index[B + i]];
+      mailTimes[2 * i] = mailTimes[2 * i + 1] = stream.t[e] - this.t0;
     }
     checkMessageOrder(stream, memory, events, this.t0);
-    const nodes = fromArray(gpu, writeNodes, [2 * B], { dtype: 'u32' });
     const ownRows = gatherRows(updated, fromArray(gpu, own, [2 * B], { dtype: 'u32' }));
-    scatterLastWrite(memory.memory, ownRows, nodes);
     const parts = [ownRows, gatherRows(updated, fromArray(gpu, other, [2 * B], { dtype: 'u32' }))];
     if (this.edgeFeatures) {
       const ids = new Uint32Array(2 * B);
       for (let i = 0; i < B; i++) ids[2 * i] = ids[2 * i + 1] = events[i];
       parts.push(gatherRows(this.edgeFeatures, fromArray(gpu, ids, [2 * B], { dtype: 'u32' })));
     }
-    scatterLastWrite(memory.mail, concatColumns(parts), nodes);
-    // Times on the CPU, in the same order (later events overwrite earlier ones).
-    for (let i = 0; i < 2 * B; i++) memory.memoryTime[writeNodes[i]] = memory.mailTime[writeNodes[i]];
-    for (let i = 0; i < B; i++) {
-      const e = events[i];
-      memory.mailTime[stream.src[e]] = memory.mailTime[stream.dst[e]] = stream.t[e] - this.t0;
-    }
+    memory.write({ nodes, memory: ownRows, mail: concatColumns(parts), memoryTimes, mailTimes });
   }
 
   /** Node memory, mailbox and their times as saved (training resets memory each epoch; evaluation continues it). */
@@ -350,7 +485,7 @@ const NODE_ROWS_QUANTUM = 512;
  * Distinct nodes of roots ∪ neighbours in order of first appearance (padded with node 0 to a multiple
  * of NODE_ROWS_QUANTUM; padding rows are computed and never selected), and each entry's position.
  */
-function distinctNodes(roots: Int32Array, neighbours: Int32Array, numNodes: number): { nodes: Int32Array; index: Int32Array } {
+function distinctNodes(roots: Int32Array, neighbours: Int32Array, numNodes: number): { nodes: Int32Array; distinct: number; index: Int32Array } {
   const position = new Int32Array(numNodes).fill(-1);
   const index = new Int32Array(roots.length + neighbours.length);
   const nodes: number[] = [];
@@ -365,7 +500,7 @@ function distinctNodes(roots: Int32Array, neighbours: Int32Array, numNodes: numb
   neighbours.forEach((v, i) => visit(v, roots.length + i));
   const padded = new Int32Array(Math.ceil(nodes.length / NODE_ROWS_QUANTUM) * NODE_ROWS_QUANTUM);
   padded.set(nodes);
-  return { nodes: padded, index };
+  return { nodes: padded, distinct: nodes.length, index };
 }
 
 /** The 0/1 matrix whose row p picks column index[p]: Y = S·X gathers rows, Sᵀ sums their gradients. */

@@ -9,6 +9,7 @@ import { gatBlockCases } from './gat-block.cases.ts';
 import { gatUnfusedCases } from './gat-unfused.cases.ts';
 import { gruCases } from './gru.cases.ts';
 import type { KernelCase } from './harness.ts';
+import { layerNormCases } from './layer-norm.cases.ts';
 import { layoutCases } from './layout.cases.ts';
 import { matmulCases } from './matmul.cases.ts';
 import { memoryCases } from './memory.cases.ts';
@@ -19,5 +20,5 @@ import { temporalAttentionCases } from './temporal-attention.cases.ts';
 import { timeEncodingCases } from './time-encoding.cases.ts';
 
 export function allKernelCases(): KernelCase[] {
-  return [...matmulCases, ...activationCases, ...dropoutCases, ...crossEntropyCases, ...binaryCrossEntropyCases, ...optimizerCases, ...spmmCases, ...rowsCases, ...layoutCases, ...gatCases, ...gatUnfusedCases, ...gatBlockCases, ...timeEncodingCases, ...gruCases, ...memoryCases, ...temporalAttentionCases];
+  return [...matmulCases, ...activationCases, ...dropoutCases, ...crossEntropyCases, ...binaryCrossEntropyCases, ...optimizerCases, ...spmmCases, ...rowsCases, ...layoutCases, ...gatCases, ...gatUnfusedCases, ...gatBlockCases, ...timeEncodingCases, ...gruCases, ...memoryCases, ...temporalAttentionCases, ...layerNormCases];
 }

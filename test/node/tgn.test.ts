@@ -5,47 +5,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { checkMessageOrder, TemporalEngine } from '../../src/engines/temporal.ts';
-import { eventStreamFromArrays } from '../../src/graph/event-stream.ts';
-import { mulberry32 } from '../../src/graph/synthetic.ts';
 import { splitEvents } from '../../src/graph/temporal-split.ts';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/nn/checkpoint.ts';
-import { MemoryOrderError } from '../../src/nn/tgn/node-memory.ts';
+import { MemoryOrderError } from '../../src/nn/tgn/memory-store.ts';
 import type { Gpu } from '../../src/gpu/gpu.ts';
 import { createNodeGpu } from '../../src/node/node-gpu.ts';
+import { messageStream, SMALL_TGN } from './fixtures/message-stream.ts';
 
-/**
- * A message stream with the two regularities real ones have: activity is skewed (node v starts an
- * event with weight ∝ 1/(v + 1)), and people write again to whom they wrote before (70 % of events
- * repeat one of the sender's earlier partners). Random negatives break both, so a model that learns
- * from memory and neighbours can tell them apart.
- */
-function messageStream(events: number, seed: number) {
-  const random = mulberry32(seed);
-  const N = 60;
-  const weights = Array.from({ length: N }, (_, v) => 1 / (v + 1));
-  const total = weights.reduce((a, b) => a + b, 0);
-  const draw = () => {
-    let u = random() * total;
-    for (let v = 0; v < N; v++) if ((u -= weights[v]) <= 0) return v;
-    return N - 1;
-  };
-  const partners: number[][] = Array.from({ length: N }, () => []);
-  const src = new Int32Array(events);
-  const dst = new Int32Array(events);
-  const t = new Float64Array(events);
-  for (let i = 0; i < events; i++) {
-    const a = draw();
-    let b = partners[a].length && random() < 0.7 ? partners[a][Math.floor(random() * partners[a].length)] : draw();
-    if (b === a) b = (a + 1) % N;
-    partners[a].push(b);
-    src[i] = a;
-    dst[i] = b;
-    t[i] = 1000 + i * 10 + Math.floor(random() * 10);
-  }
-  return eventStreamFromArrays({ src, dst, t, numNodes: N, name: 'messages' });
-}
-
-const SMALL = { memoryDim: 16, timeDim: 8, embeddingDim: 16, heads: 2, neighbors: 5 };
+const SMALL = SMALL_TGN;
 
 let gpu: Gpu;
 test.before(async () => {
@@ -110,10 +77,10 @@ test('TGN: resuming from a checkpoint continues exactly like an uninterrupted ru
   const first = new TemporalEngine(gpu, stream, split, config, options);
   for await (const _ of first.run(1));
   const saved = decodeCheckpoint(encodeCheckpoint(await first.snapshot()));
-  const memoryBefore = Float32Array.from(await first.memory.memory.toArray());
+  const memoryBefore = (await first.memory.save()).memory;
   first.dispose();
   const resumed = new TemporalEngine(gpu, stream, split, config, options, saved);
-  assert.deepEqual(Float32Array.from(await resumed.memory.memory.toArray()), memoryBefore);
+  assert.deepEqual((await resumed.memory.save()).memory, memoryBefore);
   assert.equal(resumed.currentEpoch, 1);
   const got = [];
   for await (const m of resumed.run(2)) got.push(m);

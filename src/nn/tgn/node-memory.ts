@@ -1,28 +1,22 @@
-// TGN's per-node state: memory s_v (N × d) with the time it reflects, and a one-slot mailbox (the last
-// message m_v with its timestamp). Rows live on the GPU; times are kept on the CPU in float64 (unix
-// seconds need more than f32's 24 bits, and every Δt and every "never back in time" check is computed
-// there exactly). Not parameters: TGN detaches memory after each batch.
+// TGN's per-node state on the GPU (see memory-store.ts): rows [N, d] read by gathers and written by
+// last-write-wins scatters, in queue order — a batch always sees every earlier batch's writes, so this
+// store is never stale. Not parameters: TGN detaches memory after each batch.
 
 import type { Gpu } from '../../gpu/gpu.ts';
-import { zeros } from '../../tensor/create.ts';
+import { fromArray, zeros } from '../../tensor/create.ts';
 import { fill } from '../../tensor/ops/elementwise.ts';
+import { scatterLastWrite } from '../../tensor/ops/memory.ts';
+import { gatherRows } from '../../tensor/ops/rows.ts';
 import { keep } from '../../tensor/scope.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
+import { advanceIssuedTimes, checkSavedMemory, type FetchedMemory, type MemoryWrite, type SavedMemory, type TgnMemoryStore } from './memory-store.ts';
 
-export class MemoryOrderError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'MemoryOrderError';
-  }
-}
-
-export class NodeMemory {
+export class NodeMemory implements TgnMemoryStore {
   readonly memory: Tensor;
   readonly mail: Tensor;
-  /** Time each node's memory reflects (the timestamp of the last message it absorbed). */
   readonly memoryTime: Float64Array;
-  /** Timestamp of the message in each node's mailbox (0 with an empty mailbox). */
   readonly mailTime: Float64Array;
+  readonly inFlight = 0;
 
   constructor(
     readonly gpu: Gpu,
@@ -36,7 +30,26 @@ export class NodeMemory {
     this.mailTime = new Float64Array(numNodes);
   }
 
-  /** Back to the start of time (every epoch starts from empty memory). */
+  fetch(nodes: Int32Array): FetchedMemory {
+    const index = fromArray(this.gpu, Uint32Array.from(nodes), [nodes.length], { dtype: 'u32' });
+    return {
+      memory: gatherRows(this.memory, index),
+      mail: gatherRows(this.mail, index),
+      sinceMemory: Float32Array.from(nodes, (v) => this.mailTime[v] - this.memoryTime[v]),
+      absorbedTime: Float64Array.from(nodes, (v) => this.mailTime[v]),
+      stale: null,
+    };
+  }
+
+  write(update: MemoryWrite): void {
+    const nodes = fromArray(this.gpu, update.nodes, [update.nodes.length], { dtype: 'u32' });
+    scatterLastWrite(this.memory, update.memory, nodes);
+    scatterLastWrite(this.mail, update.mail, nodes);
+    advanceIssuedTimes(this, update);
+  }
+
+  async settle(): Promise<void> {}
+
   reset(): void {
     fill(this.memory, 0);
     fill(this.mail, 0);
@@ -44,8 +57,7 @@ export class NodeMemory {
     this.mailTime.fill(0);
   }
 
-  /** The values to save in a checkpoint (rows read back). */
-  async save(): Promise<{ memory: Float32Array; mail: Float32Array; memoryTime: Float64Array; mailTime: Float64Array }> {
+  async save(): Promise<SavedMemory> {
     return {
       memory: new Float32Array(await this.memory.toArray()),
       mail: new Float32Array(await this.mail.toArray()),
@@ -55,9 +67,7 @@ export class NodeMemory {
   }
 
   load(saved: { memory: Float32Array; mail: Float32Array; memoryTime: ArrayLike<number>; mailTime: ArrayLike<number> }): void {
-    if (saved.memory.length !== this.memory.size || saved.mail.length !== this.mail.size || saved.memoryTime.length !== this.numNodes || saved.mailTime.length !== this.numNodes) {
-      throw new RangeError(`NodeMemory.load: saved state does not fit ${this.numNodes} nodes × memory ${this.memoryDim}, mail ${this.mailDim}`);
-    }
+    checkSavedMemory(saved, this, 'NodeMemory');
     this.gpu.overwrite(this.memory.buffer, saved.memory);
     this.gpu.overwrite(this.mail.buffer, saved.mail);
     this.memoryTime.set(saved.memoryTime);

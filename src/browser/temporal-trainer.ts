@@ -1,0 +1,223 @@
+// TGN link prediction in the demo's worker, driven as the CLI's `train-temporal` drives it: the loaded
+// event stream (optionally only its first N events), TGN's chronological split, and TemporalEngine. What it
+// adds for a page: per-batch progress throttled to a few messages a second (with every batch's loss, so
+// the plot misses none), per-epoch metrics, pause between epochs, and stop after the current batch —
+// a CollegeMsg epoch takes minutes on a software adapter, too long to wait for its end.
+
+import { TemporalEngine, type TemporalBatchProgress, type TemporalEpochMetrics } from '../engines/temporal.ts';
+import type { Gpu } from '../gpu/gpu.ts';
+import type { EventStream } from '../graph/event-stream.ts';
+import { splitEvents } from '../graph/temporal-split.ts';
+import { TGN_DEFAULTS } from '../nn/tgn/tgn.ts';
+import { firstEvents } from './event-stream-prefix.ts';
+
+/** A TGN run's settings as the page sends them (the CLI's train-temporal flags of the same names). */
+export interface TemporalRunSettings {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  memoryDim: number;
+  neighbors: number;
+  /** Train on the first this many events only; null: the whole stream. */
+  events: number | null;
+  seed: number;
+}
+
+export interface TemporalStreamInfo {
+  name: string;
+  numNodes: number;
+  numEvents: number;
+  edgeDim: number;
+  /** Time from the first event to the last, in the file's unit (seconds for CollegeMsg). */
+  span: number;
+}
+
+export interface TemporalSplitInfo {
+  train: number;
+  val: number;
+  test: number;
+  inductiveVal: number;
+  inductiveTest: number;
+  /** Nodes without a training event (held out, or first seen after the validation cut). */
+  newNodes: number;
+  /** Training-window events left out because they touch a held-out node. */
+  droppedTrainEvents: number;
+}
+
+export type TemporalTrainerEvent =
+  | { type: 'started'; settings: TemporalRunSettings; stream: TemporalStreamInfo; split: TemporalSplitInfo }
+  | {
+      type: 'progress';
+      /** The epoch in progress (1-based). */
+      epoch: number;
+      phase: TemporalBatchProgress['phase'];
+      /** Events of this phase done, of `total`. */
+      done: number;
+      total: number;
+      /** Events per second of this phase so far. */
+      eventsPerSecond: number;
+      /** Training batches finished since the previous message: x is the fractional epoch (epoch − 1 + done/total). */
+      batchX: number[];
+      batchLoss: number[];
+    }
+  | { type: 'epoch'; metrics: TemporalEpochMetrics; gpuBytes: number }
+  | { type: 'paused'; epoch: number };
+
+export interface TemporalTrainResult {
+  epochsRun: number;
+  stoppedByUser: boolean;
+  /** The epoch of the best validation AP (its test AP is what the CLI reports as test_ap). */
+  best: TemporalEpochMetrics | null;
+  last: TemporalEpochMetrics | null;
+  /** Mean of the epochs' training events per second. */
+  eventsPerSecond: number | null;
+  stream: TemporalStreamInfo;
+  split: TemporalSplitInfo;
+}
+
+/** How the worker's pause and stop buttons reach a run. */
+export interface RunControl {
+  readonly stopRequested: boolean;
+  /** Resolves at once unless the user asked to pause; then when they resume or stop. */
+  waitWhilePaused(epoch: number): Promise<void>;
+}
+
+/** At most this many progress messages a second (the last batch of a phase is always sent). */
+const PROGRESS_PER_SECOND = 4;
+
+export function describeStream(stream: EventStream): TemporalStreamInfo {
+  const span = stream.numEvents ? stream.t[stream.numEvents - 1] - stream.t[0] : 0;
+  return { name: stream.name, numNodes: stream.numNodes, numEvents: stream.numEvents, edgeDim: stream.edgeDim, span };
+}
+
+/** Refuses settings the engine cannot train with, naming the setting as the page's form does. */
+export function checkTemporalSettings(s: TemporalRunSettings): void {
+  const positiveInt = (v: unknown) => Number.isSafeInteger(v) && (v as number) > 0;
+  const problems: string[] = [];
+  const need = (ok: boolean, what: string, rule: string, value: unknown) => {
+    if (!ok) problems.push(`${what} must be ${rule}, got ${JSON.stringify(value)}`);
+  };
+  need(positiveInt(s.epochs), 'Epochs', 'a positive integer', s.epochs);
+  need(positiveInt(s.batchSize), 'Batch size', 'a positive integer', s.batchSize);
+  need(typeof s.lr === 'number' && Number.isFinite(s.lr) && s.lr > 0, 'Learning rate', 'a positive number', s.lr);
+  need(positiveInt(s.memoryDim), 'Memory dim', 'a positive integer', s.memoryDim);
+  need(positiveInt(s.neighbors), 'Neighbours', 'a positive integer', s.neighbors);
+  need(s.events === null || positiveInt(s.events), 'Events', 'a positive integer (or empty for all)', s.events);
+  need(Number.isSafeInteger(s.seed) && s.seed >= 0, 'Seed', 'a non-negative integer', s.seed);
+  if (problems.length) throw new Error(problems.join('; '));
+}
+
+/** Thrown from the engine's per-batch callback to end a run between two batches. */
+class StopRequested extends Error {}
+
+/** Throttles per-batch progress into messages, collecting every training batch's loss in between. */
+class ProgressReporter {
+  private phase: TemporalBatchProgress['phase'] | null = null;
+  private phaseStart = 0;
+  /** When the previous batch ended: where the next phase's clock starts. */
+  private lastBatchEnd = 0;
+  private lastSent = -Infinity;
+  private batchX: number[] = [];
+  private batchLoss: number[] = [];
+
+  constructor(private readonly send: (event: TemporalTrainerEvent) => void) {}
+
+  /** An epoch's training starts now (also after a pause). */
+  epochStarts(): void {
+    this.phase = null;
+    this.lastBatchEnd = performance.now();
+  }
+
+  batch(epochsDone: number, p: TemporalBatchProgress): void {
+    const now = performance.now();
+    if (p.phase !== this.phase) {
+      this.phase = p.phase;
+      this.phaseStart = this.lastBatchEnd;
+    }
+    this.lastBatchEnd = now;
+    if (p.phase === 'train' && p.loss !== undefined) {
+      this.batchX.push(epochsDone + p.done / Math.max(1, p.total));
+      this.batchLoss.push(p.loss);
+    }
+    if (p.done < p.total && now - this.lastSent < 1000 / PROGRESS_PER_SECOND) return;
+    this.lastSent = now;
+    const seconds = Math.max(1e-3, (now - this.phaseStart) / 1000);
+    this.send({ type: 'progress', epoch: epochsDone + 1, phase: p.phase, done: p.done, total: p.total, eventsPerSecond: p.done / seconds, batchX: this.batchX, batchLoss: this.batchLoss });
+    this.batchX = [];
+    this.batchLoss = [];
+  }
+}
+
+/**
+ * Trains TGN on `full` (or its first `settings.events` events) and reports to `onEvent`; resolves when the
+ * last epoch is done or the user stopped, with the best-validation epoch's metrics. The engine is disposed
+ * at the end either way.
+ */
+export async function runTemporalTraining(
+  gpu: Gpu,
+  full: EventStream,
+  settings: TemporalRunSettings,
+  control: RunControl,
+  onEvent: (event: TemporalTrainerEvent) => void,
+): Promise<TemporalTrainResult> {
+  checkTemporalSettings(settings);
+  const stream = settings.events === null ? full : firstEvents(full, settings.events);
+  const split = splitEvents(stream, { seed: settings.seed });
+  const splitInfo: TemporalSplitInfo = {
+    train: split.train.length,
+    val: split.val.length,
+    test: split.test.length,
+    inductiveVal: split.inductiveVal.length,
+    inductiveTest: split.inductiveTest.length,
+    newNodes: split.newNodes.length,
+    droppedTrainEvents: split.droppedTrainEvents,
+  };
+  if (!splitInfo.train || !splitInfo.val || !splitInfo.test) {
+    throw new Error(
+      `${stream.numEvents} events of ${full.name} split into ${splitInfo.train} training, ${splitInfo.val} validation and ${splitInfo.test} test events; ` +
+        'every set needs events: train on more events',
+    );
+  }
+  const config = { ...TGN_DEFAULTS, memoryDim: settings.memoryDim, neighbors: settings.neighbors, numNodes: stream.numNodes, edgeDim: stream.edgeDim };
+  const progress = new ProgressReporter(onEvent);
+  let engine: TemporalEngine | null = null;
+  const onBatch = (p: TemporalBatchProgress) => {
+    progress.batch(engine?.currentEpoch ?? 0, p);
+    if (control.stopRequested) throw new StopRequested('stopped by the user');
+  };
+  engine = new TemporalEngine(gpu, stream, split, config, { seed: settings.seed, lr: settings.lr, batchSize: settings.batchSize, onBatch });
+  const streamInfo = describeStream(stream);
+  let best: TemporalEpochMetrics | null = null;
+  let last: TemporalEpochMetrics | null = null;
+  const rates: number[] = [];
+  try {
+    onEvent({ type: 'started', settings, stream: streamInfo, split: splitInfo });
+    progress.epochStarts();
+    for await (const m of engine.run(settings.epochs)) {
+      if (!Number.isFinite(m.loss)) throw new Error(`training diverged at epoch ${m.epoch}: loss ${m.loss} (try a lower learning rate)`);
+      last = m;
+      rates.push(m.eventsPerSecond);
+      // As in the CLI: the first epoch, then any with a higher validation AP.
+      if (!best || m.valAp > best.valAp) best = m;
+      onEvent({ type: 'epoch', metrics: m, gpuBytes: gpu.pool.allocatedBytes });
+      if (control.stopRequested) break;
+      await control.waitWhilePaused(m.epoch);
+      if (control.stopRequested) break;
+      progress.epochStarts();
+    }
+  } catch (error) {
+    if (!(error instanceof StopRequested)) throw error;
+  } finally {
+    engine.dispose();
+  }
+  const epochsRun = last?.epoch ?? 0;
+  return {
+    epochsRun,
+    stoppedByUser: control.stopRequested && epochsRun < settings.epochs,
+    best,
+    last,
+    eventsPerSecond: rates.length ? rates.reduce((a, b) => a + b, 0) / rates.length : null,
+    stream: streamInfo,
+    split: splitInfo,
+  };
+}

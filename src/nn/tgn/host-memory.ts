@@ -1,0 +1,146 @@
+// TGN's per-node state in host RAM (see memory-store.ts), as MSPipe and TGL keep it: a batch's rows are
+// uploaded when it fetches them, and its writes come back by one readback each and land in issue order.
+// Until a write lands, a later batch that fetches the same node reads its older row — that node is stale,
+// and the fetch says so. Landing keeps memory moving forward only: a row computed from an older state
+// than the one already landed is dropped (its message is still the newest and is kept).
+
+import type { Gpu } from '../../gpu/gpu.ts';
+import { fromArray } from '../../tensor/create.ts';
+import { concatColumns } from '../../tensor/ops/layout.ts';
+import { advanceIssuedTimes, checkSavedMemory, type FetchedMemory, type MemoryWrite, type SavedMemory, type TgnMemoryStore } from './memory-store.ts';
+
+interface PendingWrite {
+  nodes: Uint32Array;
+  memoryTimes: Float64Array;
+  mailTimes: Float64Array;
+  /** Resolves once this write has landed (after every earlier one). */
+  landed: Promise<void>;
+}
+
+export class HostNodeMemory implements TgnMemoryStore {
+  /** Rows and times as landed. */
+  readonly rows: { memory: Float32Array; mail: Float32Array; memoryTime: Float64Array; mailTime: Float64Array };
+  readonly memoryTime: Float64Array;
+  readonly mailTime: Float64Array;
+  /** Per node: writes issued for it that have not landed. */
+  private readonly pendingPerNode: Int32Array;
+  private readonly pending: PendingWrite[] = [];
+  private lastLanding: Promise<void> = Promise.resolve();
+  /** The first failed readback: every later call throws it (the store is then unusable). */
+  private failure: Error | null = null;
+
+  constructor(
+    readonly gpu: Gpu,
+    readonly numNodes: number,
+    readonly memoryDim: number,
+    readonly mailDim: number,
+  ) {
+    this.rows = {
+      memory: new Float32Array(numNodes * memoryDim),
+      mail: new Float32Array(numNodes * mailDim),
+      memoryTime: new Float64Array(numNodes),
+      mailTime: new Float64Array(numNodes),
+    };
+    this.memoryTime = new Float64Array(numNodes);
+    this.mailTime = new Float64Array(numNodes);
+    this.pendingPerNode = new Int32Array(numNodes);
+  }
+
+  get inFlight(): number {
+    return this.pending.length;
+  }
+
+  fetch(nodes: Int32Array): FetchedMemory {
+    this.throwIfFailed();
+    const { memoryDim: d, mailDim: m, rows } = this;
+    const memory = new Float32Array(nodes.length * d);
+    const mail = new Float32Array(nodes.length * m);
+    const sinceMemory = new Float32Array(nodes.length);
+    const absorbedTime = new Float64Array(nodes.length);
+    const stale = new Uint8Array(nodes.length);
+    nodes.forEach((v, p) => {
+      memory.set(rows.memory.subarray(v * d, v * d + d), p * d);
+      mail.set(rows.mail.subarray(v * m, v * m + m), p * m);
+      sinceMemory[p] = rows.mailTime[v] - rows.memoryTime[v];
+      absorbedTime[p] = rows.mailTime[v];
+      stale[p] = this.pendingPerNode[v] > 0 ? 1 : 0;
+    });
+    return {
+      memory: fromArray(this.gpu, memory, [nodes.length, d], { label: 'fetched memory' }),
+      mail: fromArray(this.gpu, mail, [nodes.length, m], { label: 'fetched mail' }),
+      sinceMemory,
+      absorbedTime,
+      stale,
+    };
+  }
+
+  write(update: MemoryWrite): void {
+    this.throwIfFailed();
+    const n = update.nodes.length;
+    const packed = concatColumns([update.memory, update.mail]);
+    const read = this.gpu.read(packed.buffer, 0, n * (this.memoryDim + this.mailDim) * 4);
+    const entry: PendingWrite = { nodes: update.nodes.slice(), memoryTimes: update.memoryTimes.slice(), mailTimes: update.mailTimes.slice(), landed: Promise.resolve() };
+    for (const v of new Set(entry.nodes)) this.pendingPerNode[v]++;
+    // Land in issue order whatever order the readbacks finish in.
+    entry.landed = this.lastLanding = Promise.all([read, this.lastLanding]).then(([bytes]) => this.land(entry, new Float32Array(bytes)));
+    entry.landed.catch((error: unknown) => {
+      this.failure ??= error instanceof Error ? error : new Error(String(error));
+    });
+    this.pending.push(entry);
+    advanceIssuedTimes(this, update);
+  }
+
+  private land(entry: PendingWrite, values: Float32Array): void {
+    const { memoryDim: d, mailDim: m, rows } = this;
+    const width = d + m;
+    entry.nodes.forEach((v, j) => {
+      // Forward only: a row absorbed from an older mailbox than what already landed is dropped.
+      if (entry.memoryTimes[j] >= rows.memoryTime[v]) {
+        rows.memory.set(values.subarray(j * width, j * width + d), v * d);
+        rows.memoryTime[v] = entry.memoryTimes[j];
+      }
+      rows.mail.set(values.subarray(j * width + d, (j + 1) * width), v * m);
+      rows.mailTime[v] = entry.mailTimes[j];
+    });
+    for (const v of new Set(entry.nodes)) this.pendingPerNode[v]--;
+    this.pending.shift();
+  }
+
+  async settle(k: number): Promise<void> {
+    if (!Number.isInteger(k) || k < 0) throw new RangeError(`HostNodeMemory.settle: k must be a non-negative integer, got ${k}`);
+    while (this.pending.length > k) {
+      try {
+        await this.pending[this.pending.length - k - 1].landed;
+      } catch {
+        this.throwIfFailed();
+      }
+    }
+    this.throwIfFailed();
+  }
+
+  reset(): void {
+    if (this.pending.length) throw new Error(`HostNodeMemory.reset: ${this.pending.length} writes have not landed (settle(0) first)`);
+    for (const a of [this.rows.memory, this.rows.mail, this.rows.memoryTime, this.rows.mailTime, this.memoryTime, this.mailTime]) a.fill(0);
+  }
+
+  async save(): Promise<SavedMemory> {
+    await this.settle(0);
+    return { memory: this.rows.memory.slice(), mail: this.rows.mail.slice(), memoryTime: this.rows.memoryTime.slice(), mailTime: this.rows.mailTime.slice() };
+  }
+
+  load(saved: { memory: Float32Array; mail: Float32Array; memoryTime: ArrayLike<number>; mailTime: ArrayLike<number> }): void {
+    checkSavedMemory(saved, this, 'HostNodeMemory');
+    if (this.pending.length) throw new Error(`HostNodeMemory.load: ${this.pending.length} writes have not landed`);
+    this.rows.memory.set(saved.memory);
+    this.rows.mail.set(saved.mail);
+    for (const times of [this.rows.memoryTime, this.memoryTime]) times.set(saved.memoryTime);
+    for (const times of [this.rows.mailTime, this.mailTime]) times.set(saved.mailTime);
+  }
+
+  /** Host arrays are garbage-collected; nothing on the device to free. */
+  dispose(): void {}
+
+  private throwIfFailed(): void {
+    if (this.failure) throw new Error(`TGN host memory: a write-back failed, memory is no longer consistent: ${this.failure.message}`);
+  }
+}
