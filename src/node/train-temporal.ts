@@ -3,7 +3,10 @@
 // staleness, peak_gpu_bytes_per_worker, …).
 
 import cliProgress from 'cli-progress';
-import { TemporalEngine, type TemporalEpochMetrics } from '../engines/temporal.ts';
+import { EarlyStopping } from '../engines/early-stopping.ts';
+import { parseStaleness } from '../engines/staleness-policy.ts';
+import { TemporalEngine, type TemporalBatchProgress, type TemporalEpochMetrics } from '../engines/temporal.ts';
+import { HostNodeMemory } from '../nn/tgn/host-memory.ts';
 import { loadEventStream } from '../graph/event-stream.ts';
 import { splitEvents } from '../graph/temporal-split.ts';
 import { TGN_DEFAULTS } from '../nn/tgn/tgn.ts';
@@ -17,6 +20,8 @@ export interface TrainTemporalFlags {
   epochs: number;
   batchSize: number;
   staleness: string;
+  memory?: 'device' | 'host';
+  patience: number;
   seed: number;
   lr: number;
   memoryDim: number;
@@ -29,9 +34,7 @@ export interface TrainTemporalFlags {
 }
 
 export async function trainTemporal(flags: TrainTemporalFlags): Promise<void> {
-  if (flags.staleness !== '0') {
-    throw new Error(`--staleness ${flags.staleness}: only 0 (the sequential algorithm) is available so far; the MSPipe pipeline is not built yet`);
-  }
+  const staleness = parseStaleness(flags.staleness);
   const { source, eventsFile } = resolveEventStreamSource(flags.dataset);
   const stream = await loadEventStream(source, { eventsFile });
   const split = splitEvents(stream, { seed: flags.seed });
@@ -41,30 +44,44 @@ export async function trainTemporal(flags: TrainTemporalFlags): Promise<void> {
   if (resume && JSON.stringify(resume.config.tgn) !== JSON.stringify(config)) {
     throw new Error(`cannot resume from ${flags.resume}: it holds TGN ${JSON.stringify(resume.config.tgn)}, this run asks for ${JSON.stringify(config)}`);
   }
-  const engine = new TemporalEngine(gpu, stream, split, config, { seed: flags.seed, lr: flags.lr, batchSize: flags.batchSize }, resume);
+  // The bar counts events of the whole run (training, validation and test passes of every epoch).
+  const perEpoch = split.train.length + split.val.length + split.test.length;
+  let epochBase = 0;
   const bar = flags.progress
     ? new cliProgress.SingleBar(
-        { format: 'epoch {value}/{total} |{bar}| loss {loss} · val AP {ap} · {eps} events/s', stream: process.stderr, hideCursor: true },
+        { format: 'epoch {epoch}/{epochs} {phase} |{bar}| {percentage}% · loss {loss} · val AP {ap} · {eps} events/s', stream: process.stderr, hideCursor: true },
         cliProgress.Presets.shades_classic,
       )
     : null;
-  bar?.start(flags.epochs, engine.currentEpoch, { loss: '-', ap: '-', eps: '-' });
-  let best: TemporalEpochMetrics | null = null;
+  const phaseBase = { train: 0, val: split.train.length, test: split.train.length + split.val.length };
+  const onBatch = bar ? (p: TemporalBatchProgress) => bar.update(epochBase + phaseBase[p.phase] + p.done, { phase: p.phase }) : undefined;
+  const engine = new TemporalEngine(gpu, stream, split, config, { seed: flags.seed, lr: flags.lr, batchSize: flags.batchSize, staleness, memory: flags.memory, onBatch }, resume);
+  epochBase = engine.currentEpoch * perEpoch;
+  bar?.start(flags.epochs * perEpoch, epochBase, { epoch: engine.currentEpoch + 1, epochs: flags.epochs, phase: 'train', loss: '-', ap: '-', eps: '-' });
+  const stopper = new EarlyStopping<TemporalEpochMetrics>(flags.patience, (a, b) => a.valAp > b.valAp);
   let last: TemporalEpochMetrics | null = null;
   const rates: number[] = [];
+  const chosen: Array<TemporalEpochMetrics['staleness']> = [];
   for await (const m of engine.run(flags.epochs)) {
     if (!Number.isFinite(m.loss)) throw new Error(`training diverged at epoch ${m.epoch}: loss ${m.loss} (try a lower --lr)`);
     last = m;
     rates.push(m.eventsPerSecond);
-    if (!best || m.valAp > best.valAp) best = m;
-    bar?.update(m.epoch, { loss: m.loss.toFixed(4), ap: m.valAp.toFixed(4), eps: m.eventsPerSecond.toFixed(0) });
+    chosen.push(m.staleness);
+    const stop = stopper.update(m);
+    epochBase = m.epoch * perEpoch;
+    bar?.update(epochBase, { epoch: Math.min(m.epoch + 1, flags.epochs), loss: m.loss.toFixed(4), ap: m.valAp.toFixed(4), eps: m.eventsPerSecond.toFixed(0) });
     if (!bar) {
       process.stderr.write(
         `epoch ${m.epoch}: loss ${m.loss.toFixed(4)} · val AP ${m.valAp.toFixed(4)} · test AP ${m.testAp.toFixed(4)} · inductive AP ${m.inductiveAp.toFixed(4)} · ${m.eventsPerSecond.toFixed(0)} events/s\n`,
       );
     }
     if (flags.checkpoint) await saveCheckpointFile(flags.checkpoint, await engine.snapshot());
+    if (stop) {
+      if (!bar) process.stderr.write(`early stop: no better validation AP for ${flags.patience} epochs (best at epoch ${stopper.best?.epoch})\n`);
+      break;
+    }
   }
+  const best = stopper.best;
   bar?.stop();
   const result = {
     dataset: stream.name,
@@ -88,8 +105,16 @@ export async function trainTemporal(flags: TrainTemporalFlags): Promise<void> {
     final_test_ap: last?.testAp ?? null,
     final_loss: last?.loss ?? null,
     events_per_s: rates.length ? rates.reduce((a, b) => a + b, 0) / rates.length : null,
-    staleness: { mean: 0, max: 0 },
-    // The last epoch's training pass by stage (ms), for the MSPipe pipeline to come.
+    memory: engine.memory instanceof HostNodeMemory ? 'host' : 'device',
+    staleness_setting: staleness,
+    // Chosen k per training iteration over the run (and the writes actually in flight when memory was fetched).
+    staleness: {
+      mean: chosen.length ? chosen.reduce((a, c) => a + c.mean, 0) / chosen.length : 0,
+      max: chosen.length ? Math.max(...chosen.map((c) => c.max)) : 0,
+      in_flight_mean: chosen.length ? chosen.reduce((a, c) => a + c.inFlightMean, 0) / chosen.length : 0,
+      stale_rows: chosen.reduce((a, c) => a + c.staleRows, 0),
+    },
+    // The last epoch's training pass by stage (ms, CPU clock; 'wait' is time waiting for the device).
     stage_ms: last?.stageMs ?? null,
     peak_gpu_bytes_per_worker: [gpu.pool.peakAllocatedBytes],
     checkpoint: flags.checkpoint ?? null,

@@ -84,7 +84,7 @@ test('bad flags, unknown adapters and bad datasets fail with a clear message', a
   assert.match(bad.stderr, /labels\.csv line 3/);
 });
 
-test('train-temporal --json on a small CSV stream reports the documented fields; bad streams and staleness are refused', async () => {
+test('train-temporal --json on a small CSV stream reports the documented fields; --staleness auto runs on host memory; bad streams and settings are refused', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'webgnn-tgn-'));
   const lines = ['src,dst,t'];
   for (let i = 0; i < 400; i++) lines.push(`${(i * 7) % 23},${(i * 11 + 3) % 23},${1000 + 5 * i}`);
@@ -96,13 +96,23 @@ test('train-temporal --json on a small CSV stream reports the documented fields;
   for (const key of ['test_ap', 'test_auc', 'inductive_ap', 'events_per_s', 'staleness', 'peak_gpu_bytes_per_worker', 'stage_ms']) assert.ok(key in j, `missing ${key}`);
   assert.equal(j.events, 400);
   assert.ok(typeof j.test_ap === 'number' && j.test_ap >= 0 && j.test_ap <= 1);
-  assert.deepEqual(j.staleness, { mean: 0, max: 0 });
+  assert.deepEqual(j.staleness, { mean: 0, max: 0, in_flight_mean: 0, stale_rows: 0 });
+  assert.equal(j.memory, 'device');
 
   await writeFile(join(dir, 'bad.csv'), 'src,dst,t\n1,2,10\n3,x,11\n');
   const bad = webgnn('train-temporal', '--dataset', join(dir, 'bad.csv'), '--json', '--no-progress');
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /bad\.csv.*line 3/);
-  const stale = webgnn('train-temporal', '--dataset', file, '--staleness', 'auto');
-  assert.notEqual(stale.code, 0);
-  assert.match(stale.stderr, /--staleness auto: only 0/);
+  const auto = webgnn('train-temporal', '--dataset', file, '--epochs', '1', '--batch-size', '100', '--memory-dim', '16', '--staleness', 'auto', '--json', '--no-progress');
+  assert.equal(auto.code, 0, auto.stderr);
+  const a = lastJson(auto.stdout);
+  assert.equal(a.memory, 'host');
+  assert.equal(a.staleness_setting, 'auto');
+  assert.ok(a.staleness.mean >= 1 && a.staleness.max >= 1, JSON.stringify(a.staleness));
+  const onDevice = webgnn('train-temporal', '--dataset', file, '--staleness', '2', '--memory', 'device');
+  assert.notEqual(onDevice.code, 0);
+  assert.match(onDevice.stderr, /staleness 2 needs node memory in host RAM/);
+  const nonsense = webgnn('train-temporal', '--dataset', file, '--staleness', 'fast');
+  assert.notEqual(nonsense.code, 0);
+  assert.match(nonsense.stderr, /--staleness must be a non-negative integer or 'auto', got 'fast'/);
 });
