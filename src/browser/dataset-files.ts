@@ -1,6 +1,6 @@
 // Dataset sources in the browser, for the same loader and the same errors as in Node:
 // files the user picked (a folder through <input webkitdirectory>, or loose files), and files
-// served over HTTP (the embedded Cora, bundled with the demo as static assets).
+// served over HTTP (the embedded Cora and CollegeMsg, bundled with the demo as static assets).
 
 import { NODE_DATASET_FILES, type DatasetSource } from '../graph/node-dataset.ts';
 

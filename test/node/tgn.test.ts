@@ -39,8 +39,8 @@ test('TGN: a few epochs on a small message stream raise test AP above chance', a
     for (const v of [m.valAp, m.testAp, m.testAuc]) assert.ok(v >= 0 && v <= 1, JSON.stringify(m));
   }
   assert.ok(last.loss < first.loss - 0.1, `loss ${first.loss} → ${last.loss}`);
-  // Chance is 0.5. Measured on lavapipe: 0.557 after the first epoch, 0.67–0.71 after epochs 2–6; the
-  // run is deterministic, the margin covers other adapters' rounding.
+  // Chance is 0.5. Measured on lavapipe: 0.555 after the first epoch, then 0.49, 0.75, 0.72, 0.74, 0.60
+  // (this tiny stream at lr 3e-3 is noisy); the run is deterministic, the margin covers other adapters' rounding.
   const best = Math.max(...metrics.map((m) => m.testAp));
   assert.ok(best > 0.62 && best > first.testAp + 0.05, `test AP by epoch ${metrics.map((m) => m.testAp.toFixed(3))}`);
 });

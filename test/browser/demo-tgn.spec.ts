@@ -1,0 +1,110 @@
+// The demo's TGN task in headless Chromium (WebGPU on SwiftShader here): link prediction on the first
+// 1,500 events of the embedded CollegeMsg with small sizes, set half through the page's address and half
+// through the form; live plots, per-epoch AP, results, stop after a batch, and clear refusals.
+
+import { test, expect, type Page } from '@playwright/test';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const OUT = 'test-results/demo';
+/** A prefix of CollegeMsg small enough for a software adapter: ~750 training, ~225 validation and ~225 test events. */
+const SMALL = 'task=tgn&events=1500&memory-dim=16&neighbors=5';
+
+mkdirSync(OUT, { recursive: true });
+
+/** Opens the demo at `query` and waits until the GPU is up and CollegeMsg is loaded; collects page errors. */
+async function openTgn(page: Page, query: string): Promise<string[]> {
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  await page.goto(`/demo/?${query}`);
+  await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 }).catch(async () => {
+    throw new Error(`the demo did not get ready: ${await page.locator('#run-status').textContent()} ${problems.join('; ')}`);
+  });
+  await expect(page.locator('#tgn-dataset-status')).toContainText('59,835 events');
+  return problems;
+}
+
+test('TGN trains on the first 1,500 CollegeMsg events: live loss, AP per epoch, test AP of the best epoch', async ({ page }) => {
+  await page.setViewportSize({ width: 1400, height: 1000 });
+  const problems = await openTgn(page, SMALL);
+  // The address chose the task and set the stream and sizes; the node-classification form is hidden.
+  await expect(page.locator('#task')).toHaveValue('tgn');
+  await expect(page.locator('#tgn-events')).toHaveValue('1500');
+  await expect(page.locator('#tgn-memory-dim')).toHaveValue('16');
+  await expect(page.locator('#tgn-neighbors')).toHaveValue('5');
+  await expect(page.locator('#hidden')).toBeHidden();
+  await expect(page.locator('#acc-chart')).toBeHidden();
+  // The rest through the form.
+  await page.fill('#tgn-epochs', '2');
+  await page.fill('#tgn-batch-size', '100');
+  const started = Date.now();
+  await page.click('#train');
+  await expect(page.locator('#tgn-split')).toContainText('first 1500 events');
+  await expect(page.locator('#tgn-result')).toBeVisible({ timeout: 100_000 });
+  const seconds = (Date.now() - started) / 1000;
+  await expect(page.locator('#run-status')).not.toHaveClass(/error/);
+  await expect(page.locator('#run-status')).toContainText('Finished after 2 of 2 epochs');
+
+  // Two epochs plotted and tabulated, with AP values in [0, 1].
+  await expect(page.locator('#tgn-ap-chart')).toHaveAttribute('data-points', '2');
+  const rows = await page.locator('#tgn-epochs-table tbody tr').evaluateAll((trs) => trs.map((tr) => ({ ...(tr as HTMLElement).dataset })));
+  expect(rows.map((r) => Number(r.epoch))).toEqual([1, 2]);
+  for (const row of rows) {
+    for (const key of ['valAp', 'testAp', 'testAuc', 'inductiveAp']) {
+      const v = Number(row[key]);
+      expect(Number.isFinite(v), `${key} of epoch ${row.epoch} is ${row[key]}`).toBe(true);
+      expect(v).toBeGreaterThanOrEqual(0);
+      expect(v).toBeLessThanOrEqual(1);
+    }
+    expect(Number(row.loss)).toBeGreaterThan(0);
+    expect(Number(row.eventsPerSecond)).toBeGreaterThan(0);
+  }
+  // Every training batch's loss reached the plot (~750 events in batches of 100, twice).
+  expect(Number(await page.locator('#tgn-loss-chart').getAttribute('data-points'))).toBeGreaterThanOrEqual(2 * 7);
+
+  // The results: the best validation epoch's test AP, AUC and inductive AP.
+  const testAp = Number(await page.locator('#tgn-test-ap').getAttribute('data-value'));
+  expect(testAp).toBeGreaterThanOrEqual(0);
+  expect(testAp).toBeLessThanOrEqual(1);
+  expect(rows.map((r) => Number(r.testAp))).toContain(testAp);
+  await expect(page.locator('#tgn-test-ap')).toHaveText(testAp.toFixed(4));
+  await expect(page.locator('#tgn-result-detail')).toContainText('Best validation AP');
+  const inductiveAp = Number(await page.locator('#tgn-inductive-ap').getAttribute('data-value'));
+  expect(inductiveAp).toBeGreaterThanOrEqual(0);
+  expect(inductiveAp).toBeLessThanOrEqual(1);
+  await expect(page.locator('#train')).toBeEnabled();
+  await page.screenshot({ path: join(OUT, 'demo-tgn-collegemsg.png'), fullPage: true });
+  console.log(`TGN on 1,500 CollegeMsg events, 2 epochs: ${seconds.toFixed(1)} s, test AP ${testAp.toFixed(4)}, inductive AP ${inductiveAp.toFixed(4)}`);
+
+  // Back to node classification: its form and board are as before.
+  await page.selectOption('#task', 'node');
+  await expect(page.locator('#hidden')).toBeVisible();
+  await expect(page.locator('#tgn-result')).toBeHidden();
+  await expect(page.locator('#dataset-status')).toContainText('2,708 nodes');
+  expect(problems).toEqual([]);
+});
+
+test('Stop ends a TGN run after the current batch, and bad settings are refused with clear messages', async ({ page }) => {
+  const problems = await openTgn(page, `${SMALL}&epochs=5&batch-size=50&colour=blue`);
+  // An unknown address parameter is named, the others applied.
+  await expect(page.locator('#run-status')).toContainText('colour: not a setting of this task');
+  await expect(page.locator('#tgn-epochs')).toHaveValue('5');
+  await page.click('#train');
+  await expect(page.locator('#tgn-progress')).toContainText('Epoch 1 of 5 · training', { timeout: 60_000 });
+  await page.click('#stop');
+  await expect(page.locator('#tgn-result')).toBeVisible({ timeout: 60_000 });
+  await expect(page.locator('#run-status')).toContainText(/Stopped after [0-4] of 5 epochs/);
+
+  // Too few events to split into train, validation and test.
+  await page.fill('#tgn-events', '1');
+  await page.click('#train');
+  await expect(page.locator('#run-status')).toHaveClass(/error/, { timeout: 30_000 });
+  await expect(page.locator('#run-status')).toContainText('every set needs events');
+  // A field the form refuses before anything runs.
+  await page.fill('#tgn-events', '1500');
+  await page.fill('#tgn-lr', '0');
+  await page.click('#train');
+  await expect(page.locator('#run-status')).toContainText("Learning rate must be a positive number, got '0'");
+  await expect(page.locator('#train')).toBeEnabled();
+  expect(problems).toEqual([]);
+});
