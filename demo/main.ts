@@ -1,5 +1,8 @@
 // The demo page: a form, live plots and results around the trainer worker. Everything heavy (parsing,
-// training, checkpoints) happens in the worker; this thread only renders what it reports.
+// training, checkpoints) happens in the worker; this thread only renders what it reports. Two tasks:
+// node classification (GCN, GraphSAGE, GAT on Cora or the user's dataset) and TGN link prediction on the
+// embedded CollegeMsg event stream (tgn.ts). Settings can come from the address:
+// …/demo/?task=tgn&events=1500&memory-dim=16 (a form field's id, less `tgn-` for TGN's).
 
 import * as Comlink from 'comlink';
 import type {
@@ -11,6 +14,7 @@ import type {
   RunSettings,
   SarRunInfo,
   SavedRunInfo,
+  TemporalStreamInfo,
   TrainerApi,
   TrainerEvent,
   TrainResult,
@@ -18,31 +22,30 @@ import type {
 import type { EpochMetrics } from '../src/engines/engine.ts';
 import { webgpuUnavailableReason } from '../src/gpu/browser-provider.ts';
 import { RunCharts } from './charts.ts';
+import { collegeMsgUrls } from './collegemsg.ts';
 import { renderConfusion } from './confusion.ts';
 import { coraUrls } from './cora.ts';
-
-const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`demo page: no element #${id}`);
-  return el as T;
-};
-const input = (id: string) => $<HTMLInputElement>(id);
-const select = (id: string) => $<HTMLSelectElement>(id);
+import { $, errorText, input, mib, select, setStatus } from './dom.ts';
+import { readTemporalSettings, showStreamInfo, TemporalView, TGN_FORM_IDS } from './tgn.ts';
 
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
-const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 /** Small amounts (a worker's traffic on a small graph) in KiB, others in MiB. */
 const byteSize = (bytes: number) => (bytes < 2 ** 20 ? `${(bytes / 1024).toFixed(1)} KiB` : mib(bytes));
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 const FORM_IDS = ['model', 'workers', 'epochs', 'hidden', 'heads', 'lr', 'weight-decay', 'dropout', 'seed', 'patience', 'optimizer', 'checkpoint-every'];
+
+type Task = 'node' | 'tgn';
 
 const state = {
   trainer: null as Comlink.Remote<TrainerApi> | null,
   gpu: null as GpuInfo | null,
+  task: 'node' as Task,
   dataset: null as DatasetInfo | null,
   loadingDataset: false,
+  /** The event stream TGN trains on, once the worker has loaded it. */
+  stream: null as TemporalStreamInfo | null,
+  loadingStream: false,
   training: false,
   paused: false,
   imported: null as (CheckpointInfo & { fileName: string }) | null,
@@ -57,19 +60,14 @@ const state = {
 };
 
 let charts: RunCharts;
-
-function setStatus(id: string, text: string, kind: 'ok' | 'error' | '' = ''): void {
-  const el = $(id);
-  el.textContent = text;
-  el.className = `status ${kind}`.trim();
-}
+let temporalView: TemporalView;
 
 function updateControls(): void {
   const ready = !!state.trainer && !!state.gpu;
-  const busy = state.training || state.loadingDataset;
-  for (const id of FORM_IDS) $<HTMLInputElement | HTMLSelectElement>(id).disabled = !ready || state.training;
+  const busy = state.training || state.loadingDataset || state.loadingStream;
+  for (const id of [...FORM_IDS, ...TGN_FORM_IDS, 'task']) $<HTMLInputElement | HTMLSelectElement>(id).disabled = !ready || state.training;
   for (const el of document.querySelectorAll<HTMLInputElement>('input[name=dataset], #dataset-folder, #dataset-files')) el.disabled = !ready || state.training;
-  input('train').disabled = !ready || busy || !state.dataset;
+  input('train').disabled = !ready || busy || !(state.task === 'tgn' ? state.stream : state.dataset);
   input('pause').disabled = !state.training;
   input('stop').disabled = !state.training;
   $('pause').textContent = state.paused ? 'Resume' : 'Pause';
@@ -319,6 +317,108 @@ async function train(from: 'scratch' | 'saved' | 'imported'): Promise<void> {
   }
 }
 
+// ---------------------------------------------------------------- TGN link prediction
+
+let streamLoad: Promise<boolean> | null = null;
+
+/** Loads CollegeMsg in the worker once (a failed load may be retried by choosing the task again). */
+function loadCollegeMsg(): Promise<boolean> {
+  if (state.stream) return Promise.resolve(true);
+  streamLoad ??= loadCollegeMsgOnce().finally(() => (streamLoad = null));
+  return streamLoad;
+}
+
+async function loadCollegeMsgOnce(): Promise<boolean> {
+  state.loadingStream = true;
+  updateControls();
+  setStatus('tgn-dataset-status', 'Loading and checking the event stream…');
+  try {
+    state.stream = await state.trainer!.loadEventStream({ name: 'collegemsg', urls: collegeMsgUrls() });
+    showStreamInfo(state.stream);
+    return true;
+  } catch (error) {
+    setStatus('tgn-dataset-status', `The event stream was refused:\n${errorText(error)}`, 'error');
+    return false;
+  } finally {
+    state.loadingStream = false;
+    updateControls();
+  }
+}
+
+async function trainTemporal(): Promise<void> {
+  let settings;
+  try {
+    settings = readTemporalSettings();
+  } catch (error) {
+    setStatus('run-status', errorText(error), 'error');
+    return;
+  }
+  state.training = true;
+  state.paused = false;
+  $('tgn-result').hidden = true;
+  updateControls();
+  try {
+    const result = await state.trainer!.trainTemporal(settings, Comlink.proxy((event) => temporalView.onEvent(event)));
+    temporalView.showResult(result);
+    const how = result.stoppedByUser ? 'Stopped' : 'Finished';
+    setStatus('run-status', `${how} after ${result.epochsRun} of ${settings.epochs} epochs.`, 'ok');
+  } catch (error) {
+    setStatus('run-status', `Training failed: ${errorText(error)}`, 'error');
+  } finally {
+    state.training = false;
+    state.paused = false;
+    updateControls();
+  }
+}
+
+/** The run status line of the task not shown, kept so that switching back shows it again. */
+const statusOfTask: Partial<Record<Task, { text: string; className: string }>> = {};
+
+function chooseTask(task: Task): void {
+  const status = $('run-status');
+  if (task !== state.task && !state.training) {
+    statusOfTask[state.task] = { text: status.textContent ?? '', className: status.className };
+    const saved = statusOfTask[task];
+    if (saved) [status.textContent, status.className] = [saved.text, saved.className];
+    else setStatus('run-status', task === 'tgn' ? 'Set the run up, then press Train.' : 'Choose a dataset and a model, then press Train.');
+  }
+  state.task = task;
+  select('task').value = task;
+  document.body.dataset.task = task;
+  if (task === 'tgn' && state.trainer) void loadCollegeMsg();
+  updateControls();
+}
+
+/**
+ * Settings from the page's address: `task`, and the chosen task's form fields by id (TGN's without
+ * their `tgn-` prefix). A value a field cannot hold is reported, naming the parameter.
+ */
+function applyAddressSettings(params: URLSearchParams): void {
+  const problems: string[] = [];
+  const task = params.get('task');
+  if (task !== null) {
+    if (task === 'node' || task === 'tgn') chooseTask(task);
+    else problems.push(`task=${task}: expected 'node' or 'tgn'`);
+  }
+  const fields = state.task === 'tgn' ? TGN_FORM_IDS : FORM_IDS;
+  const idOf = (key: string) => (state.task === 'tgn' ? `tgn-${key}` : key);
+  for (const [key, value] of params) {
+    if (key === 'task') continue;
+    const id = idOf(key);
+    if (!fields.includes(id)) {
+      problems.push(`${key}: not a setting of this task (known: ${fields.map((f) => f.replace(/^tgn-/, '')).join(', ')})`);
+      continue;
+    }
+    const el = $<HTMLInputElement | HTMLSelectElement>(id);
+    el.value = value;
+    // Number fields empty themselves on text that is not a number, selects on an unknown option.
+    if (el.value !== value && !(el instanceof HTMLInputElement && el.type === 'number' && Number(el.value) === Number(value))) {
+      problems.push(`${key}=${value}: not a valid value`);
+    }
+  }
+  if (problems.length) setStatus('run-status', `Settings in the address were not all applied:\n${problems.join('\n')}`, 'error');
+}
+
 function showEvaluation(e: Evaluation, detail: string): void {
   $('result').hidden = false;
   $('test-acc').textContent = pct(e.testAcc);
@@ -513,7 +613,8 @@ function wire(): void {
   }
   input('dataset-folder').addEventListener('change', () => onPickedFiles(input('dataset-folder')));
   input('dataset-files').addEventListener('change', () => onPickedFiles(input('dataset-files')));
-  $('train').addEventListener('click', () => void train('scratch'));
+  select('task').addEventListener('change', () => chooseTask(select('task').value as Task));
+  $('train').addEventListener('click', () => void (state.task === 'tgn' ? trainTemporal() : train('scratch')));
   $('pause').addEventListener('click', () => {
     if (!state.trainer || !state.training) return;
     state.paused = !state.paused;
@@ -530,7 +631,7 @@ function wire(): void {
     if (!state.trainer || !state.training) return;
     void state.trainer.stop();
     state.paused = false;
-    setStatus('run-status', 'Stopping after this epoch…');
+    setStatus('run-status', state.task === 'tgn' ? 'Stopping after this batch…' : 'Stopping after this epoch…');
     updateControls();
   });
   $('export').addEventListener('click', () => void exportCheckpoint());
@@ -543,7 +644,10 @@ function wire(): void {
 
 async function start(): Promise<void> {
   charts = new RunCharts($('loss-chart'), $('acc-chart'));
+  temporalView = new TemporalView((text) => setStatus('run-status', text));
   wire();
+  const params = new URLSearchParams(location.search);
+  if (params.get('task') === 'tgn') chooseTask('tgn');
   updateControls();
   const reason = webgpuUnavailableReason();
   if (reason) {
@@ -565,8 +669,9 @@ async function start(): Promise<void> {
   state.trainer = trainer;
   mark('gpu');
   showAdapter(state.gpu);
-  setStatus('run-status', 'Choose a dataset and a model, then press Train.');
-  const [saved] = await Promise.all([trainer.savedRun().catch(() => null), chooseCora()]);
+  chooseTask(state.task);
+  applyAddressSettings(params);
+  const [saved] = await Promise.all([trainer.savedRun().catch(() => null), chooseCora(), state.task === 'tgn' ? loadCollegeMsg() : null]);
   mark('dataset');
   showSavedRun(saved);
   void refreshMemory();
