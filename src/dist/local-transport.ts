@@ -6,6 +6,7 @@
 
 import { BaseTransport, type TransportOptions } from './transport.ts';
 import type { WireArray, WireHeader } from './wire.ts';
+import { nextTask } from '../gpu/next-task.ts';
 
 export class LocalTransport extends BaseTransport {
   readonly name = 'local' as const;
@@ -45,16 +46,3 @@ export class LocalTransport extends BaseTransport {
   }
 }
 
-/** Runs fn as a new task, in order of scheduling. */
-const nextTask: (fn: () => void) => void =
-  typeof setImmediate === 'function'
-    ? (fn) => setImmediate(fn)
-    : (() => {
-        const queue: Array<() => void> = [];
-        const channel = new MessageChannel();
-        channel.port1.onmessage = () => queue.shift()?.();
-        return (fn: () => void) => {
-          queue.push(fn);
-          channel.port2.postMessage(null);
-        };
-      })();

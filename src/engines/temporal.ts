@@ -12,11 +12,13 @@
 //
 // MSPipe (staleness k, memory in host RAM): the CPU samples and records batch i while the device still
 // runs earlier batches, and batch i fetches memory when at most k earlier writes have yet to land; their
-// readbacks and the batches' scores are awaited k batches later. k = 0 waits for every write, which is
-// the sequential algorithm exactly (same arithmetic as device memory, bit for bit). Evaluation is always
-// sequential. See staleness-policy.ts (how k is chosen) and staleness-mitigation.ts (stale rows).
+// readbacks and the batches' scores are awaited k batches later. A fixed k lands exactly the writes older
+// than the last k (reproducible whatever the timing); k = 0 waits for every write, which is the sequential
+// algorithm exactly (same arithmetic as device memory, bit for bit). `auto` lands whatever has arrived
+// (the run then depends on timing). Evaluation is always sequential. See staleness-policy.ts (how k is chosen) and staleness-mitigation.ts (stale rows).
 
 import type { Gpu } from '../gpu/gpu.ts';
+import { yieldToEventLoop } from '../gpu/next-task.ts';
 import { describeEvent, type EventStream } from '../graph/event-stream.ts';
 import { NegativeSampler } from '../graph/negative-sampler.ts';
 import { TemporalCsr, type TemporalNeighbors } from '../graph/temporal-csr.ts';
@@ -215,7 +217,10 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
       const batch = this.prepare(train.subarray(at, at + batchSize), this.trainGraph, this.epoch);
       const k = policy.next();
       const sampled = performance.now();
-      await this.waited(this.memory.settle(k));
+      // auto fetches as late as possible: whatever has been read back by now lands too.
+      const eager = this.staleness === 'auto';
+      if (eager) await this.waited(yieldToEventLoop());
+      await this.waited(this.memory.settle(k, eager));
       const cpuResumed = performance.now();
       this.inFlightAtFetch.push(this.memory.inFlight);
       const { scores } = await this.record(batch, true);

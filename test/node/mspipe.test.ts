@@ -60,6 +60,14 @@ test('MSPipe: staleness 2 reads memory up to 2 writes stale, keeps memory moving
   assert.ok(best > 0.6, `test AP by epoch ${metrics.map((m) => m.testAp.toFixed(3))}`);
 });
 
+test('MSPipe: a fixed staleness is reproducible: the same writes land before each fetch whatever the timing', async () => {
+  const a = await train(1, { staleness: 1 }, 1500);
+  const b = await train(1, { staleness: 1 }, 1500);
+  assert.equal(a.metrics[0].loss, b.metrics[0].loss);
+  assert.equal(a.metrics[0].testAp, b.metrics[0].testAp);
+  assert.deepEqual(a.params, b.params);
+});
+
 test('MSPipe: auto picks k ≥ 1 per iteration and reports it', async () => {
   const { metrics } = await train(1, { staleness: 'auto' }, 1500);
   const s = metrics[0].staleness;

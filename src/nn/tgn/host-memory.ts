@@ -1,8 +1,10 @@
 // TGN's per-node state in host RAM (see memory-store.ts), as MSPipe and TGL keep it: a batch's rows are
-// uploaded when it fetches them, and its writes come back by one readback each and land in issue order.
-// Until a write lands, a later batch that fetches the same node reads its older row — that node is stale,
-// and the fetch says so. Landing keeps memory moving forward only: a row computed from an older state
-// than the one already landed is dropped (its message is still the newest and is kept).
+// uploaded when it fetches them, and its writes come back by one readback each and land in issue order
+// when `settle` says so — exactly the writes beyond the newest k, so a fixed k reads the same state
+// whatever the timing (reproducible); `eager` also lands whatever has already arrived. Until a write
+// lands, a later batch that fetches the same node reads its older row — that node is stale, and the fetch
+// says so. Landing keeps memory moving forward only: a row computed from an older state than the one
+// already landed is dropped (its message is still the newest and is kept).
 
 import type { Gpu } from '../../gpu/gpu.ts';
 import { fromArray } from '../../tensor/create.ts';
@@ -13,8 +15,9 @@ interface PendingWrite {
   nodes: Uint32Array;
   memoryTimes: Float64Array;
   mailTimes: Float64Array;
-  /** Resolves once this write has landed (after every earlier one). */
-  landed: Promise<void>;
+  /** The rows read back, once arrived (applied later, in issue order, when settle says so). */
+  data: Float32Array | null;
+  arrived: Promise<void>;
 }
 
 export class HostNodeMemory implements TgnMemoryStore {
@@ -25,7 +28,6 @@ export class HostNodeMemory implements TgnMemoryStore {
   /** Per node: writes issued for it that have not landed. */
   private readonly pendingPerNode: Int32Array;
   private readonly pending: PendingWrite[] = [];
-  private lastLanding: Promise<void> = Promise.resolve();
   /** The first failed readback: every later call throws it (the store is then unusable). */
   private failure: Error | null = null;
 
@@ -79,18 +81,24 @@ export class HostNodeMemory implements TgnMemoryStore {
     const n = update.nodes.length;
     const packed = concatColumns([update.memory, update.mail]);
     const read = this.gpu.read(packed.buffer, 0, n * (this.memoryDim + this.mailDim) * 4);
-    const entry: PendingWrite = { nodes: update.nodes.slice(), memoryTimes: update.memoryTimes.slice(), mailTimes: update.mailTimes.slice(), landed: Promise.resolve() };
+    const entry: PendingWrite = { nodes: update.nodes.slice(), memoryTimes: update.memoryTimes.slice(), mailTimes: update.mailTimes.slice(), data: null, arrived: Promise.resolve() };
     for (const v of new Set(entry.nodes)) this.pendingPerNode[v]++;
-    // Land in issue order whatever order the readbacks finish in.
-    entry.landed = this.lastLanding = Promise.all([read, this.lastLanding]).then(([bytes]) => this.land(entry, new Float32Array(bytes)));
-    entry.landed.catch((error: unknown) => {
-      this.failure ??= error instanceof Error ? error : new Error(String(error));
-    });
+    entry.arrived = read.then(
+      (bytes) => {
+        entry.data = new Float32Array(bytes);
+      },
+      (error: unknown) => {
+        this.failure ??= error instanceof Error ? error : new Error(String(error));
+      },
+    );
     this.pending.push(entry);
     advanceIssuedTimes(this, update);
   }
 
-  private land(entry: PendingWrite, values: Float32Array): void {
+  /** Lands the oldest pending write (its rows have arrived). */
+  private landOldest(): void {
+    const entry = this.pending.shift()!;
+    const values = entry.data!;
     const { memoryDim: d, mailDim: m, rows } = this;
     const width = d + m;
     entry.nodes.forEach((v, j) => {
@@ -103,18 +111,20 @@ export class HostNodeMemory implements TgnMemoryStore {
       rows.mailTime[v] = entry.mailTimes[j];
     });
     for (const v of new Set(entry.nodes)) this.pendingPerNode[v]--;
-    this.pending.shift();
   }
 
-  async settle(k: number): Promise<void> {
+  /**
+   * Lands writes in issue order until at most `k` are pending (waiting for their readbacks); `eager`
+   * then also lands every next one that has already arrived (the freshest memory without waiting).
+   */
+  async settle(k: number, eager = false): Promise<void> {
     if (!Number.isInteger(k) || k < 0) throw new RangeError(`HostNodeMemory.settle: k must be a non-negative integer, got ${k}`);
     while (this.pending.length > k) {
-      try {
-        await this.pending[this.pending.length - k - 1].landed;
-      } catch {
-        this.throwIfFailed();
-      }
+      await this.pending[0].arrived;
+      this.throwIfFailed();
+      this.landOldest();
     }
+    if (eager) while (this.pending.length && this.pending[0].data) this.landOldest();
     this.throwIfFailed();
   }
 

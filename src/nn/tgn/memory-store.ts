@@ -60,8 +60,11 @@ export interface TgnMemoryStore {
   fetch(nodes: Int32Array): FetchedMemory;
   /** Records a batch's writes (the GPU ones at once; host ones land when their readback arrives). */
   write(update: MemoryWrite): void;
-  /** Resolves once at most `k` writes are still to land (at once for device memory). */
-  settle(k: number): Promise<void>;
+  /**
+   * Lands writes until at most `k` are still to land, and with `eager` also those already read back
+   * (resolves at once for device memory).
+   */
+  settle(k: number, eager?: boolean): Promise<void>;
   /** Writes issued and not yet landed. */
   readonly inFlight: number;
   /** Back to the start of time (every epoch starts from empty memory). */
