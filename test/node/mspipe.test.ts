@@ -55,7 +55,8 @@ test('MSPipe: staleness 2 reads memory up to 2 writes stale, keeps memory moving
   }
   // Times stay consistent: no node's memory is newer than its message.
   for (let v = 0; v < memory.memoryTime.length; v++) assert.ok(memory.memoryTime[v] <= memory.mailTime[v], `node ${v}`);
-  // Chance is 0.5. Measured on lavapipe: 0.57, 0.65, 0.68, 0.64 by epoch; deterministic, margin for other adapters.
+  // Chance is 0.5. Measured on lavapipe: 0.58, 0.65, 0.59, 0.47 by epoch (this tiny stream at lr 3e-3 is noisy);
+  // deterministic (fixed k), the margin covers other adapters.
   const best = Math.max(...metrics.map((m) => m.testAp));
   assert.ok(best > 0.6, `test AP by epoch ${metrics.map((m) => m.testAp.toFixed(3))}`);
 });
