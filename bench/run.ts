@@ -1,7 +1,7 @@
 // `npm run bench`: webgnn beside TensorFlow.js's WebGPU backend on the same adapter, in one process.
 //   node --import ./scripts/register.mjs bench/run.ts [--only matmul|gcn|spmm|gat[,…]] [--adapter NAME]
 // Sections: adapters in use, dense matmul, GCN epoch on Cora (with webgnn's per-kernel profile),
-// SpMM against a plain copy, fused vs unfused GAT attention. Prints a table and writes bench/results/latest.json.
+// SpMM against a plain copy, fused vs unfused GAT attention, partitioner, transports, SAR, TGN under MSPipe. Prints a table and writes bench/results/latest.json.
 
 import { createNodeGpu } from '../src/node/node-gpu.ts';
 import { benchGcnEpoch, profileWebgnnEpoch } from './gcn-epoch-bench.ts';
@@ -30,8 +30,9 @@ import { runPartitionBench } from './partition-bench.ts';
 import { benchSarExactness } from './sar-exactness.ts';
 import { runSarBench } from './sar-bench.ts';
 import { benchTransports } from './transport-bench.ts';
+import { runTgnBench } from './tgn-bench.ts';
 
-const SECTIONS = ['matmul', 'gcn', 'spmm', 'gat', 'partition', 'transport', 'sar'] as const;
+const SECTIONS = ['matmul', 'gcn', 'spmm', 'gat', 'partition', 'transport', 'sar', 'tgn'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const USAGE = `usage: npm run bench -- [--only ${SECTIONS.join('|')}[,…]] [--adapter lavapipe|swiftshader|<device name>]`;
@@ -173,6 +174,25 @@ async function main(): Promise<void> {
       });
     }
     report.sar = { exactness, memory };
+  }
+
+  if (only.has('tgn')) {
+    // Two epochs of CollegeMsg per setting (about 3 min each on a software adapter).
+    const r = await runTgnBench({ epochs: 2, settings: ['device', '0', 'auto'], lr: 1e-4, batchSize: 200, seed: 0, adapter });
+    const base = r.find((row) => row.setting === '0')!;
+    for (const row of r) {
+      const speedup = row.eventsPerSecond / base.eventsPerSecond;
+      const apGap = row.testAp - base.testAp;
+      rows.push({
+        who: 'webgnn',
+        what: `TGN CollegeMsg, ${row.memory} memory, staleness ${row.setting === 'device' ? 0 : row.setting} (k mean ${row.stalenessMean.toFixed(2)}): events/s, test AP ${row.testAp.toFixed(4)}`,
+        figure: row.eventsPerSecond.toFixed(0),
+        ratio: `${speedup.toFixed(3)}× host k=0, AP ${apGap >= 0 ? '+' : ''}${apGap.toFixed(4)}`,
+        goal: row.setting === 'auto' ? '≥ 1.5×, AP within 0.01' : '',
+        met: row.setting === 'auto' ? (speedup >= 1.5 && Math.abs(apGap) <= 0.01 ? 'yes' : 'NO') : '',
+      });
+    }
+    report.tgn = r;
   }
 
   printTable(rows);
