@@ -8,7 +8,7 @@
 
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { firstEvents } from '../src/browser/event-stream-prefix.ts';
+import { firstEvents } from '../src/graph/event-stream-prefix.ts';
 import { parseStaleness } from '../src/engines/staleness-policy.ts';
 import { TemporalEngine, type TemporalEpochMetrics } from '../src/engines/temporal.ts';
 import { loadEventStream } from '../src/graph/event-stream.ts';

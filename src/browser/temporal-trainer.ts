@@ -4,12 +4,12 @@
 // the plot misses none), per-epoch metrics, pause between epochs, and stop after the current batch —
 // a CollegeMsg epoch takes minutes on a software adapter, too long to wait for its end.
 
-import { TemporalEngine, type TemporalBatchProgress, type TemporalEpochMetrics } from '../engines/temporal.ts';
+import { TemporalEngine, TrainingStopped, type TemporalBatchProgress, type TemporalEpochMetrics } from '../engines/temporal.ts';
 import type { Gpu } from '../gpu/gpu.ts';
 import type { EventStream } from '../graph/event-stream.ts';
 import { splitEvents } from '../graph/temporal-split.ts';
 import { TGN_DEFAULTS } from '../nn/tgn/tgn.ts';
-import { firstEvents } from './event-stream-prefix.ts';
+import { firstEvents } from '../graph/event-stream-prefix.ts';
 
 /** A TGN run's settings as the page sends them (the CLI's train-temporal flags of the same names). */
 export interface TemporalRunSettings {
@@ -107,9 +107,6 @@ export function checkTemporalSettings(s: TemporalRunSettings): void {
   if (problems.length) throw new Error(problems.join('; '));
 }
 
-/** Thrown from the engine's per-batch callback to end a run between two batches. */
-class StopRequested extends Error {}
-
 /** Throttles per-batch progress into messages, collecting every training batch's loss in between. */
 class ProgressReporter {
   private phase: TemporalBatchProgress['phase'] | null = null;
@@ -180,12 +177,9 @@ export async function runTemporalTraining(
   }
   const config = { ...TGN_DEFAULTS, memoryDim: settings.memoryDim, neighbors: settings.neighbors, numNodes: stream.numNodes, edgeDim: stream.edgeDim };
   const progress = new ProgressReporter(onEvent);
-  let engine: TemporalEngine | null = null;
-  const onBatch = (p: TemporalBatchProgress) => {
-    progress.batch(engine?.currentEpoch ?? 0, p);
-    if (control.stopRequested) throw new StopRequested('stopped by the user');
-  };
-  engine = new TemporalEngine(gpu, stream, split, config, { seed: settings.seed, lr: settings.lr, batchSize: settings.batchSize, onBatch });
+  const onBatch = (p: TemporalBatchProgress) => progress.batch(p.epoch - 1, p);
+  const shouldStop = () => control.stopRequested;
+  const engine = new TemporalEngine(gpu, stream, split, config, { seed: settings.seed, lr: settings.lr, batchSize: settings.batchSize, onBatch, shouldStop });
   const streamInfo = describeStream(stream);
   let best: TemporalEpochMetrics | null = null;
   let last: TemporalEpochMetrics | null = null;
@@ -206,7 +200,7 @@ export async function runTemporalTraining(
       progress.epochStarts();
     }
   } catch (error) {
-    if (!(error instanceof StopRequested)) throw error;
+    if (!(error instanceof TrainingStopped)) throw error;
   } finally {
     engine.dispose();
   }

@@ -56,9 +56,21 @@ export interface TemporalTrainingOptions {
   staleSelfWeight?: number;
   /** Called after every batch (training, then validation and test), e.g. for a progress bar. */
   onBatch?: (progress: TemporalBatchProgress) => void;
+  /** Asked between batches; true ends the run there with TrainingStopped (after the device work in flight lands). */
+  shouldStop?: () => boolean;
+}
+
+/** The run was ended between two batches at the caller's request (shouldStop); the epoch is not counted. */
+export class TrainingStopped extends Error {
+  constructor(readonly epoch: number) {
+    super(`training stopped during epoch ${epoch}`);
+    this.name = 'TrainingStopped';
+  }
 }
 
 export interface TemporalBatchProgress {
+  /** The epoch under way (1-based). */
+  epoch: number;
   phase: 'train' | 'val' | 'test';
   /** Events of this phase done so far, of `total`. */
   done: number;
@@ -209,10 +221,14 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
         if (queued.length || keep > 0) policy.measure(NaN, between);
         lossSum += s.loss;
         batches++;
-        this.options.onBatch?.({ phase: 'train', done, total: train.length, loss: s.loss });
+        this.options.onBatch?.({ epoch: this.epoch + 1, phase: 'train', done, total: train.length, loss: s.loss });
       }
     };
     for (let at = 0; at < train.length; at += batchSize) {
+      if (this.options.shouldStop?.()) {
+        await drain(0);
+        await this.stopIfAsked();
+      }
       const cpuStart = performance.now();
       const batch = this.prepare(train.subarray(at, at + batchSize), this.trainGraph, this.epoch);
       const k = policy.next();
@@ -254,6 +270,13 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
     };
   }
 
+  /** Ends the run with TrainingStopped when the caller asks, once every write in flight has landed. */
+  private async stopIfAsked(): Promise<void> {
+    if (!this.options.shouldStop?.()) return;
+    await this.memory.settle(0);
+    throw new TrainingStopped(this.epoch + 1);
+  }
+
   /** Awaits `promise`, counting the time as waiting for the device. */
   private async waited<T>(promise: Promise<T>): Promise<T> {
     const start = performance.now();
@@ -276,7 +299,8 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
         const s = await (await this.record(batch, false)).scores;
         positive.set(s.positive, at);
         negative.set(s.negative, at);
-        this.options.onBatch?.({ phase, done: Math.min(events.length, at + this.options.batchSize), total: events.length });
+        this.options.onBatch?.({ epoch: this.epoch + 1, phase, done: Math.min(events.length, at + this.options.batchSize), total: events.length });
+        await this.stopIfAsked();
       }
       await this.memory.settle(0);
     } finally {

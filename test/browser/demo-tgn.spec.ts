@@ -84,16 +84,23 @@ test('TGN trains on the first 1,500 CollegeMsg events: live loss, AP per epoch, 
   expect(problems).toEqual([]);
 });
 
-test('Stop ends a TGN run after the current batch, and bad settings are refused with clear messages', async ({ page }) => {
+test('Pause waits between epochs, Stop ends a TGN run after the current batch, and bad settings are refused clearly', async ({ page }) => {
   const problems = await openTgn(page, `${SMALL}&epochs=5&batch-size=50&colour=blue`);
   // An unknown address parameter is named, the others applied.
   await expect(page.locator('#run-status')).toContainText('colour: not a setting of this task');
   await expect(page.locator('#tgn-epochs')).toHaveValue('5');
   await page.click('#train');
   await expect(page.locator('#tgn-progress')).toContainText('Epoch 1 of 5 · training', { timeout: 60_000 });
+  await page.click('#pause');
+  await expect(page.locator('#run-status')).toContainText('Paused after epoch 1', { timeout: 60_000 });
+  await expect(page.locator('#tgn-ap-chart')).toHaveAttribute('data-points', '1');
+  await page.click('#pause');
+  // Stop in the middle of epoch 2: no metrics for it, the results are epoch 1's.
+  await expect(page.locator('#tgn-progress')).toContainText('Epoch 2 of 5 · training', { timeout: 60_000 });
   await page.click('#stop');
   await expect(page.locator('#tgn-result')).toBeVisible({ timeout: 60_000 });
-  await expect(page.locator('#run-status')).toContainText(/Stopped after [0-4] of 5 epochs/);
+  await expect(page.locator('#run-status')).toContainText('Stopped after 1 of 5 epochs');
+  await expect(page.locator('#tgn-epochs-table tbody tr')).toHaveCount(1);
 
   // Too few events to split into train, validation and test.
   await page.fill('#tgn-events', '1');

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DatasetError } from '../../src/graph/dataset-error.ts';
 import { describeEvent, eventStreamFromArrays, loadEventStream } from '../../src/graph/event-stream.ts';
+import { firstEvents } from '../../src/graph/event-stream-prefix.ts';
 import type { EventStream, LoadEventStreamOptions } from '../../src/graph/event-stream.ts';
 import type { DatasetSource } from '../../src/graph/node-dataset.ts';
 import { quantileOfSorted, splitEvents } from '../../src/graph/temporal-split.ts';
@@ -278,5 +279,20 @@ describe('chronological split with the inductive protocol', () => {
     assert.throws(() => splitEvents(stream, { train: 0 }), /train must be in \(0, 1\)/);
     assert.throws(() => splitEvents(stream, { train: 0.9, val: 0.1 }), /train \+ val < 1/);
     assert.throws(() => splitEvents(stream, { newNodeFraction: 2 }), /newNodeFraction/);
+  });
+});
+
+describe('firstEvents', () => {
+  it('keeps the first N events with their lines and ids, and shrinks the node count to what they use', () => {
+    const stream = eventStreamFromArrays({ src: Int32Array.of(0, 1, 2, 5), dst: Int32Array.of(1, 2, 3, 0), t: Float64Array.of(1, 2, 3, 4), edgeDim: 1, edgeFeatures: Float32Array.of(10, 20, 30, 40) });
+    const prefix = firstEvents(stream, 2);
+    assert.equal(prefix.numEvents, 2);
+    assert.equal(prefix.numNodes, 3);
+    assert.deepEqual(Array.from(prefix.src), [0, 1]);
+    assert.deepEqual(Array.from(prefix.edgeFeatures!), [10, 20]);
+    assert.deepEqual(Array.from(prefix.lines), [2, 3]);
+    assert.match(describeEvent(prefix, 1), /line 3 \(event 1, 1 → 2 at t = 2\)/);
+    assert.equal(firstEvents(stream, 10), stream);
+    assert.throws(() => firstEvents(stream, 0), /positive integer, got 0/);
   });
 });

@@ -1,9 +1,9 @@
-// The first N events of a loaded stream, as a stream of its own: the demo trains on a prefix of CollegeMsg
+// The first N events of a loaded stream, as a stream of its own: the demo (and bench) train on a prefix of CollegeMsg
 // when a full epoch would take minutes (software adapters, the browser test). Slicing the loaded stream,
 // rather than rebuilding one from arrays, keeps the file, its line numbers and the original node ids, so
 // later errors still name the event as it is written in events.csv.
 
-import type { EventStream } from '../graph/event-stream.ts';
+import type { EventStream } from './event-stream.ts';
 
 /**
  * Events 0..count−1 of `stream` (the stream itself when it has no more than `count`). Node ids stay as
