@@ -368,11 +368,11 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
         const updated = model.updater.forward(mailInput, previous);
         // 3. Embeddings and scores.
         const rootMemory = spmm(batch.selectRoots, updated);
-        const neighbourParts = [spmm(batch.selectNeighbors, updated)];
-        if (this.edgeFeatures) neighbourParts.push(gatherRows(this.edgeFeatures, fromArray(gpu, Uint32Array.from(nb.eventIds), [nb.eventIds.length], { dtype: 'u32' })));
+        const edges = this.edgeFeatures ? gatherRows(this.edgeFeatures, fromArray(gpu, Uint32Array.from(nb.eventIds), [nb.eventIds.length], { dtype: 'u32' })) : null;
         const dtNeighbours = Float32Array.from(nb.times, (t, p) => (nb.mask[p] ? rootTimes[Math.floor(p / K)] - t : 0));
-        neighbourParts.push(model.time.forward(fromArray(gpu, dtNeighbours, [dtNeighbours.length])));
-        const h = model.attention.forward(rootMemory, model.time.forward(zeros(gpu, [3 * B])), concatColumns(neighbourParts), fromArray(gpu, nb.mask, [3 * B, K]));
+        const time = model.time.forward(fromArray(gpu, dtNeighbours, [dtNeighbours.length]));
+        const select = (rows: Tensor) => spmm(batch.selectNeighbors, rows);
+        const h = model.attention.forward(rootMemory, model.time.forward(zeros(gpu, [3 * B])), { memory: updated, select, edges, time }, fromArray(gpu, nb.mask, [3 * B, K]));
         const hSrc = sliceRows(h, 0, B);
         const positive = model.predictor.forward(hSrc, sliceRows(h, B, B));
         const negative = model.predictor.forward(hSrc, sliceRows(h, 2 * B, B));
@@ -508,7 +508,7 @@ export function checkMessageOrder(stream: EventStream, memory: { mailTime: Float
 }
 
 /** Rows of the per-batch node tensors are padded to a multiple of this: recurring sizes let the buffer pool reuse them. */
-const NODE_ROWS_QUANTUM = 512;
+const NODE_ROWS_QUANTUM = 64;
 
 /**
  * Distinct nodes of roots ∪ neighbours in order of first appearance (padded with node 0 to a multiple

@@ -1,6 +1,7 @@
 // y = x·W + b, with W stored [in, out] so the forward needs no transpose.
 
 import { addBias } from '../tensor/ops/elementwise.ts';
+import { sliceRows } from '../tensor/ops/layout.ts';
 import { matmul } from '../tensor/ops/matmul.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { Module } from './module.ts';
@@ -24,6 +25,17 @@ export class Linear extends Module {
   project(x: Tensor): Tensor {
     if (x.cols !== this.inChannels) throw new RangeError(`Linear(${this.inChannels}, ${this.outChannels}): input ${x} has ${x.cols} columns`);
     return matmul(x, this.parameter('weight'));
+  }
+
+  /**
+   * x·W[start, start + count): the projection of one part of a concatenated input, whose parts' projections
+   * sum to project(concat). Lets a caller project a part before gathering its rows (fewer rows to multiply).
+   */
+  projectPart(x: Tensor, start: number, count: number): Tensor {
+    if (!Number.isInteger(start) || start < 0 || start + count > this.inChannels || x.cols !== count) {
+      throw new RangeError(`Linear(${this.inChannels}, ${this.outChannels}).projectPart: input ${x} for input columns [${start}, ${start + count})`);
+    }
+    return matmul(x, sliceRows(this.parameter('weight'), start, count));
   }
 
   /** h + b (h itself when the layer has no bias). */

@@ -26,7 +26,7 @@ test.after(() => gpu.destroy());
 async function train(epochs: number, options: Partial<TemporalTrainingOptions>, events = 3000) {
   const stream = messageStream(events, 1);
   const split = splitEvents(stream, { seed: 2 });
-  const engine = new TemporalEngine(gpu, stream, split, { ...SMALL_TGN, numNodes: stream.numNodes, edgeDim: 0 }, { seed: 2, lr: 3e-3, batchSize: 50, ...options });
+  const engine = new TemporalEngine(gpu, stream, split, { ...SMALL_TGN, numNodes: stream.numNodes, edgeDim: 0 }, { seed: 2, lr: 1e-3, batchSize: 50, ...options });
   const metrics: TemporalEpochMetrics[] = [];
   for await (const m of engine.run(epochs)) metrics.push(m);
   const memory = await engine.memory.save();
@@ -78,10 +78,10 @@ test('MSPipe: staleness 2 reads memory up to 2 writes stale, keeps memory moving
   }
   // Times stay consistent: no node's memory is newer than its message.
   for (let v = 0; v < memory.memoryTime.length; v++) assert.ok(memory.memoryTime[v] <= memory.mailTime[v], `node ${v}`);
-  // Chance is 0.5. Measured on lavapipe: 0.58, 0.65, 0.59, 0.47 by epoch (this tiny stream at lr 3e-3 is noisy);
-  // deterministic (fixed k), the margin covers other adapters.
+  // Chance is 0.5. Measured on lavapipe: 0.587, 0.679, 0.625, 0.703 by epoch; deterministic (fixed k), the
+  // margin covers other adapters.
   const best = Math.max(...metrics.map((m) => m.testAp));
-  assert.ok(best > 0.6, `test AP by epoch ${metrics.map((m) => m.testAp.toFixed(3))}`);
+  assert.ok(best > 0.65, `test AP by epoch ${metrics.map((m) => m.testAp.toFixed(3))}`);
 });
 
 test('MSPipe: a fixed staleness is reproducible: the same writes land before each fetch whatever the timing', async () => {

@@ -10,6 +10,12 @@ import { decodeCheckpoint, encodeCheckpoint } from '../../src/nn/checkpoint.ts';
 import { MemoryOrderError } from '../../src/nn/tgn/memory-store.ts';
 import type { Gpu } from '../../src/gpu/gpu.ts';
 import { createNodeGpu } from '../../src/node/node-gpu.ts';
+import { Linear } from '../../src/nn/linear.ts';
+import { fromArray } from '../../src/tensor/create.ts';
+import { accumulateGrad, add } from '../../src/tensor/ops/elementwise.ts';
+import { concatColumns } from '../../src/tensor/ops/layout.ts';
+import { keep, withScope } from '../../src/tensor/scope.ts';
+import { backward } from '../../src/tensor/tape.ts';
 import { messageStream, SMALL_TGN } from './fixtures/message-stream.ts';
 
 const SMALL = SMALL_TGN;
@@ -23,7 +29,7 @@ test.after(() => gpu.destroy());
 async function run(epochs: number, seed: number, events = 6000) {
   const stream = messageStream(events, 1);
   const split = splitEvents(stream, { seed });
-  const engine = new TemporalEngine(gpu, stream, split, { ...SMALL, numNodes: stream.numNodes, edgeDim: 0 }, { seed, lr: 3e-3, batchSize: 50 });
+  const engine = new TemporalEngine(gpu, stream, split, { ...SMALL, numNodes: stream.numNodes, edgeDim: 0 }, { seed, lr: 1e-3, batchSize: 50 });
   const metrics = [];
   for await (const m of engine.run(epochs)) metrics.push(m);
   engine.dispose();
@@ -39,10 +45,11 @@ test('TGN: a few epochs on a small message stream raise test AP above chance', a
     for (const v of [m.valAp, m.testAp, m.testAuc]) assert.ok(v >= 0 && v <= 1, JSON.stringify(m));
   }
   assert.ok(last.loss < first.loss - 0.1, `loss ${first.loss} → ${last.loss}`);
-  // Chance is 0.5. Measured on lavapipe: 0.555 after the first epoch, then 0.49, 0.75, 0.72, 0.74, 0.60
-  // (this tiny stream at lr 3e-3 is noisy); the run is deterministic, the margin covers other adapters' rounding.
+  // Chance is 0.5. Measured on lavapipe: 0.552, 0.546, 0.712, 0.717, 0.764, 0.768 by epoch (seeds 1 and 2:
+  // best 0.751 and 0.797). lr 1e-3: at 3e-3 Adam turned rounding differences into AP swings of ±0.15.
+  // The run is deterministic; the margin covers other adapters' rounding.
   const best = Math.max(...metrics.map((m) => m.testAp));
-  assert.ok(best > 0.62 && best > first.testAp + 0.05, `test AP by epoch ${metrics.map((m) => m.testAp.toFixed(3))}`);
+  assert.ok(best > 0.68 && best > first.testAp + 0.1, `test AP by epoch ${metrics.map((m) => m.testAp.toFixed(3))}`);
 });
 
 test('TGN: the same seed gives the same losses and scores', async () => {
@@ -88,4 +95,32 @@ test('TGN: resuming from a checkpoint continues exactly like an uninterrupted ru
   assert.equal(got.length, 1);
   assert.equal(got[0].loss, expected[1].loss);
   assert.equal(got[0].testAp, expected[1].testAp);
+});
+
+test('Linear.projectPart: the parts of a concatenated input project to the projection of the whole, gradients included', async () => {
+  // How the attention layer projects neighbour slots part by part. Tolerance: each output sums 12 products
+  // in another grouping (f32): a few ulp of values of order 1 → 1e-5.
+  const linear = new Linear(12, 5, false).materialize(gpu, 7);
+  const values = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 31 + i * 1.7));
+  const run = async (byParts: boolean) => {
+    const y = withScope(() => {
+      const a = fromArray(gpu, values(4 * 7, 1), [4, 7]);
+      const b = fromArray(gpu, values(4 * 5, 2), [4, 5]);
+      const y = byParts ? add(linear.projectPart(a, 0, 7), linear.projectPart(b, 7, 5)) : linear.project(concatColumns([a, b]));
+      backward(y, fromArray(gpu, values(4 * 5, 9), [4, 5]), accumulateGrad);
+      keep(linear.parameters()[0].grad!); // gradients are made in the scope; read after it
+      return y;
+    });
+    const weight = linear.parameters()[0];
+    const out = { y: new Float32Array(await y.toArray()), g: new Float32Array(await weight.grad!.toArray()) };
+    y.dispose();
+    weight.grad!.dispose();
+    weight.grad = null;
+    return out;
+  };
+  const whole = await run(false);
+  const parts = await run(true);
+  for (const key of ['y', 'g'] as const) whole[key].forEach((v, i) => assert.ok(Math.abs(v - parts[key][i]) <= 1e-5, `${key}[${i}]: ${v} vs ${parts[key][i]}`));
+  assert.throws(() => withScope(() => linear.projectPart(fromArray(gpu, values(8, 3), [2, 4]), 10, 4)), /projectPart: input .* for input columns \[10, 14\)/);
+  linear.dispose();
 });
