@@ -185,7 +185,7 @@ async function main(): Promise<void> {
       const apGap = row.testAp - base.testAp;
       rows.push({
         who: 'webgnn',
-        what: `TGN CollegeMsg, ${row.memory} memory, staleness ${row.setting === 'device' ? 0 : row.setting} (k mean ${row.stalenessMean.toFixed(2)}): events/s, test AP ${row.testAp.toFixed(4)}`,
+        what: `TGN CollegeMsg, ${row.memory} memory, staleness ${row.setting === 'device' ? 0 : row.setting} (k mean ${row.stalenessMean.toFixed(2)}): events/s, test AP ${row.testAp.toFixed(4)}, overlap bound ${row.overlapBound.toFixed(2)}×`,
         figure: row.eventsPerSecond.toFixed(0),
         ratio: `${speedup.toFixed(3)}× host k=0, AP ${apGap >= 0 ? '+' : ''}${apGap.toFixed(4)}`,
         goal: row.setting === 'auto' ? '≥ 1.5×, AP within 0.01' : '',
