@@ -71,7 +71,7 @@ test('TGN: a message older than what a node already holds is refused, naming the
   );
 });
 
-test('TGN: resuming from a checkpoint continues exactly like an uninterrupted run, memory included', async () => {
+test('TGN: resuming from a checkpoint continues exactly like an uninterrupted run, memory included (saved from device or host memory)', async () => {
   const stream = messageStream(1500, 4);
   const split = splitEvents(stream, { seed: 1 });
   const config = { ...SMALL, numNodes: stream.numNodes, edgeDim: 0 };
@@ -81,20 +81,23 @@ test('TGN: resuming from a checkpoint continues exactly like an uninterrupted ru
   for await (const m of straight.run(2)) expected.push(m);
   straight.dispose();
 
-  const first = new TemporalEngine(gpu, stream, split, config, options);
-  for await (const _ of first.run(1));
-  const saved = decodeCheckpoint(encodeCheckpoint(await first.snapshot()));
-  const memoryBefore = (await first.memory.save()).memory;
-  first.dispose();
-  const resumed = new TemporalEngine(gpu, stream, split, config, options, saved);
-  assert.deepEqual((await resumed.memory.save()).memory, memoryBefore);
-  assert.equal(resumed.currentEpoch, 1);
-  const got = [];
-  for await (const m of resumed.run(2)) got.push(m);
-  resumed.dispose();
-  assert.equal(got.length, 1);
-  assert.equal(got[0].loss, expected[1].loss);
-  assert.equal(got[0].testAp, expected[1].testAp);
+  // Host memory with staleness 0 is the sequential run bit for bit, so its checkpoint resumes on device memory exactly.
+  for (const memory of ['device', 'host'] as const) {
+    const first = new TemporalEngine(gpu, stream, split, config, { ...options, memory });
+    for await (const _ of first.run(1));
+    const saved = decodeCheckpoint(encodeCheckpoint(await first.snapshot()));
+    const memoryBefore = (await first.memory.save()).memory;
+    first.dispose();
+    const resumed = new TemporalEngine(gpu, stream, split, config, options, saved);
+    assert.deepEqual((await resumed.memory.save()).memory, memoryBefore);
+    assert.equal(resumed.currentEpoch, 1);
+    const got = [];
+    for await (const m of resumed.run(2)) got.push(m);
+    resumed.dispose();
+    assert.equal(got.length, 1, memory);
+    assert.equal(got[0].loss, expected[1].loss, memory);
+    assert.equal(got[0].testAp, expected[1].testAp, memory);
+  }
 });
 
 test('Linear.projectPart: the parts of a concatenated input project to the projection of the whole, gradients included', async () => {
