@@ -50,6 +50,8 @@ export interface TemporalTrainingOptions {
   batchSize: number;
   /** Where node memory lives: 'device' (default with staleness 0) or 'host' (required for staleness > 0 and 'auto'). */
   memory?: 'device' | 'host';
+  /** Which temporal neighbours the attention sees: the k most recent (TGN's default) or k drawn uniformly from the past. */
+  sampler?: 'recent' | 'uniform';
   /** MSPipe's staleness bound k for training (default 0: sequential). */
   staleness?: StalenessSetting;
   /** Weight λ of a stale node's own memory in the mitigation blend (1 disables mitigation). */
@@ -161,6 +163,7 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
     resume?: CheckpointData,
   ) {
     if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw new RangeError(`batch size must be a positive integer, got ${options.batchSize}`);
+    if (options.sampler !== undefined && options.sampler !== 'recent' && options.sampler !== 'uniform') throw new RangeError(`sampler must be 'recent' or 'uniform', got '${options.sampler}'`);
     this.staleness = options.staleness ?? 0;
     new StalenessPolicy(this.staleness); // validates
     const where = options.memory ?? (this.staleness === 0 ? 'device' : 'host');
@@ -324,7 +327,7 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
       roots[2 * B + i] = neg[i];
       rootTimes[i] = rootTimes[B + i] = rootTimes[2 * B + i] = stream.t[e];
     }
-    const neighbours = graph.mostRecent(roots, rootTimes, this.config.neighbors);
+    const neighbours = this.options.sampler === 'uniform' ? graph.uniform(roots, rootTimes, this.config.neighbors, this.options.seed, step, { keys: queryKeys(events) }) : graph.mostRecent(roots, rootTimes, this.config.neighbors);
     const touched = distinctNodes(roots, neighbours.neighbors, stream.numNodes);
     const U = touched.nodes.length;
     const batch: PreparedBatch = {
@@ -473,7 +476,7 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
     tensors.push({ name: 'memory:memory', shape: [N, this.config.memoryDim], data: state.memory });
     tensors.push({ name: 'memory:mail', shape: [N, this.model.mailDim], data: state.mail });
     return {
-      config: { tgn: { ...this.config }, training: { seed: this.options.seed, lr: this.options.lr, batchSize: this.options.batchSize }, dataset: this.stream.name },
+      config: { tgn: { ...this.config }, training: { seed: this.options.seed, lr: this.options.lr, batchSize: this.options.batchSize, sampler: this.options.sampler ?? 'recent' }, dataset: this.stream.name },
       epoch: this.epoch,
       rng: { seed: this.options.seed, step: this.epoch },
       optimizer: this.optimizer.describe(),
@@ -505,6 +508,14 @@ export function checkMessageOrder(stream: EventStream, memory: { mailTime: Float
       }
     }
   }
+}
+
+/** Keys of a batch's neighbour queries (source, destination, negative of each event): the draws do not depend on batching. */
+function queryKeys(events: Int32Array): Int32Array {
+  const B = events.length;
+  const keys = new Int32Array(3 * B);
+  for (let i = 0; i < B; i++) for (let role = 0; role < 3; role++) keys[role * B + i] = events[i] * 3 + role;
+  return keys;
 }
 
 /** Rows of the per-batch node tensors are padded to a multiple of this: recurring sizes let the buffer pool reuse them. */

@@ -26,6 +26,7 @@ export interface TrainTemporalFlags {
   lr: number;
   memoryDim: number;
   neighbors: number;
+  sampler: 'recent' | 'uniform';
   adapter?: string;
   json: boolean;
   progress: boolean;
@@ -55,7 +56,7 @@ export async function trainTemporal(flags: TrainTemporalFlags): Promise<void> {
     : null;
   const phaseBase = { train: 0, val: split.train.length, test: split.train.length + split.val.length };
   const onBatch = bar ? (p: TemporalBatchProgress) => bar.update(epochBase + phaseBase[p.phase] + p.done, { phase: p.phase }) : undefined;
-  const engine = new TemporalEngine(gpu, stream, split, config, { seed: flags.seed, lr: flags.lr, batchSize: flags.batchSize, staleness, memory: flags.memory, onBatch }, resume);
+  const engine = new TemporalEngine(gpu, stream, split, config, { seed: flags.seed, lr: flags.lr, batchSize: flags.batchSize, sampler: flags.sampler, staleness, memory: flags.memory, onBatch }, resume);
   epochBase = engine.currentEpoch * perEpoch;
   bar?.start(flags.epochs * perEpoch, epochBase, { epoch: engine.currentEpoch + 1, epochs: flags.epochs, phase: 'train', loss: '-', ap: '-', eps: '-' });
   const stopper = new EarlyStopping<TemporalEpochMetrics>(flags.patience, (a, b) => a.valAp > b.valAp);
@@ -93,6 +94,7 @@ export async function trainTemporal(flags: TrainTemporalFlags): Promise<void> {
     train_events: split.train.length,
     epochs: last?.epoch ?? 0,
     batch_size: flags.batchSize,
+    sampler: flags.sampler,
     seed: flags.seed,
     lr: flags.lr,
     best_epoch: best?.epoch ?? null,
