@@ -157,3 +157,21 @@ test('HostNodeMemory: writes land in order after their readback; a row older tha
   });
   await assert.rejects(store.settle(-1), /non-negative integer/);
 });
+
+test('HostNodeMemory: a failed write-back ends the run with a clear error, not stale memory', async () => {
+  // A device lost between a write and its readback: every later fetch, write or settle says so.
+  const lost = Object.create(gpu) as Gpu;
+  lost.read = () => Promise.reject(new Error('the GPU device was lost'));
+  const store = new HostNodeMemory(lost, 2, 1, 1);
+  withScope(() =>
+    store.write({
+      nodes: Uint32Array.of(0),
+      memory: fromArray(gpu, Float32Array.of(1), [1, 1]),
+      mail: fromArray(gpu, Float32Array.of(2), [1, 1]),
+      memoryTimes: Float64Array.of(0),
+      mailTimes: Float64Array.of(1),
+    }),
+  );
+  await assert.rejects(store.settle(0), /TGN host memory: a write-back failed, memory is no longer consistent: the GPU device was lost/);
+  assert.throws(() => withScope(() => store.fetch(Int32Array.of(0))), /write-back failed/);
+});
