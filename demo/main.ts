@@ -280,22 +280,40 @@ function onTrainerEvent(event: TrainerEvent): void {
 
 let lastResult: TrainResult | null = null;
 
-async function train(from: 'scratch' | 'saved' | 'imported'): Promise<void> {
-  let settings: RunSettings;
+/** The form's settings, or null with the problem shown in the status line. */
+function settingsOrReport<T>(read: () => T): T | null {
   try {
-    settings = readSettings();
+    return read();
   } catch (error) {
     setStatus('run-status', errorText(error), 'error');
-    return;
+    return null;
   }
+}
+
+/** Marks the page as training while `body` runs; a failure goes to the status line. */
+async function whileTraining(body: () => Promise<void>): Promise<void> {
   state.training = true;
   state.paused = false;
+  updateControls();
+  try {
+    await body();
+  } catch (error) {
+    setStatus('run-status', `Training failed: ${errorText(error)}`, 'error');
+  } finally {
+    state.training = false;
+    state.paused = false;
+    updateControls();
+  }
+}
+
+async function train(from: 'scratch' | 'saved' | 'imported'): Promise<void> {
+  const settings: RunSettings | null = settingsOrReport(readSettings);
+  if (!settings) return;
   $('result').hidden = true;
   $('resume-banner').hidden = true;
   delete $('checkpoint-status').dataset.epoch;
   delete $('run-status').dataset.epochMsMedian;
-  updateControls();
-  try {
+  await whileTraining(async () => {
     const result = await state.trainer!.train({ settings, from }, Comlink.proxy(onTrainerEvent));
     lastResult = result;
     const how = result.stoppedByUser ? 'Stopped' : result.stoppedEarly ? 'Stopped early (no better validation accuracy)' : 'Finished';
@@ -307,14 +325,8 @@ async function train(from: 'scratch' | 'saved' | 'imported'): Promise<void> {
       ? ` Best validation accuracy ${pct(result.best.valAcc)} at epoch ${result.best.epoch}, where test accuracy was ${pct(result.best.testAcc)}.`
       : '';
     showEvaluation(result.evaluation, `Final weights of epoch ${result.evaluation.epoch}.${best}`);
-  } catch (error) {
-    setStatus('run-status', `Training failed: ${errorText(error)}`, 'error');
-  } finally {
-    state.training = false;
-    state.paused = false;
-    updateControls();
-    void refreshMemory();
-  }
+  });
+  void refreshMemory();
 }
 
 // ---------------------------------------------------------------- TGN link prediction
@@ -346,29 +358,15 @@ async function loadCollegeMsgOnce(): Promise<boolean> {
 }
 
 async function trainTemporal(): Promise<void> {
-  let settings;
-  try {
-    settings = readTemporalSettings();
-  } catch (error) {
-    setStatus('run-status', errorText(error), 'error');
-    return;
-  }
-  state.training = true;
-  state.paused = false;
+  const settings = settingsOrReport(readTemporalSettings);
+  if (!settings) return;
   $('tgn-result').hidden = true;
-  updateControls();
-  try {
+  await whileTraining(async () => {
     const result = await state.trainer!.trainTemporal(settings, Comlink.proxy((event) => temporalView.onEvent(event)));
     temporalView.showResult(result);
     const how = result.stoppedByUser ? 'Stopped' : 'Finished';
     setStatus('run-status', `${how} after ${result.epochsRun} of ${settings.epochs} epochs.`, 'ok');
-  } catch (error) {
-    setStatus('run-status', `Training failed: ${errorText(error)}`, 'error');
-  } finally {
-    state.training = false;
-    state.paused = false;
-    updateControls();
-  }
+  });
 }
 
 /** The run status line of the task not shown, kept so that switching back shows it again. */
