@@ -75,6 +75,13 @@ export interface TemporalTrainResult {
   split: TemporalSplitInfo;
 }
 
+/**
+ * Where a run's events go. Across a worker boundary (Comlink) each call is a message on the callback's
+ * own port, and the run's result comes back on another: a run awaits its per-epoch events, so the page
+ * has seen every one of them (and every progress message before them) before it sees the result.
+ */
+export type TemporalEventSink = (event: TemporalTrainerEvent) => void | Promise<void>;
+
 /** How the worker's pause and stop buttons reach a run. */
 export interface RunControl {
   readonly stopRequested: boolean;
@@ -117,7 +124,8 @@ class ProgressReporter {
   private batchX: number[] = [];
   private batchLoss: number[] = [];
 
-  constructor(private readonly send: (event: TemporalTrainerEvent) => void) {}
+  /** Progress is not awaited: training does not wait on the page (the epoch event after it is awaited). */
+  constructor(private readonly send: TemporalEventSink) {}
 
   /** An epoch's training starts now (also after a pause). */
   epochStarts(): void {
@@ -139,7 +147,7 @@ class ProgressReporter {
     if (p.done < p.total && now - this.lastSent < 1000 / PROGRESS_PER_SECOND) return;
     this.lastSent = now;
     const seconds = Math.max(1e-3, (now - this.phaseStart) / 1000);
-    this.send({ type: 'progress', epoch: epochsDone + 1, phase: p.phase, done: p.done, total: p.total, eventsPerSecond: p.done / seconds, batchX: this.batchX, batchLoss: this.batchLoss });
+    void this.send({ type: 'progress', epoch: epochsDone + 1, phase: p.phase, done: p.done, total: p.total, eventsPerSecond: p.done / seconds, batchX: this.batchX, batchLoss: this.batchLoss });
     this.batchX = [];
     this.batchLoss = [];
   }
@@ -155,7 +163,7 @@ export async function runTemporalTraining(
   full: EventStream,
   settings: TemporalRunSettings,
   control: RunControl,
-  onEvent: (event: TemporalTrainerEvent) => void,
+  onEvent: TemporalEventSink,
 ): Promise<TemporalTrainResult> {
   checkTemporalSettings(settings);
   const stream = settings.events === null ? full : firstEvents(full, settings.events);
@@ -185,7 +193,7 @@ export async function runTemporalTraining(
   let last: TemporalEpochMetrics | null = null;
   const rates: number[] = [];
   try {
-    onEvent({ type: 'started', settings, stream: streamInfo, split: splitInfo });
+    await onEvent({ type: 'started', settings, stream: streamInfo, split: splitInfo });
     progress.epochStarts();
     for await (const m of engine.run(settings.epochs)) {
       if (!Number.isFinite(m.loss)) throw new Error(`training diverged at epoch ${m.epoch}: loss ${m.loss} (try a lower learning rate)`);
@@ -193,7 +201,7 @@ export async function runTemporalTraining(
       rates.push(m.eventsPerSecond);
       // As in the CLI: the first epoch, then any with a higher validation AP.
       if (!best || m.valAp > best.valAp) best = m;
-      onEvent({ type: 'epoch', metrics: m, gpuBytes: gpu.pool.allocatedBytes });
+      await onEvent({ type: 'epoch', metrics: m, gpuBytes: gpu.pool.allocatedBytes });
       if (control.stopRequested) break;
       await control.waitWhilePaused(m.epoch);
       if (control.stopRequested) break;

@@ -27,7 +27,7 @@ import {
   runTemporalTraining,
   type TemporalRunSettings,
   type TemporalStreamInfo,
-  type TemporalTrainerEvent,
+  type TemporalEventSink,
   type TemporalTrainResult,
 } from './temporal-trainer.ts';
 
@@ -277,7 +277,7 @@ const api = {
    * imported checkpoint ('imported', with its model and optimizer settings). Resolves when training
    * ends (last epoch, early stop or stop()), with the final weights evaluated on the test split.
    */
-  async train(request: { settings: RunSettings; from: 'scratch' | 'saved' | 'imported' }, onEvent: (event: TrainerEvent) => void): Promise<TrainResult> {
+  async train(request: { settings: RunSettings; from: 'scratch' | 'saved' | 'imported' }, onEvent: (event: TrainerEvent) => void | Promise<void>): Promise<TrainResult> {
     idle('start another run');
     const device = needGpu();
     const loaded = needDataset();
@@ -329,15 +329,16 @@ const api = {
           await store.saveRun(record);
           saved.record = record;
           lastSaved = { epoch: data.epoch, bytes };
-          onEvent({ type: 'checkpoint', epoch: data.epoch, bytes: bytes.byteLength, savedAt: record.savedAt });
+          await onEvent({ type: 'checkpoint', epoch: data.epoch, bytes: bytes.byteLength, savedAt: record.savedAt });
         },
       };
-      onEvent({ type: 'started', fromEpoch: resume?.epoch ?? 0, settings, history, sar });
+      // Awaited: the page has every event before the result (see TemporalEventSink).
+      await onEvent({ type: 'started', fromEpoch: resume?.epoch ?? 0, settings, history, sar });
       const summary = await consumeRun(trainNodeClassification(stoppable(current), options, resume), async (metrics) => {
         history.push(metrics);
-        onEvent({ type: 'epoch', metrics });
+        await onEvent({ type: 'epoch', metrics });
         if (control.paused && !control.stop) {
-          onEvent({ type: 'paused', epoch: metrics.epoch });
+          await onEvent({ type: 'paused', epoch: metrics.epoch });
           while (control.paused && !control.stop) await new Promise<void>((wake) => (control.wake = wake));
         }
       });
@@ -370,7 +371,7 @@ const api = {
    * Resolves when the last epoch is done or stop() took effect (after the current batch). The node
    * classification model, if any, stays as it was.
    */
-  async trainTemporal(settings: TemporalRunSettings, onEvent: (event: TemporalTrainerEvent) => void): Promise<TemporalTrainResult> {
+  async trainTemporal(settings: TemporalRunSettings, onEvent: TemporalEventSink): Promise<TemporalTrainResult> {
     idle('start another run');
     const device = needGpu();
     if (!eventStream) throw new Error('load the event stream first');
@@ -388,7 +389,7 @@ const api = {
           },
           async waitWhilePaused(epoch: number) {
             if (!control.paused || control.stop) return;
-            onEvent({ type: 'paused', epoch });
+            await onEvent({ type: 'paused', epoch });
             while (control.paused && !control.stop) await new Promise<void>((wake) => (control.wake = wake));
           },
         },
