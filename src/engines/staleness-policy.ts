@@ -15,6 +15,12 @@ export function parseStaleness(text: string): StalenessSetting {
   return Number(text);
 }
 
+/** Refuses a setting that is neither a non-negative integer nor 'auto' (naming it). */
+export function checkStaleness(setting: StalenessSetting): StalenessSetting {
+  if (setting !== 'auto' && (!Number.isInteger(setting) || setting < 0)) throw new RangeError(`staleness must be a non-negative integer or 'auto', got ${setting}`);
+  return setting;
+}
+
 /** Weight of the newest measurement in the moving averages. */
 const SMOOTHING = 0.2;
 
@@ -27,7 +33,7 @@ export class StalenessPolicy {
     readonly setting: StalenessSetting,
     readonly maxK = 8,
   ) {
-    if (setting !== 'auto' && (!Number.isInteger(setting) || setting < 0)) throw new RangeError(`staleness must be a non-negative integer or 'auto', got ${setting}`);
+    checkStaleness(setting);
   }
 
   /** k for the next iteration (recorded). */

@@ -42,7 +42,7 @@ import type { Tensor } from '../tensor/tensor.ts';
 import type { Engine } from './engine.ts';
 import { averagePrecision, rocAuc } from './link-metrics.ts';
 import { STALE_SELF_WEIGHT, stalenessBlend } from './staleness-mitigation.ts';
-import { StalenessPolicy, type StalenessSetting } from './staleness-policy.ts';
+import { StalenessPolicy, checkStaleness, type StalenessSetting } from './staleness-policy.ts';
 
 export interface TemporalTrainingOptions {
   seed: number;
@@ -164,8 +164,7 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
   ) {
     if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw new RangeError(`batch size must be a positive integer, got ${options.batchSize}`);
     if (options.sampler !== undefined && options.sampler !== 'recent' && options.sampler !== 'uniform') throw new RangeError(`sampler must be 'recent' or 'uniform', got '${options.sampler}'`);
-    this.staleness = options.staleness ?? 0;
-    new StalenessPolicy(this.staleness); // validates
+    this.staleness = checkStaleness(options.staleness ?? 0);
     const where = options.memory ?? (this.staleness === 0 ? 'device' : 'host');
     if (where === 'device' && this.staleness !== 0) {
       throw new Error(`staleness ${this.staleness} needs node memory in host RAM (memory: 'host'): device memory is read in queue order and is never stale`);
