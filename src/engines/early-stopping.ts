@@ -10,6 +10,11 @@ export type Better<M> = (a: M, b: M) => boolean;
 /** Higher validation accuracy, ties broken by lower validation loss. */
 export const byValidationAccuracy: Better<EpochMetrics> = (a, b) => a.valAcc > b.valAcc || (a.valAcc === b.valAcc && a.valLoss < b.valLoss);
 
+export interface SavedEarlyStopping<M> {
+  best: M | null;
+  sinceBest: number;
+}
+
 export class EarlyStopping<M = EpochMetrics> {
   best: M | null = null;
   private sinceBest = 0;
@@ -31,12 +36,20 @@ export class EarlyStopping<M = EpochMetrics> {
     return this.patience > 0 && this.sinceBest >= this.patience;
   }
 
-  restore(best: M | null, sinceBest: number): void {
-    this.best = best;
-    this.sinceBest = sinceBest;
+  /** What a checkpoint keeps (under `extra.earlyStopping`), so that a resumed run counts on from the same best epoch. */
+  get saved(): SavedEarlyStopping<M> {
+    return { best: this.best, sinceBest: this.sinceBest };
   }
 
-  get epochsSinceBest(): number {
-    return this.sinceBest;
+  /** Restores `extra.earlyStopping` of a checkpoint when it has one; a malformed one is refused. */
+  restoreFrom(extra: Record<string, unknown> | undefined): void {
+    const saved = extra?.earlyStopping;
+    if (saved === undefined) return;
+    const s = saved as Partial<SavedEarlyStopping<M>> | null;
+    const sinceOk = typeof s?.sinceBest === 'number' && Number.isInteger(s.sinceBest) && s.sinceBest >= 0;
+    const bestOk = s?.best === null || (typeof s?.best === 'object' && s.best !== null && Number.isInteger((s.best as { epoch?: unknown }).epoch));
+    if (!s || !sinceOk || !bestOk) throw new Error(`the checkpoint's early-stopping state is malformed: ${JSON.stringify(saved)?.slice(0, 200)}`);
+    this.best = s.best as M | null;
+    this.sinceBest = s.sinceBest as number;
   }
 }

@@ -73,13 +73,12 @@ export async function* trainNodeClassification(
   resume?: CheckpointData,
 ): AsyncGenerator<EpochMetrics, NodeRunSummary> {
   const stopping = new EarlyStopping(options.patience);
-  const saved = resume?.extra?.earlyStopping as { best: EpochMetrics | null; sinceBest: number } | undefined;
-  if (saved) stopping.restore(saved.best, saved.sinceBest);
+  stopping.restoreFrom(resume?.extra);
   const summary: NodeRunSummary = { epochsRun: 0, best: null, last: null, stoppedEarly: false, epochMs: [] };
   const checkpoint = async () => {
     if (!options.onCheckpoint) return;
     const data = await engine.snapshot();
-    data.extra = { ...data.extra, earlyStopping: { best: stopping.best, sinceBest: stopping.epochsSinceBest } };
+    data.extra = { ...data.extra, earlyStopping: stopping.saved };
     await options.onCheckpoint(data);
   };
   for await (const m of engine.run(options.epochs)) {

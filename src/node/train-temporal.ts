@@ -60,6 +60,7 @@ export async function trainTemporal(flags: TrainTemporalFlags): Promise<void> {
   epochBase = engine.currentEpoch * perEpoch;
   bar?.start(flags.epochs * perEpoch, epochBase, { epoch: engine.currentEpoch + 1, epochs: flags.epochs, phase: 'train', loss: '-', ap: '-', eps: '-' });
   const stopper = new EarlyStopping<TemporalEpochMetrics>(flags.patience, (a, b) => a.valAp > b.valAp);
+  stopper.restoreFrom(resume?.extra);
   let last: TemporalEpochMetrics | null = null;
   const rates: number[] = [];
   const chosen: Array<TemporalEpochMetrics['staleness']> = [];
@@ -76,7 +77,11 @@ export async function trainTemporal(flags: TrainTemporalFlags): Promise<void> {
         `epoch ${m.epoch}: loss ${m.loss.toFixed(4)} · val AP ${m.valAp.toFixed(4)} · test AP ${m.testAp.toFixed(4)} · inductive AP ${m.inductiveAp.toFixed(4)} · ${m.eventsPerSecond.toFixed(0)} events/s\n`,
       );
     }
-    if (flags.checkpoint) await saveCheckpointFile(flags.checkpoint, await engine.snapshot());
+    if (flags.checkpoint) {
+      const data = await engine.snapshot();
+      data.extra = { ...data.extra, earlyStopping: stopper.saved };
+      await saveCheckpointFile(flags.checkpoint, data);
+    }
     if (stop) {
       if (!bar) process.stderr.write(`early stop: no better validation AP for ${flags.patience} epochs (best at epoch ${stopper.best?.epoch})\n`);
       break;

@@ -7,6 +7,7 @@ import { mkdtemp, writeFile, cp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { loadCheckpointFile } from '../../src/node/checkpoint-file.ts';
 
 function webgnn(...args: string[]): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['scripts/webgnn.mjs', ...args], { encoding: 'utf8', timeout: 120_000 });
@@ -90,7 +91,8 @@ test('train-temporal --json on a small CSV stream reports the documented fields;
   for (let i = 0; i < 400; i++) lines.push(`${(i * 7) % 23},${(i * 11 + 3) % 23},${1000 + 5 * i}`);
   const file = join(dir, 'messages.csv');
   await writeFile(file, lines.join('\n') + '\n');
-  const r = webgnn('train-temporal', '--dataset', file, '--epochs', '1', '--batch-size', '100', '--memory-dim', '16', '--json', '--no-progress');
+  const ckpt = join(dir, 'tgn.ckpt');
+  const r = webgnn('train-temporal', '--dataset', file, '--epochs', '1', '--batch-size', '100', '--memory-dim', '16', '--checkpoint', ckpt, '--json', '--no-progress');
   assert.equal(r.code, 0, r.stderr);
   const j = lastJson(r.stdout);
   for (const key of ['test_ap', 'test_auc', 'inductive_ap', 'events_per_s', 'staleness', 'peak_gpu_bytes_per_worker', 'stage_ms']) assert.ok(key in j, `missing ${key}`);
@@ -98,6 +100,16 @@ test('train-temporal --json on a small CSV stream reports the documented fields;
   assert.ok(typeof j.test_ap === 'number' && j.test_ap >= 0 && j.test_ap <= 1);
   assert.deepEqual(j.staleness, { mean: 0, max: 0, in_flight_mean: 0, stale_rows: 0 });
   assert.equal(j.memory, 'device');
+  // The checkpoint carries early stopping's best epoch, so a resumed run reports the best of all its epochs.
+  const saved = (await loadCheckpointFile(ckpt)).extra?.earlyStopping as { best: { epoch: number; valAp: number; testAp: number } };
+  assert.equal(saved.best.epoch, 1);
+  assert.equal(saved.best.testAp, j.test_ap);
+  const resumed = webgnn('train-temporal', '--dataset', file, '--epochs', '2', '--batch-size', '100', '--memory-dim', '16', '--resume', ckpt, '--json', '--no-progress');
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const rj = lastJson(resumed.stdout);
+  assert.equal(rj.epochs, 2);
+  assert.ok((rj.val_ap as number) >= saved.best.valAp, `best val AP ${rj.val_ap} is below epoch 1's ${saved.best.valAp}`);
+  if (rj.best_epoch === 1) assert.equal(rj.test_ap, saved.best.testAp);
 
   await writeFile(join(dir, 'bad.csv'), 'src,dst,t\n1,2,10\n3,x,11\n');
   const bad = webgnn('train-temporal', '--dataset', join(dir, 'bad.csv'), '--json', '--no-progress');
