@@ -4,12 +4,14 @@
 // the plot misses none), per-epoch metrics, pause between epochs, and stop after the current batch —
 // a CollegeMsg epoch takes minutes on a software adapter, too long to wait for its end.
 
-import { TemporalEngine, TrainingStopped, type TemporalBatchProgress, type TemporalEpochMetrics } from '../engines/temporal.ts';
+import { TemporalEngine, TrainingStopped, type TemporalBatchProgress, type TemporalEpochMetrics, type TemporalTrainingOptions } from '../engines/temporal.ts';
 import type { Gpu } from '../gpu/gpu.ts';
 import type { EventStream } from '../graph/event-stream.ts';
 import { splitEvents } from '../graph/temporal-split.ts';
 import { TGN_DEFAULTS } from '../nn/tgn/tgn.ts';
 import { firstEvents } from '../graph/event-stream-prefix.ts';
+import type { StalenessSetting } from '../engines/staleness-policy.ts';
+import { TemporalRunSummary, type TemporalStalenessSummary } from '../engines/temporal-run-summary.ts';
 
 /** A TGN run's settings as the page sends them (the CLI's train-temporal flags of the same names). */
 export interface TemporalRunSettings {
@@ -21,6 +23,12 @@ export interface TemporalRunSettings {
   /** Train on the first this many events only; null: the whole stream. */
   events: number | null;
   seed: number;
+  /** MSPipe's staleness bound k, or 'auto' (chosen per iteration); 0: the sequential algorithm. */
+  staleness: StalenessSetting;
+  /** Where node memory lives; null: on the GPU when staleness is 0, else in host RAM (as the CLI). */
+  memory: 'device' | 'host' | null;
+  /** Which past neighbours attention sees. */
+  sampler: NonNullable<TemporalTrainingOptions['sampler']>;
 }
 
 export interface TemporalStreamInfo {
@@ -71,6 +79,8 @@ export interface TemporalTrainResult {
   last: TemporalEpochMetrics | null;
   /** Mean of the epochs' training events per second. */
   eventsPerSecond: number | null;
+  /** MSPipe's chosen k per training iteration over the run, with the setting that chose it. */
+  staleness: TemporalStalenessSummary & { setting: StalenessSetting };
   stream: TemporalStreamInfo;
   split: TemporalSplitInfo;
 }
@@ -111,6 +121,11 @@ export function checkTemporalSettings(s: TemporalRunSettings): void {
   need(positiveInt(s.neighbors), 'Neighbours', 'a positive integer', s.neighbors);
   need(s.events === null || positiveInt(s.events), 'Events', 'a positive integer (or empty for all)', s.events);
   need(Number.isSafeInteger(s.seed) && s.seed >= 0, 'Seed', 'a non-negative integer', s.seed);
+  need(s.staleness === 'auto' || (Number.isSafeInteger(s.staleness) && s.staleness >= 0), 'Staleness', "a non-negative integer or 'auto'", s.staleness);
+  need(s.memory === null || s.memory === 'device' || s.memory === 'host', 'Node memory', "'device', 'host' or null", s.memory);
+  need(s.sampler === 'recent' || s.sampler === 'uniform', 'Neighbour sampling', "'recent' or 'uniform'", s.sampler);
+  // GPU memory is read in queue order, so it is never stale: only host memory can be pipelined.
+  if (s.memory === 'device' && s.staleness !== 0) problems.push(`Staleness ${s.staleness} needs node memory in host RAM (GPU memory is never stale)`);
   if (problems.length) throw new Error(problems.join('; '));
 }
 
@@ -187,20 +202,24 @@ export async function runTemporalTraining(
   const progress = new ProgressReporter(onEvent);
   const onBatch = (p: TemporalBatchProgress) => progress.batch(p.epoch - 1, p);
   const shouldStop = () => control.stopRequested;
-  const engine = new TemporalEngine(gpu, stream, split, config, { seed: settings.seed, lr: settings.lr, batchSize: settings.batchSize, onBatch, shouldStop });
+  const engine = new TemporalEngine(gpu, stream, split, config, {
+    seed: settings.seed,
+    lr: settings.lr,
+    batchSize: settings.batchSize,
+    staleness: settings.staleness,
+    memory: settings.memory ?? undefined,
+    sampler: settings.sampler,
+    onBatch,
+    shouldStop,
+  });
   const streamInfo = describeStream(stream);
-  let best: TemporalEpochMetrics | null = null;
-  let last: TemporalEpochMetrics | null = null;
-  const rates: number[] = [];
+  // No early stopping in the page: the user sets the epochs and may stop; the best validation epoch still reports.
+  const run = new TemporalRunSummary();
   try {
     await onEvent({ type: 'started', settings, stream: streamInfo, split: splitInfo });
     progress.epochStarts();
     for await (const m of engine.run(settings.epochs)) {
-      if (!Number.isFinite(m.loss)) throw new Error(`training diverged at epoch ${m.epoch}: loss ${m.loss} (try a lower learning rate)`);
-      last = m;
-      rates.push(m.eventsPerSecond);
-      // As in the CLI: the first epoch, then any with a higher validation AP.
-      if (!best || m.valAp > best.valAp) best = m;
+      run.add(m);
       await onEvent({ type: 'epoch', metrics: m, gpuBytes: gpu.pool.allocatedBytes });
       if (control.stopRequested) break;
       await control.waitWhilePaused(m.epoch);
@@ -212,13 +231,14 @@ export async function runTemporalTraining(
   } finally {
     engine.dispose();
   }
-  const epochsRun = last?.epoch ?? 0;
+  const epochsRun = run.last?.epoch ?? 0;
   return {
     epochsRun,
     stoppedByUser: control.stopRequested && epochsRun < settings.epochs,
-    best,
-    last,
-    eventsPerSecond: rates.length ? rates.reduce((a, b) => a + b, 0) / rates.length : null,
+    best: run.best,
+    last: run.last,
+    eventsPerSecond: run.eventsPerSecond,
+    staleness: { ...run.stalenessSummary, setting: settings.staleness },
     stream: streamInfo,
     split: splitInfo,
   };

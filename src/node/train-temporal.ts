@@ -3,9 +3,9 @@
 // staleness, peak_gpu_bytes_per_worker, …).
 
 import cliProgress from 'cli-progress';
-import { EarlyStopping } from '../engines/early-stopping.ts';
+import { TemporalRunSummary } from '../engines/temporal-run-summary.ts';
 import { parseStaleness } from '../engines/staleness-policy.ts';
-import { TemporalEngine, type TemporalBatchProgress, type TemporalEpochMetrics } from '../engines/temporal.ts';
+import { TemporalEngine, type TemporalBatchProgress } from '../engines/temporal.ts';
 import { HostNodeMemory } from '../nn/tgn/host-memory.ts';
 import { loadEventStream } from '../graph/event-stream.ts';
 import { splitEvents } from '../graph/temporal-split.ts';
@@ -59,17 +59,10 @@ export async function trainTemporal(flags: TrainTemporalFlags): Promise<void> {
   const engine = new TemporalEngine(gpu, stream, split, config, { seed: flags.seed, lr: flags.lr, batchSize: flags.batchSize, sampler: flags.sampler, staleness, memory: flags.memory, onBatch }, resume);
   epochBase = engine.currentEpoch * perEpoch;
   bar?.start(flags.epochs * perEpoch, epochBase, { epoch: engine.currentEpoch + 1, epochs: flags.epochs, phase: 'train', loss: '-', ap: '-', eps: '-' });
-  const stopper = new EarlyStopping<TemporalEpochMetrics>(flags.patience, (a, b) => a.valAp > b.valAp);
-  stopper.restoreFrom(resume?.extra);
-  let last: TemporalEpochMetrics | null = null;
-  const rates: number[] = [];
-  const chosen: Array<TemporalEpochMetrics['staleness']> = [];
+  const run = new TemporalRunSummary(flags.patience);
+  run.stopping.restoreFrom(resume?.extra);
   for await (const m of engine.run(flags.epochs)) {
-    if (!Number.isFinite(m.loss)) throw new Error(`training diverged at epoch ${m.epoch}: loss ${m.loss} (try a lower --lr)`);
-    last = m;
-    rates.push(m.eventsPerSecond);
-    chosen.push(m.staleness);
-    const stop = stopper.update(m);
+    const stop = run.add(m, '--lr');
     epochBase = m.epoch * perEpoch;
     bar?.update(epochBase, { epoch: Math.min(m.epoch + 1, flags.epochs), loss: m.loss.toFixed(4), ap: m.valAp.toFixed(4), eps: m.eventsPerSecond.toFixed(0) });
     if (!bar) {
@@ -79,15 +72,16 @@ export async function trainTemporal(flags: TrainTemporalFlags): Promise<void> {
     }
     if (flags.checkpoint) {
       const data = await engine.snapshot();
-      data.extra = { ...data.extra, earlyStopping: stopper.saved };
+      data.extra = { ...data.extra, earlyStopping: run.stopping.saved };
       await saveCheckpointFile(flags.checkpoint, data);
     }
     if (stop) {
-      if (!bar) process.stderr.write(`early stop: no better validation AP for ${flags.patience} epochs (best at epoch ${stopper.best?.epoch})\n`);
+      if (!bar) process.stderr.write(`early stop: no better validation AP for ${flags.patience} epochs (best at epoch ${run.best?.epoch})\n`);
       break;
     }
   }
-  const best = stopper.best;
+  const { best, last } = run;
+  const chosen = run.stalenessSummary;
   bar?.stop();
   const result = {
     dataset: stream.name,
@@ -111,16 +105,11 @@ export async function trainTemporal(flags: TrainTemporalFlags): Promise<void> {
     val_ap: best?.valAp ?? null,
     final_test_ap: last?.testAp ?? null,
     final_loss: last?.loss ?? null,
-    events_per_s: rates.length ? rates.reduce((a, b) => a + b, 0) / rates.length : null,
+    events_per_s: run.eventsPerSecond,
     memory: engine.memory instanceof HostNodeMemory ? 'host' : 'device',
     staleness_setting: staleness,
     // Chosen k per training iteration over the run (and the writes actually in flight when memory was fetched).
-    staleness: {
-      mean: chosen.length ? chosen.reduce((a, c) => a + c.mean, 0) / chosen.length : 0,
-      max: chosen.length ? Math.max(...chosen.map((c) => c.max)) : 0,
-      in_flight_mean: chosen.length ? chosen.reduce((a, c) => a + c.inFlightMean, 0) / chosen.length : 0,
-      stale_rows: chosen.reduce((a, c) => a + c.staleRows, 0),
-    },
+    staleness: { mean: chosen.mean, max: chosen.max, in_flight_mean: chosen.inFlightMean, stale_rows: chosen.staleRows },
     // The last epoch's training pass by stage (ms, CPU clock; 'wait' is time waiting for the device).
     stage_ms: last?.stageMs ?? null,
     peak_gpu_bytes_per_worker: [gpu.pool.peakAllocatedBytes],
