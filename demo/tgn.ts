@@ -9,10 +9,21 @@ import type {
   TemporalTrainResult,
 } from '../src/browser/trainer-worker.ts';
 import { TemporalCharts } from './charts.ts';
-import { $, input, mib, numberField, setStatus } from './dom.ts';
+import { $, input, mib, numberField, select, setStatus } from './dom.ts';
 
 /** The form's fields; a page address sets them by the name after `tgn-` (…/demo/?task=tgn&events=1500). */
-export const TGN_FORM_IDS = ['tgn-epochs', 'tgn-batch-size', 'tgn-lr', 'tgn-memory-dim', 'tgn-neighbors', 'tgn-events', 'tgn-seed'];
+export const TGN_FORM_IDS = [
+  'tgn-epochs',
+  'tgn-batch-size',
+  'tgn-lr',
+  'tgn-memory-dim',
+  'tgn-neighbors',
+  'tgn-events',
+  'tgn-seed',
+  'tgn-staleness',
+  'tgn-memory',
+  'tgn-sampler',
+];
 
 const ap = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : '–');
 const count = (n: number) => n.toLocaleString('en');
@@ -29,7 +40,19 @@ export function readTemporalSettings(): TemporalRunSettings {
     // Empty: the whole stream.
     events: events === '' ? null : numberField('tgn-events', 'Events', 'positive integer'),
     seed: numberField('tgn-seed', 'Seed', 'non-negative integer'),
+    staleness: stalenessField(),
+    // The select's '' is the CLI's default: GPU memory when sequential, host RAM when pipelined.
+    memory: (select('tgn-memory').value || null) as TemporalRunSettings['memory'],
+    sampler: select('tgn-sampler').value as TemporalRunSettings['sampler'],
   };
+}
+
+/** MSPipe's k as the CLI's --staleness takes it: a non-negative integer or 'auto'. */
+function stalenessField(): TemporalRunSettings['staleness'] {
+  const text = input('tgn-staleness').value.trim();
+  if (text === 'auto') return 'auto';
+  if (!/^\d+$/.test(text)) throw new Error(`Staleness must be a non-negative integer or 'auto', got '${input('tgn-staleness').value}'`);
+  return Number(text);
 }
 
 export function showStreamInfo(info: TemporalStreamInfo): void {
@@ -112,11 +135,12 @@ export class TemporalView {
       testAuc: m.testAuc,
       inductiveAp: m.inductiveAp,
       eventsPerSecond: m.eventsPerSecond,
+      stalenessMean: m.staleness.mean,
     };
     for (const [key, v] of Object.entries(values)) {
       row.dataset[key] = String(v);
       const cell = document.createElement('td');
-      cell.textContent = key === 'epoch' ? String(v) : key === 'eventsPerSecond' ? count(Math.round(v)) : key === 'loss' ? v.toFixed(4) : ap(v);
+      cell.textContent = key === 'epoch' ? String(v) : key === 'eventsPerSecond' ? count(Math.round(v)) : key === 'loss' ? v.toFixed(4) : key === 'stalenessMean' ? v.toFixed(2) : ap(v);
       row.append(cell);
     }
     $('tgn-epochs-table').querySelector('tbody')!.append(row);
@@ -141,9 +165,11 @@ export class TemporalView {
     set('tgn-inductive-ap', best?.inductiveAp);
     set('tgn-inductive-auc', best?.inductiveAuc);
     const rate = result.eventsPerSecond === null ? '' : ` Training ran at ${count(Math.round(result.eventsPerSecond))} events/s on average.`;
+    const k = result.staleness;
+    const pipeline = k.setting === 0 ? '' : ` MSPipe (staleness ${k.setting}): k was ${k.mean.toFixed(2)} on average and at most ${k.max} over the training batches.`;
     $('tgn-result-detail').textContent = best
       ? `Best validation AP ${ap(best.valAp)} at epoch ${best.epoch} of ${result.epochsRun}: its test scores are shown (negatives drawn at random, ` +
-        `one per event). Inductive: the ${count(result.split.inductiveTest)} test events that touch a node never seen in training.${rate}`
+        `one per event). Inductive: the ${count(result.split.inductiveTest)} test events that touch a node never seen in training.${rate}${pipeline}`
       : 'No epoch finished, so there is nothing to evaluate yet.';
   }
 }

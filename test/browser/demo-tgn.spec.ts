@@ -58,6 +58,8 @@ test('TGN trains on the first 1,500 CollegeMsg events: live loss, AP per epoch, 
     }
     expect(Number(row.loss)).toBeGreaterThan(0);
     expect(Number(row.eventsPerSecond)).toBeGreaterThan(0);
+    // The default is the sequential algorithm: no batch reads stale memory.
+    expect(Number(row.stalenessMean)).toBe(0);
   }
   // Every training batch's loss reached the plot (~750 events in batches of 100, twice).
   expect(Number(await page.locator('#tgn-loss-chart').getAttribute('data-points'))).toBeGreaterThanOrEqual(2 * 7);
@@ -112,6 +114,32 @@ test('Pause waits between epochs, Stop ends a TGN run after the current batch, a
   await page.fill('#tgn-lr', '0');
   await page.click('#train');
   await expect(page.locator('#run-status')).toContainText("Learning rate must be a positive number, got '0'");
+  await page.fill('#tgn-lr', '0.0001');
+  await page.fill('#tgn-staleness', 'two');
+  await page.click('#train');
+  await expect(page.locator('#run-status')).toContainText("Staleness must be a non-negative integer or 'auto', got 'two'");
+  // GPU memory cannot be pipelined: refused by the worker before a run starts.
+  await page.fill('#tgn-staleness', '1');
+  await page.selectOption('#tgn-memory', 'device');
+  await page.click('#train');
+  await expect(page.locator('#run-status')).toHaveClass(/error/, { timeout: 30_000 });
+  await expect(page.locator('#run-status')).toContainText('Staleness 1 needs node memory in host RAM');
   await expect(page.locator('#train')).toBeEnabled();
+  expect(problems).toEqual([]);
+});
+
+test('MSPipe in the page: staleness auto from the address trains with memory in host RAM and reports the chosen k', async ({ page }) => {
+  const problems = await openTgn(page, `${SMALL}&epochs=1&batch-size=100&staleness=auto`);
+  await expect(page.locator('#tgn-staleness')).toHaveValue('auto');
+  await page.click('#train');
+  await expect(page.locator('#tgn-result')).toBeVisible({ timeout: 100_000 });
+  await expect(page.locator('#run-status')).toContainText('Finished after 1 of 1 epochs');
+  const row = await page.locator('#tgn-epochs-table tbody tr').evaluate((tr) => ({ ...(tr as HTMLElement).dataset }));
+  // auto never picks k below 1 (k = 0 is the sequential algorithm, chosen with --staleness 0).
+  expect(Number(row.stalenessMean)).toBeGreaterThanOrEqual(1);
+  const testAp = Number(row.testAp);
+  expect(testAp).toBeGreaterThanOrEqual(0);
+  expect(testAp).toBeLessThanOrEqual(1);
+  await expect(page.locator('#tgn-result-detail')).toContainText(/MSPipe \(staleness auto\): k was \d\.\d\d on average and at most \d+/);
   expect(problems).toEqual([]);
 });
