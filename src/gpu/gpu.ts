@@ -5,6 +5,7 @@ import type { AdapterDescription } from './adapter-description.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { KernelCache, type KernelSpec } from './kernel-cache.ts';
 import { Profiler } from './profiler.ts';
+import { QuietWaits } from './quiet-waits.ts';
 import type { Params } from './params.ts';
 import type { AdapterRequest, GpuProvider } from './provider.ts';
 import { StepEncoder, type Binding, type Workgroups } from './step-encoder.ts';
@@ -35,6 +36,8 @@ export class Gpu {
   profiler: Profiler | null = null;
   /** Number of submissions so far. */
   submissions = 0;
+  /** How this device waits for results (see QuietWaits: sleeps where the environment would spin). */
+  readonly waits: QuietWaits;
   private readonly uniforms: UniformArena;
   private firstError: string | null = null;
   private lostReason: string | null = null;
@@ -47,8 +50,10 @@ export class Gpu {
     useSubgroups: boolean,
     label: string,
     owner: unknown,
+    quietWaits: boolean,
   ) {
     this.owner = owner;
+    this.waits = new QuietWaits(quietWaits);
     this.label = label;
     this.hasSubgroups = useSubgroups;
     this.pool = new BufferPool(device);
@@ -64,7 +69,7 @@ export class Gpu {
   }
 
   static async create(provider: GpuProvider, options: GpuOptions = {}): Promise<Gpu> {
-    const { adapter, description, owner } = await provider.requestAdapter(options);
+    const { adapter, description, owner, quietWaits } = await provider.requestAdapter(options);
     const wanted: GPUFeatureName[] = [];
     const useSubgroups = options.subgroups !== false && adapter.features.has('subgroups');
     if (useSubgroups) wanted.push('subgroups' as GPUFeatureName);
@@ -83,7 +88,7 @@ export class Gpu {
         maxComputeWorkgroupSizeY: limits.maxComputeWorkgroupSizeY,
       },
     });
-    const gpu = new Gpu(device, description, useSubgroups, options.label ?? description.name, owner);
+    const gpu = new Gpu(device, description, useSubgroups, options.label ?? description.name, owner, quietWaits === true);
     if (options.profile) {
       if (!device.features.has('timestamp-query')) throw new GpuError(`${gpu.label}: profiling needs the 'timestamp-query' feature, which this adapter lacks`);
       gpu.profiler = gpu.encoder.profiler = new Profiler(device);
@@ -152,7 +157,7 @@ export class Gpu {
     this.encoder.copy(buffer, byteOffset, staging, 0, size);
     this.submit();
     try {
-      await staging.mapAsync(GPUMapMode.READ, 0, size);
+      await this.waits.wait(`read ${buffer.label}`, () => staging.mapAsync(GPUMapMode.READ, 0, size));
     } catch (error) {
       this.checkUsable();
       throw new GpuError(`${this.label}: reading back '${buffer.label}' failed: ${(error as Error).message}`);
@@ -167,7 +172,7 @@ export class Gpu {
   /** Waits for all submitted work (used by benchmarks for honest timings). */
   async finish(): Promise<void> {
     this.submit();
-    await this.device.queue.onSubmittedWorkDone();
+    await this.waits.wait('finish', () => this.device.queue.onSubmittedWorkDone());
     this.checkUsable();
   }
 

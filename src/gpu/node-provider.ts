@@ -41,7 +41,10 @@ async function request(flags: string[], powerPreference?: GPUPowerPreference): P
 }
 
 function provide(found: Found): ProvidedAdapter {
-  return { adapter: found.adapter, owner: found.owner, description: describeAdapter(found.adapter, 'vulkan') };
+  // dawn.node polls for mapAsync and onSubmittedWorkDone from a setImmediate chain (its AsyncRunner), so
+  // waits sleep first; WEBGNN_QUIET_WAITS=0 lets them spin (to measure what the sleeping gains).
+  const quietWaits = process.env.WEBGNN_QUIET_WAITS !== '0';
+  return { adapter: found.adapter, owner: found.owner, description: describeAdapter(found.adapter, 'vulkan'), quietWaits };
 }
 
 function flagsFor(name: string | undefined, toggles: string[] = []): string[] {

@@ -15,6 +15,8 @@ export interface ProvidedAdapter {
   /** What must stay referenced while the device lives (dawn.node's instance: if it is garbage
    * collected while the device still has work in flight, the process aborts). */
   owner?: unknown;
+  /** Sleep through most of each wait for the device, where waiting would busy-poll the event loop (dawn.node; see QuietWaits). */
+  quietWaits?: boolean;
 }
 
 export interface GpuProvider {
