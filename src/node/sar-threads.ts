@@ -109,9 +109,17 @@ export class ThreadedSarEngine implements Engine {
     return new ThreadedSarEngine(threads, unwatch, options.resume?.epoch ?? 0);
   }
 
-  /** Test hook: kills worker `rank`'s thread (as a crash would). */
+  /**
+   * Test hook: worker `rank`'s thread exits at once, mid-epoch, as a crash would. It exits from its own
+   * message handler, between two tasks: Worker.terminate() landing inside a dawn.node call aborts the
+   * whole process (dawn.node's node-addon-api treats the failed throw as fatal), which is not a crash
+   * of one worker but of all of them.
+   */
   kill(rank: number): Promise<number> {
-    return this.threads[rank].worker.terminate();
+    const { worker } = this.threads[rank];
+    const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
+    worker.postMessage({ type: 'crash' });
+    return exited;
   }
 
   async *run(epochs: number): AsyncGenerator<EpochMetrics> {
