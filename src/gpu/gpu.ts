@@ -130,6 +130,7 @@ export class Gpu {
    */
   upload(buffer: GPUBuffer, data: ArrayBufferView, byteOffset = 0): void {
     this.device.queue.writeBuffer(buffer, byteOffset, data.buffer, data.byteOffset, data.byteLength);
+    this.encoder.tally.bytes += data.byteLength;
   }
 
   /** Writes `data` into `buffer` after everything recorded so far (submits first), in program order. */
@@ -157,7 +158,7 @@ export class Gpu {
     this.encoder.copy(buffer, byteOffset, staging, 0, size);
     this.submit();
     try {
-      await this.waits.wait(`read ${buffer.label}`, () => staging.mapAsync(GPUMapMode.READ, 0, size));
+      await this.waits.wait(`read ${buffer.label}`, this.encoder.takeTally(), () => staging.mapAsync(GPUMapMode.READ, 0, size));
     } catch (error) {
       this.checkUsable();
       throw new GpuError(`${this.label}: reading back '${buffer.label}' failed: ${(error as Error).message}`);
@@ -172,7 +173,7 @@ export class Gpu {
   /** Waits for all submitted work (used by benchmarks for honest timings). */
   async finish(): Promise<void> {
     this.submit();
-    await this.waits.wait('finish', () => this.device.queue.onSubmittedWorkDone());
+    await this.waits.wait('finish', this.encoder.takeTally(), () => this.device.queue.onSubmittedWorkDone());
     this.checkUsable();
   }
 

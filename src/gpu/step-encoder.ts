@@ -10,10 +10,19 @@ export type Binding = GPUBuffer | GPUBufferBinding;
 /** Workgroup counts; a linear count above the per-dimension limit is folded into y. */
 export type Workgroups = number | [number, number] | [number, number, number];
 
+/** Work recorded since the last wait for the device: how long that wait will take depends on it. */
+export interface WorkTally {
+  dispatches: number;
+  workgroups: number;
+  /** Bytes copied, cleared or uploaded. */
+  bytes: number;
+}
+
 export class StepEncoder {
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   dispatches = 0;
+  readonly tally: WorkTally = { dispatches: 0, workgroups: 0, bytes: 0 };
   /** When set, every dispatch gets its own timed pass. */
   profiler: Profiler | null = null;
 
@@ -56,17 +65,28 @@ export class StepEncoder {
     pass.dispatchWorkgroups(x, y, z);
     if (timestampWrites) this.endPass();
     this.dispatches++;
+    this.tally.dispatches++;
+    this.tally.workgroups += x * y * z;
   }
 
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
     if (bytes === 0) return;
     this.endPass();
     this.commandEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+    this.tally.bytes += bytes;
   }
 
   clear(buffer: GPUBuffer, offset = 0, bytes?: number): void {
     this.endPass();
     this.commandEncoder().clearBuffer(buffer, offset, bytes);
+    this.tally.bytes += bytes ?? buffer.size - offset;
+  }
+
+  /** The work recorded since the previous call, and a fresh count from now on. */
+  takeTally(): WorkTally {
+    const taken = { ...this.tally };
+    Object.assign(this.tally, { dispatches: 0, workgroups: 0, bytes: 0 });
+    return taken;
   }
 
   /** Ends recording; returns null when nothing was recorded. */
