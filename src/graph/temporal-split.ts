@@ -167,3 +167,12 @@ function sampleWithoutReplacement(items: Int32Array, count: number, seed: number
   }
   return pool.slice(0, count).sort();
 }
+
+/** Refuses a split with an empty training, validation or test set (too few events to train and evaluate). */
+export function requireEverySet(split: TemporalSplit, stream: { name: string; numEvents: number }): void {
+  const [train, val, test] = [split.train.length, split.val.length, split.test.length];
+  if (train && val && test) return;
+  throw new Error(
+    `${stream.numEvents} events of ${stream.name} split into ${train} training, ${val} validation and ${test} test events; every set needs events: train on more events`,
+  );
+}

@@ -217,6 +217,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--model <kind>', 'model').choices(['tgn']).default('tgn'))
     .option('--epochs <n>', 'epochs', positiveInt('--epochs'), 10)
     .option('--batch-size <n>', 'events per batch', positiveInt('--batch-size'), 200)
+    .option('--events <n>', 'train on the first n events of the stream only (as the demo does)', positiveInt('--events'))
     .option('--staleness <k|auto>', "MSPipe: a batch may read node memory up to k batches stale ('auto': chosen per iteration from measured stage times); 0 = sequential", '0')
     .addOption(new Option('--memory <where>', "where node memory lives: 'device' (GPU) or 'host' (RAM, fetched and written back per batch; default when --staleness is not 0)").choices(['device', 'host']))
     .option('--patience <n>', 'stop after n epochs without a better validation AP (0: never)', nonNegativeInt('--patience'), 0)

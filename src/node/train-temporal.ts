@@ -8,7 +8,8 @@ import { parseStaleness } from '../engines/staleness-policy.ts';
 import { TemporalEngine, type TemporalBatchProgress } from '../engines/temporal.ts';
 import { HostNodeMemory } from '../nn/tgn/host-memory.ts';
 import { loadEventStream } from '../graph/event-stream.ts';
-import { splitEvents } from '../graph/temporal-split.ts';
+import { firstEvents } from '../graph/event-stream-prefix.ts';
+import { requireEverySet, splitEvents } from '../graph/temporal-split.ts';
 import { TGN_DEFAULTS } from '../nn/tgn/tgn.ts';
 import { loadCheckpointFile, saveCheckpointFile } from './checkpoint-file.ts';
 import { resolveEventStreamSource } from './dataset-source.ts';
@@ -32,13 +33,17 @@ export interface TrainTemporalFlags {
   progress: boolean;
   checkpoint?: string;
   resume?: string;
+  /** Train on the first this many events only. */
+  events?: number;
 }
 
 export async function trainTemporal(flags: TrainTemporalFlags): Promise<void> {
   const staleness = parseStaleness(flags.staleness);
   const { source, eventsFile } = resolveEventStreamSource(flags.dataset);
-  const stream = await loadEventStream(source, { eventsFile });
+  const loaded = await loadEventStream(source, { eventsFile });
+  const stream = flags.events === undefined ? loaded : firstEvents(loaded, flags.events);
   const split = splitEvents(stream, { seed: flags.seed });
+  requireEverySet(split, stream);
   const gpu = await createNodeGpu({ name: flags.adapter });
   const config = { ...TGN_DEFAULTS, memoryDim: flags.memoryDim, neighbors: flags.neighbors, numNodes: stream.numNodes, edgeDim: stream.edgeDim };
   const resume = flags.resume ? await loadCheckpointFile(flags.resume) : undefined;

@@ -128,4 +128,8 @@ test('train-temporal --json on a small CSV stream reports the documented fields;
   const nonsense = webgnn('train-temporal', '--dataset', file, '--staleness', 'fast');
   assert.notEqual(nonsense.code, 0);
   assert.match(nonsense.stderr, /--staleness must be a non-negative integer or 'auto', got 'fast'/);
+  // --events trains on a prefix; one too short to give validation and test events is refused, not trained.
+  const tooFew = webgnn('train-temporal', '--dataset', file, '--events', '3');
+  assert.notEqual(tooFew.code, 0);
+  assert.match(tooFew.stderr, /3 events of .* \(first 3 events\) split into 2 training, 0 validation and 1 test events; every set needs events/);
 });
