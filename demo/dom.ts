@@ -27,3 +27,15 @@ export function numberField(id: string, what: string, rule: 'positive integer' |
   if (!ok) throw new Error(`${what} must be a ${rule}, got '${input(id).value}'`);
   return v;
 }
+
+/** Offers `bytes` as a download named `name`. */
+export function downloadFile(bytes: Uint8Array, name: string): void {
+  const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

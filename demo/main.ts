@@ -25,8 +25,8 @@ import { RunCharts } from './charts.ts';
 import { collegeMsgUrls } from './collegemsg.ts';
 import { renderConfusion } from './confusion.ts';
 import { coraUrls } from './cora.ts';
-import { $, errorText, input, mib, select, setStatus } from './dom.ts';
-import { readTemporalSettings, showStreamInfo, TemporalView, TGN_FORM_IDS } from './tgn.ts';
+import { $, downloadFile, errorText, input, mib, select, setStatus } from './dom.ts';
+import { readTemporalSettings, resumeCommand, showStreamInfo, TemporalView, TGN_FORM_IDS } from './tgn.ts';
 
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 /** Small amounts (a worker's traffic on a small graph) in KiB, others in MiB. */
@@ -73,6 +73,7 @@ function updateControls(): void {
   $('pause').textContent = state.paused ? 'Resume' : 'Pause';
   input('export').disabled = !ready || (!state.training && !state.imported && !state.saved && !lastResult);
   input('import').disabled = !ready || state.training;
+  input('tgn-export').disabled = !ready || state.training;
   $('import-label').classList.toggle('disabled', !ready || state.training);
   input('evaluate').disabled = busy || !state.dataset;
   input('continue-imported').disabled = busy || !state.dataset;
@@ -435,17 +436,24 @@ async function refreshMemory(): Promise<void> {
 async function exportCheckpoint(): Promise<void> {
   try {
     const { bytes, epoch, model, dataset } = await state.trainer!.exportCheckpoint();
-    const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = `webgnn-${model}-${dataset}-epoch${epoch}.ckpt`;
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
-    setStatus('checkpoint-status', `Exported ${a.download} (${(bytes.byteLength / 1024).toFixed(0)} KiB). The command line resumes from it with --resume.`, 'ok');
+    const name = `webgnn-${model}-${dataset}-epoch${epoch}.ckpt`;
+    downloadFile(bytes, name);
+    setStatus('checkpoint-status', `Exported ${name} (${(bytes.byteLength / 1024).toFixed(0)} KiB). The command line resumes from it with --resume.`, 'ok');
   } catch (error) {
     setStatus('checkpoint-status', errorText(error), 'error');
+  }
+}
+
+/** The last TGN run's newest checkpoint as a file, with the command line that continues it. */
+async function exportTemporalCheckpoint(): Promise<void> {
+  try {
+    const { bytes, epoch } = await state.trainer!.exportTemporalCheckpoint();
+    const name = `webgnn-tgn-collegemsg-epoch${epoch}.ckpt`;
+    downloadFile(bytes, name);
+    const more = resumeCommand(temporalView.settings!, name, epoch + 10);
+    setStatus('tgn-export-status', `Exported ${name} (${(bytes.byteLength / 1024).toFixed(0)} KiB, after epoch ${epoch}). Ten more epochs on the command line:\n${more}`, 'ok');
+  } catch (error) {
+    setStatus('tgn-export-status', errorText(error), 'error');
   }
 }
 
@@ -633,6 +641,7 @@ function wire(): void {
     updateControls();
   });
   $('export').addEventListener('click', () => void exportCheckpoint());
+  $('tgn-export').addEventListener('click', () => void exportTemporalCheckpoint());
   input('import').addEventListener('change', () => void importCheckpoint(input('import')));
   $('evaluate').addEventListener('click', () => void evaluateImported());
   $('continue-imported').addEventListener('click', () => void train('imported'));

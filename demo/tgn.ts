@@ -67,10 +67,28 @@ export function showStreamInfo(info: TemporalStreamInfo): void {
   input('tgn-events').max = String(info.numEvents);
 }
 
+/** The command line that continues a TGN checkpoint exported from the page: the same stream, model and training settings. */
+export function resumeCommand(s: TemporalRunSettings, file: string, epochs: number): string {
+  const flags = [
+    ...(s.events === null ? [] : [`--events ${s.events}`]),
+    `--batch-size ${s.batchSize}`,
+    `--lr ${s.lr}`,
+    `--memory-dim ${s.memoryDim}`,
+    `--neighbors ${s.neighbors}`,
+    `--seed ${s.seed}`,
+    ...(s.staleness === 0 ? [] : [`--staleness ${s.staleness}`]),
+    ...(s.memory === null ? [] : [`--memory ${s.memory}`]),
+    ...(s.sampler === 'recent' ? [] : [`--sampler ${s.sampler}`]),
+  ];
+  return `npx webgnn train-temporal ${flags.join(' ')} --epochs ${epochs} --resume ${file}`;
+}
+
 /** What the board shows of a TGN run, fed by the worker's events. */
 export class TemporalView {
   private readonly charts = new TemporalCharts($('tgn-loss-chart'), $('tgn-ap-chart'));
   private epochs = 0;
+  /** The settings of the run shown (or last shown). */
+  settings: TemporalRunSettings | null = null;
   /** Events per epoch by phase, to place a batch on the progress bar. */
   private phaseEvents = { train: 0, val: 0, test: 0 };
 
@@ -80,7 +98,9 @@ export class TemporalView {
     switch (event.type) {
       case 'started': {
         const { stream, split, settings } = event;
+        this.settings = settings;
         this.epochs = settings.epochs;
+        setStatus('tgn-export-status', '');
         this.phaseEvents = { train: split.train, val: split.val, test: split.test };
         this.charts.reset();
         $('tgn-epochs-table').querySelector('tbody')!.replaceChildren();

@@ -7,9 +7,10 @@
 import { TemporalEngine, TrainingStopped, type TemporalBatchProgress, type TemporalEpochMetrics, type TemporalTrainingOptions } from '../engines/temporal.ts';
 import type { Gpu } from '../gpu/gpu.ts';
 import type { EventStream } from '../graph/event-stream.ts';
-import { splitEvents } from '../graph/temporal-split.ts';
+import { requireEverySet, splitEvents } from '../graph/temporal-split.ts';
 import { TGN_DEFAULTS } from '../nn/tgn/tgn.ts';
 import { firstEvents } from '../graph/event-stream-prefix.ts';
+import type { CheckpointData } from '../nn/checkpoint.ts';
 import type { StalenessSetting } from '../engines/staleness-policy.ts';
 import { TemporalRunSummary, type TemporalStalenessSummary } from '../engines/temporal-run-summary.ts';
 
@@ -170,8 +171,8 @@ class ProgressReporter {
 
 /**
  * Trains TGN on `full` (or its first `settings.events` events) and reports to `onEvent`; resolves when the
- * last epoch is done or the user stopped, with the best-validation epoch's metrics. The engine is disposed
- * at the end either way.
+ * last epoch is done or the user stopped, with the best-validation epoch's metrics. After every epoch
+ * `keep` (if given) gets the run's checkpoint. The engine is disposed at the end either way.
  */
 export async function runTemporalTraining(
   gpu: Gpu,
@@ -179,6 +180,7 @@ export async function runTemporalTraining(
   settings: TemporalRunSettings,
   control: RunControl,
   onEvent: TemporalEventSink,
+  keep?: (checkpoint: CheckpointData) => void | Promise<void>,
 ): Promise<TemporalTrainResult> {
   checkTemporalSettings(settings);
   const stream = settings.events === null ? full : firstEvents(full, settings.events);
@@ -192,12 +194,7 @@ export async function runTemporalTraining(
     newNodes: split.newNodes.length,
     droppedTrainEvents: split.droppedTrainEvents,
   };
-  if (!splitInfo.train || !splitInfo.val || !splitInfo.test) {
-    throw new Error(
-      `${stream.numEvents} events of ${full.name} split into ${splitInfo.train} training, ${splitInfo.val} validation and ${splitInfo.test} test events; ` +
-        'every set needs events: train on more events',
-    );
-  }
+  requireEverySet(split, stream);
   const config = { ...TGN_DEFAULTS, memoryDim: settings.memoryDim, neighbors: settings.neighbors, numNodes: stream.numNodes, edgeDim: stream.edgeDim };
   const progress = new ProgressReporter(onEvent);
   const onBatch = (p: TemporalBatchProgress) => progress.batch(p.epoch - 1, p);
@@ -220,6 +217,12 @@ export async function runTemporalTraining(
     progress.epochStarts();
     for await (const m of engine.run(settings.epochs)) {
       run.add(m);
+      if (keep) {
+        // As the CLI's --checkpoint writes it, so `train-temporal --resume` continues this run.
+        const data = await engine.snapshot();
+        data.extra = { ...data.extra, earlyStopping: run.stopping.saved };
+        await keep(data);
+      }
       await onEvent({ type: 'epoch', metrics: m, gpuBytes: gpu.pool.allocatedBytes });
       if (control.stopRequested) break;
       await control.waitWhilePaused(m.epoch);

@@ -132,6 +132,8 @@ let engine: TrainerEngine | null = null;
 let imported: CheckpointData | null = null;
 /** The newest checkpoint of the current engine, as written to IndexedDB. */
 let lastSaved: { epoch: number; bytes: Uint8Array } | null = null;
+/** The newest epoch's checkpoint of the last TGN run (kept in memory: the CLI's train-temporal --resume reads it). */
+let lastTemporal: { epoch: number; bytes: Uint8Array; dataset: string } | null = null;
 let busy = false;
 let control = { paused: false, stop: false, wake: null as (() => void) | null };
 
@@ -378,6 +380,7 @@ const api = {
     const stream = eventStream;
     busy = true;
     control = { paused: false, stop: false, wake: null };
+    lastTemporal = null;
     try {
       return await runTemporalTraining(
         device,
@@ -394,10 +397,20 @@ const api = {
           },
         },
         onEvent,
+        (data) => {
+          lastTemporal = { epoch: data.epoch, bytes: encodeCheckpoint(data), dataset: stream.name };
+        },
       );
     } finally {
       busy = false;
     }
+  },
+
+  /** The last TGN run's newest checkpoint, as the CLI's `train-temporal --checkpoint` writes it. */
+  exportTemporalCheckpoint(): { bytes: Uint8Array; epoch: number; dataset: string } {
+    if (!lastTemporal) throw new Error(busy ? 'no TGN epoch has finished yet in this run' : 'there is no TGN model to export yet: train one');
+    const copy = lastTemporal.bytes.slice();
+    return Comlink.transfer({ bytes: copy, epoch: lastTemporal.epoch, dataset: lastTemporal.dataset }, [copy.buffer]);
   },
 
   pause(): void {

@@ -3,6 +3,7 @@
 // through the form; live plots, per-epoch AP, results, stop after a batch, and clear refusals.
 
 import { test, expect, type Page } from '@playwright/test';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -75,8 +76,26 @@ test('TGN trains on the first 1,500 CollegeMsg events: live loss, AP per epoch, 
   expect(inductiveAp).toBeGreaterThanOrEqual(0);
   expect(inductiveAp).toBeLessThanOrEqual(1);
   await expect(page.locator('#train')).toBeEnabled();
-  await page.screenshot({ path: join(OUT, 'demo-tgn-collegemsg.png'), fullPage: true });
   console.log(`TGN on 1,500 CollegeMsg events, 2 epochs: ${seconds.toFixed(1)} s, test AP ${testAp.toFixed(4)}, inductive AP ${inductiveAp.toFixed(4)}`);
+
+  // Export the checkpoint; the command line the page prints continues it (here for one more epoch).
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#tgn-export')]);
+  expect(download.suggestedFilename()).toBe('webgnn-tgn-collegemsg-epoch2.ckpt');
+  const file = join(OUT, download.suggestedFilename());
+  await download.saveAs(file);
+  await expect(page.locator('#tgn-export-status')).toContainText('npx webgnn train-temporal --events 1500 --batch-size 100');
+  await page.screenshot({ path: join(OUT, 'demo-tgn-collegemsg.png'), fullPage: true });
+  const shown = (await page.locator('#tgn-export-status').textContent())!.split('\n').pop()!;
+  expect(shown).toMatch(/--epochs 12 --resume webgnn-tgn-collegemsg-epoch2\.ckpt$/);
+  const args = shown.replace(/^npx webgnn /, '').replace('--epochs 12', '--epochs 3').replace(download.suggestedFilename(), file).split(' ');
+  const cli = spawnSync(process.execPath, ['scripts/webgnn.mjs', ...args, '--json', '--no-progress'], { encoding: 'utf8', timeout: 120_000 });
+  expect(cli.status, cli.stderr).toBe(0);
+  const resumed = JSON.parse(cli.stdout.trim().split('\n').pop()!);
+  expect(resumed.epochs).toBe(3);
+  expect(cli.stderr).toMatch(/epoch 3: /);
+  expect(cli.stderr).not.toMatch(/epoch 1: /);
+  // The page's best epoch carried over: the run's best is epoch 2 or 3 of the page's validation APs, never lower.
+  expect(resumed.val_ap).toBeGreaterThanOrEqual(Math.max(...rows.map((r) => Number(r.valAp))) - 1e-9);
 
   // Back to node classification: its form and board are as before.
   await page.selectOption('#task', 'node');
