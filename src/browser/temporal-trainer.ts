@@ -217,12 +217,8 @@ export async function runTemporalTraining(
     progress.epochStarts();
     for await (const m of engine.run(settings.epochs)) {
       run.add(m);
-      if (keep) {
-        // As the CLI's --checkpoint writes it, so `train-temporal --resume` continues this run.
-        const data = await engine.snapshot();
-        data.extra = { ...data.extra, earlyStopping: run.stopping.saved };
-        await keep(data);
-      }
+      // As the CLI's --checkpoint writes it, so `train-temporal --resume` continues this run.
+      if (keep) await keep(await run.checkpoint(engine));
       await onEvent({ type: 'epoch', metrics: m, gpuBytes: gpu.pool.allocatedBytes });
       if (control.stopRequested) break;
       await control.waitWhilePaused(m.epoch);

@@ -2,8 +2,9 @@
 // the best validation AP's epoch (whose test figures are the run's), the mean training events per
 // second, and MSPipe's chosen staleness over every training iteration. A diverged epoch ends the run.
 
+import type { CheckpointData } from '../nn/checkpoint.ts';
 import { EarlyStopping } from './early-stopping.ts';
-import type { TemporalEpochMetrics } from './temporal.ts';
+import type { TemporalEngine, TemporalEpochMetrics } from './temporal.ts';
 
 export type TemporalStalenessSummary = TemporalEpochMetrics['staleness'];
 
@@ -28,6 +29,13 @@ export class TemporalRunSummary {
     this.rates.push(m.eventsPerSecond);
     this.staleness.push(m.staleness);
     return this.stopping.update(m);
+  }
+
+  /** The engine's checkpoint with early stopping's state, so that `--resume` reports the best epoch of the whole run. */
+  async checkpoint(engine: TemporalEngine): Promise<CheckpointData> {
+    const data = await engine.snapshot();
+    data.extra = { ...data.extra, earlyStopping: this.stopping.saved };
+    return data;
   }
 
   get best(): TemporalEpochMetrics | null {

@@ -21,7 +21,6 @@ export interface WorkTally {
 export class StepEncoder {
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
-  dispatches = 0;
   readonly tally: WorkTally = { dispatches: 0, workgroups: 0, bytes: 0 };
   /** When set, every dispatch gets its own timed pass. */
   profiler: Profiler | null = null;
@@ -64,7 +63,6 @@ export class StepEncoder {
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y, z);
     if (timestampWrites) this.endPass();
-    this.dispatches++;
     this.tally.dispatches++;
     this.tally.workgroups += x * y * z;
   }
@@ -96,7 +94,6 @@ export class StepEncoder {
     this.profiler?.finishSubmission(this.encoder);
     const commands = this.encoder.finish();
     this.encoder = null;
-    this.dispatches = 0;
     return commands;
   }
 

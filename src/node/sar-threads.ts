@@ -110,10 +110,10 @@ export class ThreadedSarEngine implements Engine {
   }
 
   /**
-   * Test hook: worker `rank`'s thread exits at once, mid-epoch, as a crash would. It exits from its own
-   * message handler, between two tasks: Worker.terminate() landing inside a dawn.node call aborts the
-   * whole process (dawn.node's node-addon-api treats the failed throw as fatal), which is not a crash
-   * of one worker but of all of them.
+   * Test hook: worker `rank`'s thread exits mid-epoch, as a crash would. It exits from its own message
+   * handler once no read from its device is pending: Worker.terminate() landing inside a dawn.node call,
+   * or a thread ending with a mapAsync unsettled, aborts the whole process (dawn.node's node-addon-api
+   * treats the failed throw as fatal), which is not a crash of one worker but of all of them.
    */
   kill(rank: number): Promise<number> {
     const { worker } = this.threads[rank];

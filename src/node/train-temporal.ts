@@ -75,11 +75,7 @@ export async function trainTemporal(flags: TrainTemporalFlags): Promise<void> {
         `epoch ${m.epoch}: loss ${m.loss.toFixed(4)} · val AP ${m.valAp.toFixed(4)} · test AP ${m.testAp.toFixed(4)} · inductive AP ${m.inductiveAp.toFixed(4)} · ${m.eventsPerSecond.toFixed(0)} events/s\n`,
       );
     }
-    if (flags.checkpoint) {
-      const data = await engine.snapshot();
-      data.extra = { ...data.extra, earlyStopping: run.stopping.saved };
-      await saveCheckpointFile(flags.checkpoint, data);
-    }
+    if (flags.checkpoint) await saveCheckpointFile(flags.checkpoint, await run.checkpoint(engine));
     if (stop) {
       if (!bar) process.stderr.write(`early stop: no better validation AP for ${flags.patience} epochs (best at epoch ${run.best?.epoch})\n`);
       break;
