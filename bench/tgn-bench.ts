@@ -5,7 +5,7 @@
 // the time the CPU spent waiting for the device (whose ratio bounds what any overlap can gain), and peak
 // GPU bytes.
 // Run: node --import ./scripts/register.mjs bench/tgn-bench.ts [--epochs 2] [--events N] [--settings device,0,auto,2]
-//        [--lr 1e-4] [--batch-size 200] [--json out.json]
+//        [--lr 1e-4] [--batch-size 200] [--stale-self-weight λ (1: no staleness mitigation)] [--json out.json]
 
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +44,8 @@ export interface TgnBenchOptions {
   batchSize: number;
   seed: number;
   adapter?: string;
+  /** Weight λ of a stale node's own memory in the mitigation blend (default the engine's; 1 turns mitigation off). */
+  staleSelfWeight?: number;
 }
 
 export async function runTgnBench(options: TgnBenchOptions): Promise<TgnBenchRow[]> {
@@ -57,7 +59,14 @@ export async function runTgnBench(options: TgnBenchOptions): Promise<TgnBenchRow
     const gpu = await createNodeGpu({ name: options.adapter });
     const memory = setting === 'device' ? 'device' : 'host';
     const staleness = setting === 'device' ? 0 : parseStaleness(setting);
-    const engine = new TemporalEngine(gpu, stream, split, { ...TGN_DEFAULTS, numNodes: stream.numNodes, edgeDim: stream.edgeDim }, { seed: options.seed, lr: options.lr, batchSize: options.batchSize, memory, staleness });
+    const engine = new TemporalEngine(gpu, stream, split, { ...TGN_DEFAULTS, numNodes: stream.numNodes, edgeDim: stream.edgeDim }, {
+      seed: options.seed,
+      lr: options.lr,
+      batchSize: options.batchSize,
+      memory,
+      staleness,
+      ...(options.staleSelfWeight === undefined ? {} : { staleSelfWeight: options.staleSelfWeight }),
+    });
     const epochs: TemporalEpochMetrics[] = [];
     for await (const m of engine.run(options.epochs)) {
       epochs.push(m);
@@ -96,6 +105,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     batchSize: args.number('--batch-size') ?? 200,
     seed: args.number('--seed') ?? 0,
     adapter: args.value('--adapter'),
+    staleSelfWeight: args.number('--stale-self-weight'),
   });
   console.table(rows);
   const out = args.value('--json');
