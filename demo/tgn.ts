@@ -8,6 +8,7 @@ import type {
   TemporalTrainerEvent,
   TemporalTrainResult,
 } from '../src/browser/trainer-worker.ts';
+import { parseStaleness } from '../src/engines/staleness-policy.ts';
 import { TemporalCharts } from './charts.ts';
 import { $, input, mib, numberField, select, setStatus } from './dom.ts';
 
@@ -40,19 +41,11 @@ export function readTemporalSettings(): TemporalRunSettings {
     // Empty: the whole stream.
     events: events === '' ? null : numberField('tgn-events', 'Events', 'positive integer'),
     seed: numberField('tgn-seed', 'Seed', 'non-negative integer'),
-    staleness: stalenessField(),
+    staleness: parseStaleness(input('tgn-staleness').value, 'Staleness'),
     // The select's '' is the CLI's default: GPU memory when sequential, host RAM when pipelined.
     memory: (select('tgn-memory').value || null) as TemporalRunSettings['memory'],
     sampler: select('tgn-sampler').value as TemporalRunSettings['sampler'],
   };
-}
-
-/** MSPipe's k as the CLI's --staleness takes it: a non-negative integer or 'auto'. */
-function stalenessField(): TemporalRunSettings['staleness'] {
-  const text = input('tgn-staleness').value.trim();
-  if (text === 'auto') return 'auto';
-  if (!/^\d+$/.test(text)) throw new Error(`Staleness must be a non-negative integer or 'auto', got '${input('tgn-staleness').value}'`);
-  return Number(text);
 }
 
 export function showStreamInfo(info: TemporalStreamInfo): void {

@@ -11,7 +11,7 @@ import { requireEverySet, splitEvents } from '../graph/temporal-split.ts';
 import { TGN_DEFAULTS } from '../nn/tgn/tgn.ts';
 import { firstEvents } from '../graph/event-stream-prefix.ts';
 import type { CheckpointData } from '../nn/checkpoint.ts';
-import type { StalenessSetting } from '../engines/staleness-policy.ts';
+import { isStalenessSetting, type StalenessSetting } from '../engines/staleness-policy.ts';
 import { TemporalRunSummary, type TemporalStalenessSummary } from '../engines/temporal-run-summary.ts';
 
 /** A TGN run's settings as the page sends them (the CLI's train-temporal flags of the same names). */
@@ -122,7 +122,7 @@ export function checkTemporalSettings(s: TemporalRunSettings): void {
   need(positiveInt(s.neighbors), 'Neighbours', 'a positive integer', s.neighbors);
   need(s.events === null || positiveInt(s.events), 'Events', 'a positive integer (or empty for all)', s.events);
   need(Number.isSafeInteger(s.seed) && s.seed >= 0, 'Seed', 'a non-negative integer', s.seed);
-  need(s.staleness === 'auto' || (Number.isSafeInteger(s.staleness) && s.staleness >= 0), 'Staleness', "a non-negative integer or 'auto'", s.staleness);
+  need(isStalenessSetting(s.staleness), 'Staleness', "a non-negative integer or 'auto'", s.staleness);
   need(s.memory === null || s.memory === 'device' || s.memory === 'host', 'Node memory', "'device', 'host' or null", s.memory);
   need(s.sampler === 'recent' || s.sampler === 'uniform', 'Neighbour sampling', "'recent' or 'uniform'", s.sampler);
   // GPU memory is read in queue order, so it is never stale: only host memory can be pipelined.

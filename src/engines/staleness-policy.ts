@@ -8,16 +8,21 @@
 
 export type StalenessSetting = number | 'auto';
 
-/** Parses `--staleness`: a non-negative integer or `auto`. */
-export function parseStaleness(text: string): StalenessSetting {
-  if (text === 'auto') return 'auto';
-  if (!/^\d+$/.test(text)) throw new Error(`--staleness must be a non-negative integer or 'auto', got '${text}'`);
-  return Number(text);
+/** Parses a staleness setting as typed: a non-negative integer or `auto`; `what` names it in the error. */
+export function parseStaleness(text: string, what = '--staleness'): StalenessSetting {
+  const trimmed = text.trim();
+  if (trimmed === 'auto') return 'auto';
+  if (!/^\d+$/.test(trimmed)) throw new Error(`${what} must be a non-negative integer or 'auto', got '${text}'`);
+  return Number(trimmed);
+}
+
+export function isStalenessSetting(setting: unknown): setting is StalenessSetting {
+  return setting === 'auto' || (Number.isSafeInteger(setting) && (setting as number) >= 0);
 }
 
 /** Refuses a setting that is neither a non-negative integer nor 'auto' (naming it). */
 export function checkStaleness(setting: StalenessSetting): StalenessSetting {
-  if (setting !== 'auto' && (!Number.isInteger(setting) || setting < 0)) throw new RangeError(`staleness must be a non-negative integer or 'auto', got ${setting}`);
+  if (!isStalenessSetting(setting)) throw new RangeError(`staleness must be a non-negative integer or 'auto', got ${setting}`);
   return setting;
 }
 
