@@ -33,8 +33,11 @@ type Reply =
   | { type: 'snapshot'; data: CheckpointData }
   | { type: 'error'; name: string; message: string; peer?: number };
 
-const REGISTER = new URL('../../scripts/register.mjs', import.meta.url).href;
-const ENTRY = new URL('./sar-thread-entry.ts', import.meta.url);
+// From src/ (this file is .ts) the thread runs TypeScript through tsx's hooks; from the built package (dist/,
+// .js) it runs the built entry with no hooks: scripts/ and tsx are not shipped.
+const FROM_SOURCES = import.meta.url.endsWith('.ts');
+const THREAD_EXEC_ARGV = FROM_SOURCES ? ['--import', new URL('../../scripts/register.mjs', import.meta.url).href] : [];
+const ENTRY = new URL(FROM_SOURCES ? './sar-thread-entry.ts' : './sar-thread-entry.js', import.meta.url);
 
 /** One thread and the replies it has not yet handed out. */
 class ThreadHandle {
@@ -92,7 +95,7 @@ export class ThreadedSarEngine implements Engine {
     const workers = links.map(
       (l) =>
         new Worker(ENTRY, {
-          execArgv: ['--import', REGISTER],
+          execArgv: THREAD_EXEC_ARGV,
           workerData: { ...options, links: l } satisfies SarThreadData,
           transferList: transferListFor(l),
         }),
