@@ -7,7 +7,7 @@
 // (one binding for the whole structure; the kernels compute the offsets from N and nnz).
 
 import type { Gpu } from '../gpu/gpu.ts';
-import { validateCsr, type Csr } from '../graph/csr.ts';
+import { validateCsr, type Csr } from './csr-structure.ts';
 
 export class GraphCsr {
   private buffer: GPUBuffer | null;

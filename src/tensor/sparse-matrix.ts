@@ -5,7 +5,7 @@
 // and power-law graphs stay balanced. The decomposition is computed once here, on the CPU.
 
 import type { Gpu } from '../gpu/gpu.ts';
-import { transposeCsr, validateCsr, type Csr } from '../graph/csr.ts';
+import { transposeCsr, validateCsr, type Csr } from './csr-structure.ts';
 
 /** Marks a segment whose sum goes to a partial slot (its row has several segments), not to the output. */
 export const PARTIAL_FLAG = 0x80000000;

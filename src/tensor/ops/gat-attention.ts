@@ -6,7 +6,7 @@
 
 import gatSource from '../../../shaders/gat.wgsl?raw';
 import type { Params } from '../../gpu/params.ts';
-import type { Csr } from '../../graph/csr.ts';
+import type { Csr } from '../csr-structure.ts';
 import { empty } from '../create.ts';
 import type { GraphCsr } from '../graph-csr.ts';
 import { RNG_STREAM, rngPrefix, rngUniform } from '../random.ts';

@@ -15,7 +15,7 @@ import functions from '../../../shaders/gat-functions.wgsl?raw';
 import source from '../../../shaders/gat-block.wgsl?raw';
 import type { Gpu } from '../../gpu/gpu.ts';
 import { params, type Params } from '../../gpu/params.ts';
-import type { Csr } from '../../graph/csr.ts';
+import type { Csr } from '../csr-structure.ts';
 import { empty, zeros } from '../create.ts';
 import { RNG_STREAM, rngPrefix } from '../random.ts';
 import { record } from '../tape.ts';

@@ -7,7 +7,7 @@
 
 import source from '../../../shaders/gat-unfused.wgsl?raw';
 import type { Params } from '../../gpu/params.ts';
-import type { Csr } from '../../graph/csr.ts';
+import type { Csr } from '../csr-structure.ts';
 import { empty } from '../create.ts';
 import type { GraphCsr } from '../graph-csr.ts';
 import { RNG_STREAM, rngPrefix } from '../random.ts';

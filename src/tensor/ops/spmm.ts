@@ -4,7 +4,7 @@
 
 import source from '../../../shaders/spmm.wgsl?raw';
 import { params } from '../../gpu/params.ts';
-import type { Csr } from '../../graph/csr.ts';
+import type { Csr } from '../csr-structure.ts';
 import { empty } from '../create.ts';
 import type { SparseMatrix } from '../sparse-matrix.ts';
 import { record } from '../tape.ts';
