@@ -12,7 +12,6 @@
 // time ≤ 1.0.
 
 import { benchArgs } from './args.ts';
-import { printGat } from './report.ts';
 import { pathToFileURL } from 'node:url';
 import type { Gpu } from '../src/gpu/gpu.ts';
 import { buildAdjacency } from '../src/graph/csr.ts';
@@ -24,6 +23,7 @@ import { gatAttention, type GatAttentionOptions } from '../src/tensor/ops/gat-at
 import { gatAttentionUnfused } from '../src/tensor/ops/gat-unfused.ts';
 import { matmul } from '../src/tensor/ops/matmul.ts';
 import { withScope } from '../src/tensor/scope.ts';
+import { median } from '../src/tensor/stats.ts';
 import { backward, noGrad } from '../src/tensor/tape.ts';
 import type { Tensor } from '../src/tensor/tensor.ts';
 import { randomArray } from '../test/cases/harness.ts';
@@ -65,12 +65,6 @@ export interface GatBenchResult {
   repetitions: number;
   adapter: string;
   subgroups: boolean;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((p, q) => p - q);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 type Attention = typeof gatAttention;
@@ -163,6 +157,20 @@ export async function benchGat(gpu: Gpu, options: GatBenchOptions = {}): Promise
     adapter: gpu.adapter.name,
     subgroups: gpu.hasSubgroups,
   };
+}
+
+/** Prints one result (here, not in report.ts: report.ts imports this file's types, so the arrow points one way). */
+export function printGat(r: GatBenchResult): void {
+  const f = (v: number, digits = 2) => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
+  const mib = (b: number): string => (b / 2 ** 20).toFixed(1);
+  console.log(
+    `\nGAT attention training step on ${r.adapter} (subgroups ${r.subgroups ? 'on' : 'off'}): ${r.numNodes} nodes, ${r.numEdges} edges ` +
+      `(undirected + self loops, max in-degree ${r.maxInDegree}), ${r.heads} heads × ${r.headFeatures} features, z = x·W from ${r.inFeatures}, ` +
+      `attention dropout ${r.dropout}; one [E, H] f32 tensor = ${mib(r.edgeTensorBytes)} MiB (binding limit ${mib(r.maxStorageBinding)} MiB)\n` +
+      `  fused:   peak ${mib(r.fused.peakBytes)} MiB, step ${f(r.fused.stepMs, 1)} ms (min ${f(r.fused.stepMinMs, 1)})\n` +
+      `  unfused: peak ${mib(r.unfused.peakBytes)} MiB, step ${f(r.unfused.stepMs, 1)} ms (min ${f(r.unfused.stepMinMs, 1)})\n` +
+      `  fused/unfused: memory ${f(r.memoryRatio, 3)}, time ${f(r.timeRatio, 3)}; medians of ${r.repetitions} steps`,
+  );
 }
 
 async function main(argv: string[]): Promise<void> {

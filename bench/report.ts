@@ -148,18 +148,6 @@ export function printSpmm(r: SpmmBenchResult): void {
   console.log(`  spmm ${f(r.spmmMs, 1)} ms, ${f(r.spmmGBs)} GB/s; copy of the same bytes ${f(r.copyGBs)} GB/s; ratio ${f(r.ratio, 3)}`);
 }
 
-export function printGat(r: GatBenchResult): void {
-  const mib = (b: number): string => (b / 2 ** 20).toFixed(1);
-  console.log(
-    `\nGAT attention training step on ${r.adapter} (subgroups ${r.subgroups ? 'on' : 'off'}): ${r.numNodes} nodes, ${r.numEdges} edges ` +
-      `(undirected + self loops, max in-degree ${r.maxInDegree}), ${r.heads} heads × ${r.headFeatures} features, z = x·W from ${r.inFeatures}, ` +
-      `attention dropout ${r.dropout}; one [E, H] f32 tensor = ${mib(r.edgeTensorBytes)} MiB (binding limit ${mib(r.maxStorageBinding)} MiB)\n` +
-      `  fused:   peak ${mib(r.fused.peakBytes)} MiB, step ${f(r.fused.stepMs, 1)} ms (min ${f(r.fused.stepMinMs, 1)})\n` +
-      `  unfused: peak ${mib(r.unfused.peakBytes)} MiB, step ${f(r.unfused.stepMs, 1)} ms (min ${f(r.unfused.stepMinMs, 1)})\n` +
-      `  fused/unfused: memory ${f(r.memoryRatio, 3)}, time ${f(r.timeRatio, 3)}; medians of ${r.repetitions} steps`,
-  );
-}
-
 export function gatRows(r: GatBenchResult): Row[] {
   const what = `GAT step, ${r.numEdges} edges, ${r.heads} heads`;
   return [

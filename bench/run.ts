@@ -5,7 +5,7 @@
 
 import { createNodeGpu } from '../src/node/node-gpu.ts';
 import { benchGcnEpoch, profileWebgnnEpoch } from './gcn-epoch-bench.ts';
-import { benchGat } from './gat-bench.ts';
+import { benchGat, printGat } from './gat-bench.ts';
 import { benchMatmul } from './matmul-bench.ts';
 import { benchSpmm } from './spmm-bench.ts';
 import {
@@ -14,7 +14,6 @@ import {
   machineInfo,
   matmulRows,
   printAdapters,
-  printGat,
   printGcn,
   printMatmul,
   printSpmm,

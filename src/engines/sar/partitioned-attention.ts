@@ -25,7 +25,32 @@ import { gatherRows, scatterAddRows } from '../../tensor/ops/rows.ts';
 import { keep } from '../../tensor/scope.ts';
 import { record } from '../../tensor/tape.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
-import { observed, type PartitionedGraph } from './partitioned-graph.ts';
+import type { Gpu } from '../../gpu/gpu.ts';
+import type { WorkerBlocks } from '../../graph/partition-blocks.ts';
+import type { Transport } from '../../dist/transport.ts';
+
+/** What the attention needs of a partitioned graph (PartitionedGraph in ./partitioned-graph.ts, which
+ * imports this module: the arrow points one way). */
+export interface SarAttentionGraph {
+  readonly gpu: Gpu;
+  readonly transport: Transport;
+  readonly rank: number;
+  readonly size: number;
+  readonly numNodes: number;
+  attentionBlocks(): WorkerBlocks;
+  nextCall(): number;
+  tag(channel: number, call: number, round: number): number;
+  sendTensor(peer: number, tag: number, t: Tensor): Promise<void>;
+}
+
+/**
+ * Marks a promise as handled (it is still awaited later): when a round fails, the sends and prefetches
+ * in flight must not turn into unhandled rejections that kill the process; the first error is reported.
+ */
+export function observed<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {});
+  return promise;
+}
 
 /** Round offset of the backward's refetch messages (forward rounds are 1..N−1 < 128). */
 const REFETCH_ROUND = 128;
@@ -40,10 +65,10 @@ interface AttentionOperators {
 }
 
 // Built on the first attend and kept with the graph until disposePartitionedAttention (or the device's end).
-const operators = new WeakMap<PartitionedGraph, AttentionOperators>();
+const operators = new WeakMap<SarAttentionGraph, AttentionOperators>();
 
 /** Releases the attention blocks uploaded for `graph` (for PartitionedGraph.dispose). */
-export function disposePartitionedAttention(graph: PartitionedGraph): void {
+export function disposePartitionedAttention(graph: SarAttentionGraph): void {
   const ops = operators.get(graph);
   if (!ops) return;
   ops.local.dispose();
@@ -52,7 +77,7 @@ export function disposePartitionedAttention(graph: PartitionedGraph): void {
   operators.delete(graph);
 }
 
-function operatorsOf(graph: PartitionedGraph): AttentionOperators {
+function operatorsOf(graph: SarAttentionGraph): AttentionOperators {
   let ops = operators.get(graph);
   if (!ops) {
     const blocks = graph.attentionBlocks();
@@ -73,7 +98,7 @@ interface Halo {
   z: Tensor;
 }
 
-export async function partitionedAttention(graph: PartitionedGraph, z: Tensor, aSrc: Tensor, aDst: Tensor, options: GatAttentionOptions): Promise<Tensor> {
+export async function partitionedAttention(graph: SarAttentionGraph, z: Tensor, aSrc: Tensor, aDst: Tensor, options: GatAttentionOptions): Promise<Tensor> {
   // First and synchronously: every worker draws its message ids in the same order.
   const call = graph.nextCall();
   const where = `attend on SAR worker ${graph.rank}`;
@@ -130,7 +155,7 @@ export async function partitionedAttention(graph: PartitionedGraph, z: Tensor, a
  * halo from peer p−r (prefetching the next round's), then frees it. `offset` separates the forward's
  * messages from the backward's refetch.
  */
-async function eachHalo(graph: PartitionedGraph, ops: AttentionOperators, z: Tensor, call: number, offset: number, use: (halo: Halo) => void): Promise<void> {
+async function eachHalo(graph: SarAttentionGraph, ops: AttentionOperators, z: Tensor, call: number, offset: number, use: (halo: Halo) => void): Promise<void> {
   const { size, rank } = graph;
   const sending = observed(
     (async () => {
@@ -169,7 +194,7 @@ async function eachHalo(graph: PartitionedGraph, ops: AttentionOperators, z: Ten
 }
 
 /** Adds into dz the gradient of our rows that each peer p+r computed in its round r and sent back. */
-async function addReturnedGradients(graph: PartitionedGraph, ops: AttentionOperators, dz: Tensor, call: number, cfg: GatBlockConfig): Promise<void> {
+async function addReturnedGradients(graph: SarAttentionGraph, ops: AttentionOperators, dz: Tensor, call: number, cfg: GatBlockConfig): Promise<void> {
   const { size, rank } = graph;
   const HF = cfg.heads * cfg.F;
   for (let r = 1; r < size; r++) {
