@@ -8,6 +8,7 @@ import { randomFeatures } from '../src/graph/synthetic.ts';
 import { fromArray } from '../src/tensor/create.ts';
 import { matmul } from '../src/tensor/ops/matmul.ts';
 import { withScope } from '../src/tensor/scope.ts';
+import { median } from '../src/tensor/stats.ts';
 import type { Tf } from './tfjs-webgpu.ts';
 
 export interface MatmulBenchOptions {
@@ -43,12 +44,6 @@ export interface MatmulBenchResult {
 }
 
 export const MATMUL_TIMING = 'each repetition: record, submit, wait and read C back (4·M·N bytes) — readback in both';
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
 
 function side(times: number[], flop: number): MatmulSide {
   const ms = median(times);

@@ -17,6 +17,7 @@ import { fromArray } from '../src/tensor/create.ts';
 import { spmm } from '../src/tensor/ops/spmm.ts';
 import { SparseMatrix } from '../src/tensor/sparse-matrix.ts';
 import { withScope } from '../src/tensor/scope.ts';
+import { median } from '../src/tensor/stats.ts';
 
 export interface SpmmBenchOptions {
   numNodes?: number;
@@ -53,13 +54,6 @@ export interface SpmmBenchResult {
 }
 
 const BYTES_FORMULA = 'nnz·(4 index + 4 value) + nnz·F·4 gathered + rows·F·4 written';
-
-/** Median of a list of timings. */
-function median(values: number[]): number {
-  const sorted = [...values].sort((p, q) => p - q);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 async function timeOnce(gpu: Gpu, body: () => void): Promise<number> {
   const t0 = performance.now();
