@@ -6,6 +6,7 @@ import source from '../../../shaders/cross-entropy.wgsl?raw';
 import type { Gpu } from '../../gpu/gpu.ts';
 import { params } from '../../gpu/params.ts';
 import { empty, zeros } from '../create.ts';
+import { teamWidth } from '../grid.ts';
 import { record } from '../tape.ts';
 import type { Tensor } from '../tensor.ts';
 import { total } from './reduce.ts';
@@ -20,12 +21,6 @@ export interface CrossEntropyOptions {
    * split passes the split's global size, so the workers' losses (and gradients) add up to the mean.
    */
   denominator?: number;
-}
-
-function teamWidth(C: number): number {
-  let team = 1;
-  while (team < C && team < MAX_TEAM) team *= 2;
-  return team;
 }
 
 function checkLogits(op: string, logits: Tensor): void {
@@ -46,7 +41,7 @@ function checkInputs(op: string, logits: Tensor, labels: Tensor, index: Tensor):
 
 function dispatch(gpu: Gpu, entryPoint: string, logits: Tensor, n: number, invDen: number, buffers: GPUBuffer[]): void {
   const [N, C] = logits.shape;
-  const team = teamWidth(C);
+  const team = teamWidth(C, MAX_TEAM);
   const kernel = gpu.kernel({ name: 'cross-entropy', source, entryPoint });
   const p = params().u32(N).u32(C).u32(n).u32(team).f32(invDen).u32(0).u32(0).u32(0);
   gpu.dispatch(kernel, p, buffers, Math.ceil(n / (WG / team)));

@@ -7,6 +7,7 @@
 import source from '../../../shaders/layer-norm.wgsl?raw';
 import { params } from '../../gpu/params.ts';
 import { empty } from '../create.ts';
+import { teamWidth } from '../grid.ts';
 import { record } from '../tape.ts';
 import type { Tensor } from '../tensor.ts';
 import { sumColumns } from './reduce.ts';
@@ -15,16 +16,10 @@ const WG = 256;
 /** Widest team of threads on one row: d = 100 is then 2 columns per thread. */
 const MAX_TEAM = 64;
 
-function teamWidth(d: number): number {
-  let team = 1;
-  while (team < d && team < MAX_TEAM) team *= 2;
-  return team;
-}
-
 function run(x: Tensor, entryPoint: string, eps: number, buffers: GPUBuffer[]): void {
   const [n, d] = x.shape;
   if (n === 0) return;
-  const team = teamWidth(d);
+  const team = teamWidth(d, MAX_TEAM);
   const kernel = x.gpu.kernel({ name: 'layer-norm', source, entryPoint });
   x.gpu.dispatch(kernel, params().u32(n).u32(d).u32(team).f32(eps), buffers, Math.ceil(n / (WG / team)));
 }
