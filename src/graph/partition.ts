@@ -1,4 +1,4 @@
-import { shuffledIds } from './sampling.ts';
+import { checkSeed, shuffledIds } from './sampling.ts';
 import { coarsenGraph, inducedSubgraph, weightedGraphFromCsr } from './coarsen.ts';
 import type { WeightedGraph } from './coarsen.ts';
 import { buildAdjacency, transposeCsr, validateCsr } from './csr.ts';
@@ -363,10 +363,6 @@ function checkParts(caller: string, parts: number): void {
   if (!Number.isInteger(parts) || parts < 1 || parts > 2 ** 31 - 1) {
     throw new Error(`${caller}: parts must be an integer >= 1, got ${parts}`);
   }
-}
-
-function checkSeed(caller: string, seed: number): void {
-  if (!Number.isInteger(seed)) throw new Error(`${caller}: seed must be an integer, got ${seed}`);
 }
 
 function checkAssignment(caller: string, partition: Partition, numNodes: number): void {

@@ -54,6 +54,11 @@ export function shuffledIds(n: number, random: () => number): Int32Array {
   return ids;
 }
 
+/** Throws unless `seed` is an integer (any sign: generators take it modulo 2³²). */
+export function checkSeed(caller: string, seed: number): void {
+  if (!Number.isInteger(seed)) throw new Error(`${caller}: seed must be an integer, got ${seed}`);
+}
+
 /** Throws unless value is a non-negative 32-bit integer. */
 export function checkCount(caller: string, name: string, value: number): void {
   if (!Number.isInteger(value) || value < 0 || value > 2 ** 31 - 1) {

@@ -1,5 +1,5 @@
 import type { NodeDataset } from './node-dataset.ts';
-import { AliasSampler, checkCount, shuffledIds } from './sampling.ts';
+import { AliasSampler, checkCount, checkSeed, shuffledIds } from './sampling.ts';
 
 /**
  * Deterministic synthetic graphs and data for tests and benchmarks. The same seed gives the same
@@ -146,8 +146,4 @@ export function syntheticNodeDataset(options: SyntheticNodeDatasetOptions): Node
     edgeSrc: src,
     edgeDst: dst,
   };
-}
-
-function checkSeed(caller: string, seed: number): void {
-  if (!Number.isInteger(seed)) throw new Error(`${caller}: seed must be an integer, got ${seed}`);
 }
