@@ -60,6 +60,11 @@ function resolve(graph: GraphCsr, z: Tensor, aSrc: Tensor, aDst: Tensor, options
     const ok = (t.shape.length === 2 && t.shape[0] === H && t.shape[1] === F) || (t.shape.length === 1 && t.shape[0] === H * F);
     if (!ok) throw new RangeError(`${what}: ${name} ${t} must be [${H}, ${F}] or [${H * F}] for z ${z} with ${H} heads`);
   }
+  return { H, F, ...attentionSettings(options, what) };
+}
+
+/** The options' dropout, slope and mask key with their defaults, checked; `what` prefixes the error. */
+export function attentionSettings(options: GatAttentionOptions, what: string): Omit<Resolved, 'H' | 'F'> {
   const p = options.dropout ?? 0;
   if (!(p >= 0 && p <= 1)) throw new RangeError(`${what}: dropout must be in [0, 1], got ${p}`);
   const slope = options.negativeSlope ?? 0.2;
@@ -70,7 +75,7 @@ function resolve(graph: GraphCsr, z: Tensor, aSrc: Tensor, aDst: Tensor, options
   for (const [name, v] of [['seed', seed], ['stream', stream], ['step', step]] as const) {
     if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`${what}: ${name} must be a u32, got ${v}`);
   }
-  return { H, F, slope, p, seed, stream, step };
+  return { slope, p, seed, stream, step };
 }
 
 function uniforms(graph: GraphCsr, r: Resolved): Params {

@@ -17,12 +17,12 @@ import type { Gpu } from '../../gpu/gpu.ts';
 import { params, type Params } from '../../gpu/params.ts';
 import type { Csr } from '../csr-structure.ts';
 import { empty, zeros } from '../create.ts';
-import { RNG_STREAM, rngPrefix } from '../random.ts';
+import { rngPrefix } from '../random.ts';
 import { record } from '../tape.ts';
 import type { Tensor } from '../tensor.ts';
 import { dropoutScale } from './dropout.ts';
 import { axpyInPlace } from './elementwise.ts';
-import { gatDropoutFactor, type GatAttentionOptions } from './gat-attention.ts';
+import { attentionSettings, gatDropoutFactor, type GatAttentionOptions } from './gat-attention.ts';
 import { sumColumns } from './reduce.ts';
 
 const WG = 64;
@@ -132,16 +132,7 @@ export function gatBlockConfig(options: GatAttentionOptions, width: number, what
   const H = options.heads;
   if (!Number.isInteger(H) || H < 1) throw new RangeError(`${what}: heads must be a positive integer, got ${H}`);
   if (width % H !== 0) throw new RangeError(`${what}: rows of ${width} columns do not split into ${H} heads`);
-  const p = options.dropout ?? 0;
-  if (!(p >= 0 && p <= 1)) throw new RangeError(`${what}: dropout must be in [0, 1], got ${p}`);
-  const slope = options.negativeSlope ?? 0.2;
-  if (!Number.isFinite(slope)) throw new RangeError(`${what}: negativeSlope must be finite, got ${slope}`);
-  const seed = options.seed ?? 0;
-  const stream = options.stream ?? RNG_STREAM.attentionDropout;
-  const step = options.step ?? 0;
-  for (const [name, v] of [['seed', seed], ['stream', stream], ['step', step]] as const) {
-    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`${what}: ${name} must be a u32, got ${v}`);
-  }
+  const { slope, p, seed, stream, step } = attentionSettings(options, what);
   return { heads: H, F: width / H, slope, p, prefix: rngPrefix(seed, stream, step) };
 }
 
