@@ -272,16 +272,7 @@ function matchTwoHop(graph: WeightedGraph, match: Int32Array, maxNodeWeight: num
     let waiting = -1;
     for (let k = listStart[h]; k < listStart[h + 1]; k++) {
       const u = lists[k];
-      if (match[u] !== -1) continue;
-      if (waiting === -1) {
-        waiting = u;
-      } else if (nodeWeights[waiting] + nodeWeights[u] <= maxNodeWeight) {
-        match[waiting] = u;
-        match[u] = waiting;
-        waiting = -1;
-      } else if (nodeWeights[u] < nodeWeights[waiting]) {
-        waiting = u; // the lighter one has the better chance of a partner
-      }
+      if (match[u] === -1) waiting = pairOrWait(waiting, u, match, nodeWeights, maxNodeWeight);
     }
   }
 }
@@ -291,15 +282,21 @@ function matchIsolated(graph: WeightedGraph, match: Int32Array, maxNodeWeight: n
   const { numNodes: n, offsets, nodeWeights } = graph;
   let waiting = -1;
   for (let u = 0; u < n; u++) {
-    if (match[u] !== -1 || offsets[u + 1] !== offsets[u]) continue;
-    if (waiting === -1) {
-      waiting = u;
-    } else if (nodeWeights[waiting] + nodeWeights[u] <= maxNodeWeight) {
-      match[waiting] = u;
-      match[u] = waiting;
-      waiting = -1;
-    } else if (nodeWeights[u] < nodeWeights[waiting]) {
-      waiting = u;
-    }
+    if (match[u] === -1 && offsets[u + 1] === offsets[u]) waiting = pairOrWait(waiting, u, match, nodeWeights, maxNodeWeight);
   }
+}
+
+/**
+ * Pairs unmatched `u` with the node `waiting` for a partner (-1: none) when their weights fit; returns
+ * who waits next: u when nobody waited, or when u is the lighter of two that do not fit (the lighter one
+ * has the better chance of a partner); -1 once they are matched.
+ */
+function pairOrWait(waiting: number, u: number, match: Int32Array, nodeWeights: ArrayLike<number>, maxNodeWeight: number): number {
+  if (waiting === -1) return u;
+  if (nodeWeights[waiting] + nodeWeights[u] <= maxNodeWeight) {
+    match[waiting] = u;
+    match[u] = waiting;
+    return -1;
+  }
+  return nodeWeights[u] < nodeWeights[waiting] ? u : waiting;
 }
