@@ -14,7 +14,7 @@ import { parseStaleness } from '../src/engines/staleness-policy.ts';
 import { TemporalEngine, type TemporalEpochMetrics } from '../src/engines/temporal.ts';
 import { loadEventStream } from '../src/graph/event-stream.ts';
 import { splitEvents } from '../src/graph/temporal-split.ts';
-import { TGN_DEFAULTS } from '../src/nn/tgn/tgn.ts';
+import { Tgn, TGN_DEFAULTS } from '../src/nn/tgn/tgn.ts';
 import { resolveEventStreamSource } from '../src/node/dataset-source.ts';
 import { createNodeGpu } from '../src/node/node-gpu.ts';
 import { benchArgs } from './args.ts';
@@ -59,7 +59,7 @@ export async function runTgnBench(options: TgnBenchOptions): Promise<TgnBenchRow
     const gpu = await createNodeGpu({ name: options.adapter });
     const memory = setting === 'device' ? 'device' : 'host';
     const staleness = setting === 'device' ? 0 : parseStaleness(setting);
-    const engine = new TemporalEngine(gpu, stream, split, { ...TGN_DEFAULTS, numNodes: stream.numNodes, edgeDim: stream.edgeDim }, {
+    const engine = new TemporalEngine(gpu, new Tgn({ ...TGN_DEFAULTS, numNodes: stream.numNodes, edgeDim: stream.edgeDim }), stream, split, {
       seed: options.seed,
       lr: options.lr,
       batchSize: options.batchSize,

@@ -8,7 +8,7 @@ import { TemporalEngine, TrainingStopped, type TemporalBatchProgress, type Tempo
 import type { Gpu } from '../gpu/gpu.ts';
 import type { EventStream } from '../graph/event-stream.ts';
 import { requireEverySet, splitEvents } from '../graph/temporal-split.ts';
-import { TGN_DEFAULTS } from '../nn/tgn/tgn.ts';
+import { Tgn, TGN_DEFAULTS } from '../nn/tgn/tgn.ts';
 import { firstEvents } from '../graph/event-stream-prefix.ts';
 import type { CheckpointData } from '../nn/checkpoint.ts';
 import { isStalenessSetting, type StalenessSetting } from '../engines/staleness-policy.ts';
@@ -199,7 +199,7 @@ export async function runTemporalTraining(
   const progress = new ProgressReporter(onEvent);
   const onBatch = (p: TemporalBatchProgress) => progress.batch(p.epoch - 1, p);
   const shouldStop = () => control.stopRequested;
-  const engine = new TemporalEngine(gpu, stream, split, config, {
+  const engine = new TemporalEngine(gpu, new Tgn(config), stream, split, {
     seed: settings.seed,
     lr: settings.lr,
     batchSize: settings.batchSize,

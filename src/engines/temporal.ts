@@ -1,13 +1,16 @@
-// Memory-based temporal training (TGN). Events are taken in time order in batches; every batch:
-//   1. samples a negative destination per event and the k most recent neighbours (strictly before the
-//      event's time) of every source, destination and negative;
-//   2. fetches the memory and mailbox of every node it touches and updates the memory from the mailbox —
-//      GRU([mail ‖ φ(t_mail − t_mem)], s) — once per distinct node; rows are picked for roots and
-//      neighbours by 0/1 selection matrices, so the gradient of a node used many times sums in a fixed
-//      order (SpMM backward, no atomics);
-//   3. embeds the roots with temporal attention and scores (src, dst) against (src, negative) with BCE;
-//   4. after the optimizer step, writes the updated memory of the positive endpoints back (detached) and
-//      puts the new messages [s_src ‖ s_dst ‖ e] into their mailboxes, last event winning.
+// Memory-based temporal training: a scheduler over batches, node memory and staleness for any
+// TemporalModel (src/nn/temporal-model.ts; TGN is one, built by the caller — this file knows no layer).
+// Events are taken in time order in batches; every batch:
+//   1. (CPU) samples a negative destination per event and the k most recent neighbours (strictly before
+//      the event's time) of every source, destination and negative; finds the distinct nodes it touches
+//      and builds the 0/1 selection matrices that pick their rows for roots and neighbour slots (so the
+//      gradient of a node used many times sums in a fixed order: SpMM backward, no atomics);
+//   2. fetches the memory and mailbox of every distinct node (blending stale rows, MSPipe);
+//   3. the model's forwardBatch: memory update, embeddings, logits and loss; when training, the engine
+//      records the backward pass and the optimizer step (any of src/nn/optimizer.ts's);
+//   4. the model's memoryUpdate: the positive endpoints' new memory and messages, which the engine writes
+//      back (detached) in event order, the last event winning, after checking that memory never moves
+//      back in time.
 // Memory is reset every epoch; evaluation continues the memory through validation and test.
 //
 // MSPipe (staleness k, memory in host RAM): the CPU samples and records batch i while the device still
@@ -21,19 +24,16 @@ import type { Gpu } from '../gpu/gpu.ts';
 import { yieldToEventLoop } from '../gpu/next-task.ts';
 import { describeEvent, type EventStream } from '../graph/event-stream.ts';
 import { NegativeSampler } from '../graph/negative-sampler.ts';
-import { TemporalCsr, type TemporalNeighbors } from '../graph/temporal-csr.ts';
+import { TemporalCsr } from '../graph/temporal-csr.ts';
 import type { TemporalSplit } from '../graph/temporal-split.ts';
 import type { CheckpointData, CheckpointTensor } from '../nn/checkpoint.ts';
-import { Optimizer } from '../nn/optimizer.ts';
+import { Optimizer, type OptimizerHyper, type OptimizerKind } from '../nn/optimizer.ts';
+import type { TemporalBatch, TemporalMemoryUpdate, TemporalModel } from '../nn/temporal-model.ts';
 import { HostNodeMemory } from '../nn/tgn/host-memory.ts';
 import { MemoryOrderError, type TgnMemoryStore } from '../nn/tgn/memory-store.ts';
 import { NodeMemory } from '../nn/tgn/node-memory.ts';
-import { Tgn, type TgnConfig } from '../nn/tgn/tgn.ts';
-import { empty, fromArray, zeros } from '../tensor/create.ts';
-import { binaryCrossEntropyWithLogits } from '../tensor/ops/binary-cross-entropy.ts';
-import { accumulateGrad, add, ones } from '../tensor/ops/elementwise.ts';
-import { concatColumns, sliceRows } from '../tensor/ops/layout.ts';
-import { gatherRows } from '../tensor/ops/rows.ts';
+import { empty, fromArray } from '../tensor/create.ts';
+import { accumulateGrad, ones } from '../tensor/ops/elementwise.ts';
 import { spmm } from '../tensor/ops/spmm.ts';
 import { keep, withScopeAsync } from '../tensor/scope.ts';
 import { SparseMatrix } from '../tensor/sparse-matrix.ts';
@@ -44,9 +44,11 @@ import { averagePrecision, rocAuc } from './link-metrics.ts';
 import { STALE_SELF_WEIGHT, stalenessBlend } from './staleness-mitigation.ts';
 import { StalenessPolicy, checkStaleness, type StalenessSetting } from './staleness-policy.ts';
 
-export interface TemporalTrainingOptions {
+export interface TemporalTrainingOptions extends Partial<Omit<OptimizerHyper, 'lr'>> {
   seed: number;
   lr: number;
+  /** The optimizer (default 'adam'), as node classification's; `weightDecay` (default 0) applies to every parameter. */
+  optimizer?: OptimizerKind;
   batchSize: number;
   /** Where node memory lives: 'device' (default with staleness 0) or 'host' (required for staleness > 0 and 'auto'). */
   memory?: 'device' | 'host';
@@ -120,17 +122,9 @@ interface BatchScores {
   negative: Float32Array;
 }
 
-/** A batch's CPU-side work (step 1): what recording it on the device needs. */
-interface PreparedBatch {
-  events: Int32Array;
-  rootTimes: Float64Array;
-  neighbours: TemporalNeighbors;
-  /** Distinct nodes (padded) and, per root then per neighbour slot, its row among them. */
-  nodes: Int32Array;
-  distinct: number;
-  index: Int32Array;
-  selectRoots: SparseMatrix;
-  selectNeighbors: SparseMatrix;
+/** A batch's CPU-side work (step 1): the model's view of it, and the selection matrices it closes over. */
+interface PreparedBatch extends TemporalBatch {
+  readonly matrices: SparseMatrix[];
 }
 
 /** Which step keys a batch's negatives: training epochs differ, evaluation is fixed (same negatives every time). */
@@ -139,7 +133,6 @@ const EVAL_STEP = 0xffffff;
 export class TemporalEngine implements Engine<TemporalEpochMetrics> {
   readonly mode = 'temporal' as const;
   readonly workers = 1;
-  readonly model: Tgn;
   readonly memory: TgnMemoryStore;
   readonly staleness: StalenessSetting;
   private readonly optimizer: Optimizer;
@@ -154,32 +147,37 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
   private inFlightAtFetch: number[] = [];
   private staleRows = 0;
 
+  /**
+   * Trains `model` (materialised here: from `options.seed`, or from `resume`'s weights) on `stream`
+   * with `split`; continues a checkpoint of this engine when `resume` is given.
+   */
   constructor(
     readonly gpu: Gpu,
+    readonly model: TemporalModel,
     readonly stream: EventStream,
     readonly split: TemporalSplit,
-    readonly config: TgnConfig,
     readonly options: TemporalTrainingOptions,
     resume?: CheckpointData,
   ) {
     if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw new RangeError(`batch size must be a positive integer, got ${options.batchSize}`);
     if (options.sampler !== undefined && options.sampler !== 'recent' && options.sampler !== 'uniform') throw new RangeError(`sampler must be 'recent' or 'uniform', got '${options.sampler}'`);
+    if (model.edgeDim !== stream.edgeDim) throw new RangeError(`the model expects ${model.edgeDim} features per event; stream '${stream.name}' has ${stream.edgeDim}`);
+    if (!Number.isInteger(model.neighbours) || model.neighbours < 0) throw new RangeError(`the model's neighbour slots per root must be a non-negative integer, got ${model.neighbours}`);
     this.staleness = checkStaleness(options.staleness ?? 0);
     const where = options.memory ?? (this.staleness === 0 ? 'device' : 'host');
     if (where === 'device' && this.staleness !== 0) {
       throw new Error(`staleness ${this.staleness} needs node memory in host RAM (memory: 'host'): device memory is read in queue order and is never stale`);
     }
-    this.model = new Tgn(config);
     const params = new Map<string, Float32Array>();
     for (const t of resume?.tensors ?? []) if (t.name.startsWith('param:')) params.set(t.name.slice(6), t.data);
-    this.model.materialize(gpu, options.seed, resume ? params : undefined);
-    this.optimizer = new Optimizer('adam', [{ params: this.model.parameters(), weightDecay: 0 }], { lr: options.lr, weightDecay: 0 });
+    model.materialize(gpu, options.seed, resume ? params : undefined);
+    this.optimizer = new Optimizer(options.optimizer ?? 'adam', [{ params: model.parameters() }], optimizerHyper(options));
     if (resume) {
-      this.optimizer.loadState(resume, this.model.namedParameters());
+      this.optimizer.loadState(resume, model.namedParameters());
       this.epoch = resume.epoch;
     }
     const Store = where === 'host' ? HostNodeMemory : NodeMemory;
-    this.memory = new Store(gpu, stream.numNodes, config.memoryDim, this.model.mailDim);
+    this.memory = new Store(gpu, stream.numNodes, model.memoryDim, model.mailDim);
     if (resume) this.restoreMemory(resume);
     // TGN trains on neighbour lists of training events only and evaluates on all events; either way a
     // query sees only events strictly before its time.
@@ -232,7 +230,7 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
         await this.stopIfAsked();
       }
       const cpuStart = performance.now();
-      const batch = this.prepare(train.subarray(at, at + batchSize), this.trainGraph, this.epoch);
+      const batch = this.prepare(train.subarray(at, at + batchSize), this.trainGraph, this.epoch, true);
       const k = policy.next();
       const sampled = performance.now();
       // auto fetches as late as possible: whatever has been read back by now lands too.
@@ -241,7 +239,7 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
       await this.waited(this.memory.settle(k, eager));
       const cpuResumed = performance.now();
       this.inFlightAtFetch.push(this.memory.inFlight);
-      const { scores } = await this.record(batch, true);
+      const { scores } = await this.record(batch);
       queued.push({ scores, done: Math.min(train.length, at + batchSize) });
       policy.measure(sampled - cpuStart + (performance.now() - cpuResumed), NaN);
       await drain(k);
@@ -296,9 +294,9 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
     const stages = this.stages;
     try {
       for (let at = 0; at < events.length; at += this.options.batchSize) {
-        const batch = this.prepare(events.subarray(at, at + this.options.batchSize), this.fullGraph, EVAL_STEP);
+        const batch = this.prepare(events.subarray(at, at + this.options.batchSize), this.fullGraph, EVAL_STEP, false);
         await this.memory.settle(0);
-        const s = await (await this.record(batch, false)).scores;
+        const s = await (await this.record(batch)).scores;
         positive.set(s.positive, at);
         negative.set(s.negative, at);
         this.options.onBatch?.({ epoch: this.epoch + 1, phase, done: Math.min(events.length, at + this.options.batchSize), total: events.length });
@@ -311,11 +309,12 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
     return { positive, negative };
   }
 
-  /** Step 1 on the CPU: negatives, neighbours, distinct nodes and the selection matrices. */
-  private prepare(events: Int32Array, graph: TemporalCsr, step: number): PreparedBatch {
+  /** Step 1 on the CPU: negatives, neighbours, distinct nodes, the selection matrices and the endpoints' rows. */
+  private prepare(events: Int32Array, graph: TemporalCsr, step: number, training: boolean): PreparedBatch {
     const start = performance.now();
-    const { stream } = this;
+    const { stream, gpu } = this;
     const B = events.length;
+    const K = this.model.neighbours;
     const neg = this.negatives.sample(events, step);
     const roots = new Int32Array(3 * B);
     const rootTimes = new Float64Array(3 * B);
@@ -326,18 +325,41 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
       roots[2 * B + i] = neg[i];
       rootTimes[i] = rootTimes[B + i] = rootTimes[2 * B + i] = stream.t[e];
     }
-    const neighbours = this.options.sampler === 'uniform' ? graph.uniform(roots, rootTimes, this.config.neighbors, this.options.seed, step, { keys: queryKeys(events) }) : graph.mostRecent(roots, rootTimes, this.config.neighbors);
-    const touched = distinctNodes(roots, neighbours.neighbors, stream.numNodes);
+    const nb = this.options.sampler === 'uniform' ? graph.uniform(roots, rootTimes, K, this.options.seed, step, { keys: queryKeys(events) }) : graph.mostRecent(roots, rootTimes, K);
+    const touched = distinctNodes(roots, nb.neighbors, stream.numNodes);
     const U = touched.nodes.length;
+    const { index } = touched;
+    const selectRoots = SparseMatrix.fromCsr(gpu, selection(index.subarray(0, 3 * B), U), 'select roots');
+    const selectNeighbours = K > 0 ? SparseMatrix.fromCsr(gpu, selection(index.subarray(3 * B), U), 'select neighbours') : null;
+    const endpoints = { nodes: new Uint32Array(2 * B), own: new Uint32Array(2 * B), other: new Uint32Array(2 * B), events: new Uint32Array(2 * B) };
+    for (let i = 0; i < B; i++) {
+      const e = events[i];
+      endpoints.nodes[2 * i] = stream.src[e];
+      endpoints.nodes[2 * i + 1] = stream.dst[e];
+      endpoints.own[2 * i] = endpoints.other[2 * i + 1] = index[i];
+      endpoints.own[2 * i + 1] = endpoints.other[2 * i] = index[B + i];
+      endpoints.events[2 * i] = endpoints.events[2 * i + 1] = e;
+    }
     const batch: PreparedBatch = {
+      gpu,
       events,
+      size: B,
+      training,
+      roots,
       rootTimes,
-      neighbours,
+      neighbours: nb,
+      neighbourDt: Float32Array.from(nb.times, (t, p) => (nb.mask[p] ? rootTimes[Math.floor(p / K)] - t : 0)),
       nodes: touched.nodes,
       distinct: touched.distinct,
-      index: touched.index,
-      selectRoots: SparseMatrix.fromCsr(this.gpu, selection(touched.index.subarray(0, 3 * B), U), 'select roots'),
-      selectNeighbors: SparseMatrix.fromCsr(this.gpu, selection(touched.index.subarray(3 * B), U), 'select neighbours'),
+      index,
+      selectRoots: (rows) => spmm(selectRoots, rows),
+      selectNeighbours: (rows) => {
+        if (!selectNeighbours) throw new Error('selectNeighbours: the model samples no neighbours (neighbours = 0)');
+        return spmm(selectNeighbours, rows);
+      },
+      edgeFeatures: this.edgeFeatures,
+      endpoints,
+      matrices: selectNeighbours ? [selectRoots, selectNeighbours] : [selectRoots],
     };
     this.stages.sample += performance.now() - start;
     return batch;
@@ -347,11 +369,10 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
    * Steps 2–4 recorded on the device; resolves once they are recorded (memory writes included, so the
    * next batch may be recorded at once) with the batch's scores still to come (one readback).
    */
-  private async record(batch: PreparedBatch, training: boolean): Promise<{ scores: Promise<BatchScores> }> {
+  private async record(batch: PreparedBatch): Promise<{ scores: Promise<BatchScores> }> {
     const { gpu, model, memory } = this;
-    const { events, rootTimes, neighbours: nb, index } = batch;
-    const B = events.length;
-    const K = this.config.neighbors;
+    const { training } = batch;
+    const B = batch.size;
     let clock = performance.now();
     const lap = (stage: keyof TemporalStageTimes) => {
       const now = performance.now();
@@ -361,24 +382,17 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
     let blend: SparseMatrix | null = null;
     const run = async (): Promise<{ read: Promise<ArrayBuffer> }> =>
       withScopeAsync(gpu, async () => {
-        // 2. Memory of every touched node after absorbing its mailbox (φ of the time since its memory).
+        // 2. Memory and mail of every touched node (stale rows blended).
         const fetched = memory.fetch(batch.nodes);
         blend = this.mitigation(batch, fetched.stale);
         const previous = blend ? spmm(blend, fetched.memory) : fetched.memory;
         lap('fetch');
-        const mailInput = concatColumns([fetched.mail, model.time.forward(fromArray(gpu, fetched.sinceMemory, [batch.nodes.length]))]);
-        const updated = model.updater.forward(mailInput, previous);
-        // 3. Embeddings and scores.
-        const rootMemory = spmm(batch.selectRoots, updated);
-        const edges = this.edgeFeatures ? gatherRows(this.edgeFeatures, fromArray(gpu, Uint32Array.from(nb.eventIds), [nb.eventIds.length], { dtype: 'u32' })) : null;
-        const dtNeighbours = Float32Array.from(nb.times, (t, p) => (nb.mask[p] ? rootTimes[Math.floor(p / K)] - t : 0));
-        const time = model.time.forward(fromArray(gpu, dtNeighbours, [dtNeighbours.length]));
-        const select = (rows: Tensor) => spmm(batch.selectNeighbors, rows);
-        const h = model.attention.forward(rootMemory, model.time.forward(zeros(gpu, [3 * B])), { memory: updated, select, edges, time }, fromArray(gpu, nb.mask, [3 * B, K]));
-        const hSrc = sliceRows(h, 0, B);
-        const positive = model.predictor.forward(hSrc, sliceRows(h, B, B));
-        const negative = model.predictor.forward(hSrc, sliceRows(h, 2 * B, B));
-        const loss = add(binaryCrossEntropyWithLogits(positive, ones(gpu, [B])), binaryCrossEntropyWithLogits(negative, zeros(gpu, [B])));
+        // 3. The model's forward pass; backward and the optimizer step when training.
+        const output = model.forwardBatch(batch, { memory: previous, mail: fetched.mail, sinceMemory: fetched.sinceMemory });
+        const { positive, negative, loss } = output;
+        if (positive.size !== B || negative.size !== B || loss.size !== 1) {
+          throw new RangeError(`forwardBatch must give B = ${B} positive and negative logits and one loss, got ${positive}, ${negative}, ${loss}`);
+        }
         if (training) {
           await backwardAsync(loss, ones(gpu, [1]), accumulateGrad);
           this.optimizer.step();
@@ -389,8 +403,8 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
         gpu.encoder.copy(negative.buffer, 0, packed.buffer, B * 4, B * 4);
         gpu.encoder.copy(loss.buffer, 0, packed.buffer, 2 * B * 4, 4);
         lap('train');
-        // 4. Positives write memory and mail (detached), in event order so the last event wins.
-        this.writeMemory(events, index, updated, fetched.absorbedTime);
+        // 4. The positives' memory and mail (detached), in event order so the last event wins.
+        this.writeMemory(batch, model.memoryUpdate(batch, output), fetched.absorbedTime);
         // One readback: the batch's scores and loss (started here, awaited by the caller).
         const read = gpu.read(packed.buffer, 0, (2 * B + 1) * 4);
         lap('write');
@@ -407,8 +421,7 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
       return { scores };
     } finally {
       // Commands that use them are submitted (the readback submitted everything): safe to free now.
-      batch.selectRoots.dispose();
-      batch.selectNeighbors.dispose();
+      for (const m of batch.matrices) m.dispose();
       (blend as SparseMatrix | null)?.dispose();
     }
   }
@@ -420,40 +433,33 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
     const roots = 3 * batch.events.length;
     for (let p = 0; p < batch.distinct; p++) this.staleRows += stale[p];
     const csr = stalenessBlend(
-      { stale, rows: batch.distinct, rootRows: batch.index.subarray(0, roots), neighbourRows: batch.index.subarray(roots), mask: batch.neighbours.mask, k: this.config.neighbors, selfWeight },
+      { stale, rows: batch.distinct, rootRows: batch.index.subarray(0, roots), neighbourRows: batch.index.subarray(roots), mask: batch.neighbours.mask, k: this.model.neighbours, selfWeight },
       batch.nodes.length,
     );
     return csr ? SparseMatrix.fromCsr(this.gpu, csr, 'staleness blend') : null;
   }
 
-  /** Updated memory of the positive endpoints back into the store; their new messages into the mailboxes. */
-  private writeMemory(events: Int32Array, index: Int32Array, updated: Tensor, absorbedTime: Float64Array): void {
-    const { gpu, stream, memory } = this;
-    const B = events.length;
-    const nodes = new Uint32Array(2 * B);
-    const own = new Uint32Array(2 * B);
-    const other = new Uint32Array(2 * B);
-    const memoryTimes = new Float64Array(2 * B);
-    const mailTimes = new Float64Array(2 * B);
-    for (let i = 0; i < B; i++) {
-      const e = events[i];
-      nodes[2 * i] = stream.src[e];
-      nodes[2 * i + 1] = stream.dst[e];
-      own[2 * i] = other[2 * i + 1] = index[i];
-      own[2 * i + 1] = other[2 * i] = index[B + i];
-      memoryTimes[2 * i] = absorbedTime[index[i]];
-      memoryTimes[2 * i + 1] = absorbedTime[index[B + i]];
-      mailTimes[2 * i] = mailTimes[2 * i + 1] = stream.t[e] - this.t0;
+  /** The model's rows for the positive endpoints back into the store (after the order check), with their times. */
+  private writeMemory(batch: PreparedBatch, update: TemporalMemoryUpdate, absorbedTime: Float64Array): void {
+    const { stream, memory } = this;
+    const { endpoints } = batch;
+    const entries = update.entries ?? Int32Array.from(endpoints.nodes, (_, j) => j);
+    const n = entries.length;
+    if (update.memory.rows !== n || update.memory.cols !== this.model.memoryDim || update.mail.rows !== n || update.mail.cols !== this.model.mailDim) {
+      throw new RangeError(`memoryUpdate must give ${n} rows of memory (${this.model.memoryDim}) and mail (${this.model.mailDim}), got ${update.memory} and ${update.mail}`);
     }
-    checkMessageOrder(stream, memory, events, this.t0);
-    const ownRows = gatherRows(updated, fromArray(gpu, own, [2 * B], { dtype: 'u32' }));
-    const parts = [ownRows, gatherRows(updated, fromArray(gpu, other, [2 * B], { dtype: 'u32' }))];
-    if (this.edgeFeatures) {
-      const ids = new Uint32Array(2 * B);
-      for (let i = 0; i < B; i++) ids[2 * i] = ids[2 * i + 1] = events[i];
-      parts.push(gatherRows(this.edgeFeatures, fromArray(gpu, ids, [2 * B], { dtype: 'u32' })));
+    const nodes = new Uint32Array(n);
+    const memoryTimes = new Float64Array(n);
+    const mailTimes = new Float64Array(n);
+    for (let j = 0; j < n; j++) {
+      const entry = entries[j];
+      if (!(entry >= 0 && entry < endpoints.nodes.length) || (j > 0 && entry <= entries[j - 1])) throw new RangeError(`memoryUpdate: entries must ascend within [0, ${endpoints.nodes.length}), got ${entry} at ${j}`);
+      nodes[j] = endpoints.nodes[entry];
+      memoryTimes[j] = absorbedTime[endpoints.own[entry]];
+      mailTimes[j] = stream.t[endpoints.events[entry]] - this.t0;
     }
-    memory.write({ nodes, memory: ownRows, mail: concatColumns(parts), memoryTimes, mailTimes });
+    checkMessageOrder(stream, memory, batch.events, this.t0);
+    memory.write({ nodes, memory: update.memory, mail: update.mail, memoryTimes, mailTimes });
   }
 
   /** Node memory, mailbox and their times as saved (training resets memory each epoch; evaluation continues it). */
@@ -472,10 +478,15 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
     tensors.push(...(await this.optimizer.stateTensors(this.model.namedParameters())));
     const state = await this.memory.save();
     const N = this.stream.numNodes;
-    tensors.push({ name: 'memory:memory', shape: [N, this.config.memoryDim], data: state.memory });
+    tensors.push({ name: 'memory:memory', shape: [N, this.model.memoryDim], data: state.memory });
     tensors.push({ name: 'memory:mail', shape: [N, this.model.mailDim], data: state.mail });
+    const { seed, lr, batchSize } = this.options;
     return {
-      config: { tgn: { ...this.config }, training: { seed: this.options.seed, lr: this.options.lr, batchSize: this.options.batchSize, sampler: this.options.sampler ?? 'recent' }, dataset: this.stream.name },
+      config: {
+        ...this.model.checkpointConfig(),
+        training: { seed, lr, batchSize, sampler: this.options.sampler ?? 'recent', optimizer: this.optimizer.kind, weightDecay: this.optimizer.hyper.weightDecay },
+        dataset: this.stream.name,
+      },
       epoch: this.epoch,
       rng: { seed: this.options.seed, step: this.epoch },
       optimizer: this.optimizer.describe(),
@@ -507,6 +518,16 @@ export function checkMessageOrder(stream: EventStream, memory: { mailTime: Float
       }
     }
   }
+}
+
+/** The optimizer's hyperparameters from the options: lr and weight decay (default 0), and whichever others are given. */
+function optimizerHyper(options: TemporalTrainingOptions): OptimizerHyper {
+  if (!(options.lr > 0 && Number.isFinite(options.lr))) throw new RangeError(`learning rate must be a positive number, got ${options.lr}`);
+  const weightDecay = options.weightDecay ?? 0;
+  if (!(weightDecay >= 0 && Number.isFinite(weightDecay))) throw new RangeError(`weight decay must be a non-negative number, got ${weightDecay}`);
+  const hyper: OptimizerHyper = { lr: options.lr, weightDecay };
+  for (const key of ['beta1', 'beta2', 'eps', 'momentum'] as const) if (options[key] !== undefined) hyper[key] = options[key];
+  return hyper;
 }
 
 /** Keys of a batch's neighbour queries (source, destination, negative of each event): the draws do not depend on batching. */

@@ -223,6 +223,8 @@ export function buildProgram(): Command {
     .option('--patience <n>', 'stop after n epochs without a better validation AP (0: never)', nonNegativeInt('--patience'), 0)
     .option('--seed <n>', 'random seed', nonNegativeInt('--seed'), 0)
     .option('--lr <x>', 'learning rate', number('--lr', (v) => v > 0), 1e-4)
+    .addOption(new Option('--optimizer <kind>', 'optimizer').choices(['adam', 'adamw', 'sgd']).default('adam'))
+    .option('--weight-decay <x>', 'weight decay on every parameter (L2 for adam and sgd, decoupled for adamw)', number('--weight-decay', (v) => v >= 0), 0)
     .option('--memory-dim <n>', 'node memory size', positiveInt('--memory-dim'), 100)
     .option('--neighbors <n>', 'temporal neighbours attended', positiveInt('--neighbors'), 10)
     .addOption(new Option('--sampler <kind>', "which neighbours: the most recent, or drawn uniformly from the past").choices(['recent', 'uniform']).default('recent'))

@@ -10,7 +10,8 @@ import { HostNodeMemory } from '../nn/tgn/host-memory.ts';
 import { loadEventStream } from '../graph/event-stream.ts';
 import { firstEvents } from '../graph/event-stream-prefix.ts';
 import { requireEverySet, splitEvents } from '../graph/temporal-split.ts';
-import { TGN_DEFAULTS } from '../nn/tgn/tgn.ts';
+import type { OptimizerKind } from '../nn/optimizer.ts';
+import { Tgn, TGN_DEFAULTS } from '../nn/tgn/tgn.ts';
 import { loadCheckpointFile, saveCheckpointFile } from './checkpoint-file.ts';
 import { resolveEventStreamSource } from './dataset-source.ts';
 import { createNodeGpu } from './node-gpu.ts';
@@ -25,6 +26,8 @@ export interface TrainTemporalFlags {
   patience: number;
   seed: number;
   lr: number;
+  optimizer: OptimizerKind;
+  weightDecay: number;
   memoryDim: number;
   neighbors: number;
   sampler: 'recent' | 'uniform';
@@ -61,7 +64,8 @@ export async function trainTemporal(flags: TrainTemporalFlags): Promise<void> {
     : null;
   const phaseBase = { train: 0, val: split.train.length, test: split.train.length + split.val.length };
   const onBatch = bar ? (p: TemporalBatchProgress) => bar.update(epochBase + phaseBase[p.phase] + p.done, { phase: p.phase }) : undefined;
-  const engine = new TemporalEngine(gpu, stream, split, config, { seed: flags.seed, lr: flags.lr, batchSize: flags.batchSize, sampler: flags.sampler, staleness, memory: flags.memory, onBatch }, resume);
+  const options = { seed: flags.seed, lr: flags.lr, optimizer: flags.optimizer, weightDecay: flags.weightDecay, batchSize: flags.batchSize, sampler: flags.sampler, staleness, memory: flags.memory, onBatch };
+  const engine = new TemporalEngine(gpu, new Tgn(config), stream, split, options, resume);
   epochBase = engine.currentEpoch * perEpoch;
   bar?.start(flags.epochs * perEpoch, epochBase, { epoch: engine.currentEpoch + 1, epochs: flags.epochs, phase: 'train', loss: '-', ap: '-', eps: '-' });
   const run = new TemporalRunSummary(flags.patience);
@@ -97,6 +101,8 @@ export async function trainTemporal(flags: TrainTemporalFlags): Promise<void> {
     sampler: flags.sampler,
     seed: flags.seed,
     lr: flags.lr,
+    optimizer: flags.optimizer,
+    weight_decay: flags.weightDecay,
     best_epoch: best?.epoch ?? null,
     // At the epoch of the best validation AP (as for node classification).
     test_ap: best?.testAp ?? null,

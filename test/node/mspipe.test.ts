@@ -12,6 +12,7 @@ import { splitEvents } from '../../src/graph/temporal-split.ts';
 import type { Gpu } from '../../src/gpu/gpu.ts';
 import { fromArray } from '../../src/tensor/create.ts';
 import { HostNodeMemory } from '../../src/nn/tgn/host-memory.ts';
+import { Tgn } from '../../src/nn/tgn/tgn.ts';
 import { createNodeGpu } from '../../src/node/node-gpu.ts';
 import { withScope } from '../../src/tensor/scope.ts';
 import { messageStream, SMALL_TGN } from './fixtures/message-stream.ts';
@@ -25,7 +26,7 @@ test.after(() => gpu.destroy());
 async function train(epochs: number, options: Partial<TemporalTrainingOptions>, events = 3000) {
   const stream = messageStream(events, 1);
   const split = splitEvents(stream, { seed: 2 });
-  const engine = new TemporalEngine(gpu, stream, split, { ...SMALL_TGN, numNodes: stream.numNodes, edgeDim: 0 }, { seed: 2, lr: 1e-3, batchSize: 50, ...options });
+  const engine = new TemporalEngine(gpu, new Tgn({ ...SMALL_TGN, numNodes: stream.numNodes, edgeDim: 0 }), stream, split, { seed: 2, lr: 1e-3, batchSize: 50, ...options });
   const metrics: TemporalEpochMetrics[] = [];
   for await (const m of engine.run(epochs)) metrics.push(m);
   const memory = await engine.memory.save();
@@ -80,8 +81,8 @@ test('MSPipe: staleness on device memory, and bad settings, are refused with the
   const stream = messageStream(200, 1);
   const split = splitEvents(stream, { seed: 1 });
   const config = { ...SMALL_TGN, numNodes: stream.numNodes, edgeDim: 0 };
-  assert.throws(() => new TemporalEngine(gpu, stream, split, config, { seed: 1, lr: 1e-3, batchSize: 50, memory: 'device', staleness: 1 }), /needs node memory in host RAM/);
-  assert.throws(() => new TemporalEngine(gpu, stream, split, config, { seed: 1, lr: 1e-3, batchSize: 50, staleness: -1 }), /non-negative integer or 'auto'/);
+  assert.throws(() => new TemporalEngine(gpu, new Tgn(config), stream, split, { seed: 1, lr: 1e-3, batchSize: 50, memory: 'device', staleness: 1 }), /needs node memory in host RAM/);
+  assert.throws(() => new TemporalEngine(gpu, new Tgn(config), stream, split, { seed: 1, lr: 1e-3, batchSize: 50, staleness: -1 }), /non-negative integer or 'auto'/);
   assert.throws(() => parseStaleness('fast'), /--staleness must be a non-negative integer or 'auto', got 'fast'/);
   assert.throws(() => parseStaleness('1.5'), /non-negative integer/);
   assert.equal(parseStaleness('auto'), 'auto');

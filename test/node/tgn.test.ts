@@ -8,6 +8,7 @@ import { checkMessageOrder, TemporalEngine } from '../../src/engines/temporal.ts
 import { splitEvents } from '../../src/graph/temporal-split.ts';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/nn/checkpoint.ts';
 import { MemoryOrderError } from '../../src/nn/tgn/memory-store.ts';
+import { Tgn } from '../../src/nn/tgn/tgn.ts';
 import type { Gpu } from '../../src/gpu/gpu.ts';
 import { createNodeGpu } from '../../src/node/node-gpu.ts';
 import { Linear } from '../../src/nn/linear.ts';
@@ -29,7 +30,7 @@ test.after(() => gpu.destroy());
 async function run(epochs: number, seed: number, events = 6000) {
   const stream = messageStream(events, 1);
   const split = splitEvents(stream, { seed });
-  const engine = new TemporalEngine(gpu, stream, split, { ...SMALL, numNodes: stream.numNodes, edgeDim: 0 }, { seed, lr: 1e-3, batchSize: 50 });
+  const engine = new TemporalEngine(gpu, new Tgn({ ...SMALL, numNodes: stream.numNodes, edgeDim: 0 }), stream, split, { seed, lr: 1e-3, batchSize: 50 });
   const metrics = [];
   for await (const m of engine.run(epochs)) metrics.push(m);
   engine.dispose();
@@ -64,7 +65,7 @@ test('TGN with uniform neighbour sampling: reproducible, and not the most-recent
   // 6000-event stream; seed 0 stays near chance: uniform draws are the noisier choice, as TGN's paper found).
   const once = async (sampler: 'recent' | 'uniform') => {
     const stream = messageStream(1000, 1);
-    const engine = new TemporalEngine(gpu, stream, splitEvents(stream, { seed: 1 }), { ...SMALL, numNodes: stream.numNodes, edgeDim: 0 }, { seed: 1, lr: 1e-3, batchSize: 50, sampler });
+    const engine = new TemporalEngine(gpu, new Tgn({ ...SMALL, numNodes: stream.numNodes, edgeDim: 0 }), stream, splitEvents(stream, { seed: 1 }), { seed: 1, lr: 1e-3, batchSize: 50, sampler });
     const m = (await engine.run(1).next()).value!;
     engine.dispose();
     return m.loss;
@@ -91,19 +92,19 @@ test('TGN: resuming from a checkpoint continues exactly like an uninterrupted ru
   const split = splitEvents(stream, { seed: 1 });
   const config = { ...SMALL, numNodes: stream.numNodes, edgeDim: 0 };
   const options = { seed: 1, lr: 3e-3, batchSize: 50 };
-  const straight = new TemporalEngine(gpu, stream, split, config, options);
+  const straight = new TemporalEngine(gpu, new Tgn(config), stream, split, options);
   const expected = [];
   for await (const m of straight.run(2)) expected.push(m);
   straight.dispose();
 
   // Host memory with staleness 0 is the sequential run bit for bit, so its checkpoint resumes on device memory exactly.
   for (const memory of ['device', 'host'] as const) {
-    const first = new TemporalEngine(gpu, stream, split, config, { ...options, memory });
+    const first = new TemporalEngine(gpu, new Tgn(config), stream, split, { ...options, memory });
     for await (const _ of first.run(1));
     const saved = decodeCheckpoint(encodeCheckpoint(await first.snapshot()));
     const memoryBefore = (await first.memory.save()).memory;
     first.dispose();
-    const resumed = new TemporalEngine(gpu, stream, split, config, options, saved);
+    const resumed = new TemporalEngine(gpu, new Tgn(config), stream, split, options, saved);
     assert.deepEqual((await resumed.memory.save()).memory, memoryBefore);
     assert.equal(resumed.currentEpoch, 1);
     const got = [];

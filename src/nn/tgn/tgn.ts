@@ -1,11 +1,20 @@
-// TGN (Rossi et al. 2020) as configured in TGL: node memory updated by a GRU from the message in each
-// node's mailbox, [s_src ‖ s_dst ‖ φ(Δt) ‖ e] with "last" aggregation (one slot per node); one layer of
-// temporal graph attention over the 10 most recent neighbours (2 heads); an MLP link predictor.
-// The module holds the parameters; the state (NodeMemory) and the batch logic live in the engine.
+// TGN (Rossi et al. 2020) as configured in TGL, as a TemporalModel (src/nn/temporal-model.ts) made of
+// replaceable parts (parts.ts): node memory updated by a GRU from the message in each node's mailbox
+// ([s_src ‖ s_dst ‖ e], absorbed with φ(Δt)) with "last" aggregation (one slot per node); one layer of
+// temporal graph attention over the 10 most recent neighbours (2 heads); an MLP link predictor; BCE.
+// The module holds the parameters and a batch's arithmetic; the state (the memory store), the batching,
+// staleness and the optimizer live in the engine (src/engines/temporal.ts), which knows no TGN layer.
 
-import { Module } from '../module.ts';
+import { fromArray, zeros } from '../../tensor/create.ts';
+import { binaryCrossEntropyWithLogits } from '../../tensor/ops/binary-cross-entropy.ts';
+import { add, ones } from '../../tensor/ops/elementwise.ts';
+import { concatColumns, sliceRows } from '../../tensor/ops/layout.ts';
+import { gatherRows } from '../../tensor/ops/rows.ts';
+import type { Tensor } from '../../tensor/tensor.ts';
+import { TemporalModel, type BatchMemory, type TemporalBatch, type TemporalBatchOutput, type TemporalMemoryUpdate } from '../temporal-model.ts';
 import { GRUCell } from './gru-cell.ts';
 import { LinkPredictor } from './link-predictor.ts';
+import { IdentityMessage, LastMessageAggregator, type LinkScorer, type MemoryUpdater, type MessageAggregator, type MessageFunction, type TemporalEmbedding } from './parts.ts';
 import { TemporalAttentionLayer } from './temporal-attention-layer.ts';
 import { TimeEncoder } from './time-encoder.ts';
 
@@ -22,23 +31,104 @@ export interface TgnConfig {
 
 export const TGN_DEFAULTS = { memoryDim: 100, timeDim: 100, embeddingDim: 100, heads: 2, neighbors: 10 } as const;
 
-export class Tgn extends Module {
-  readonly time: TimeEncoder;
-  readonly updater: GRUCell;
-  readonly attention: TemporalAttentionLayer;
-  readonly predictor: LinkPredictor;
+/** Parts that replace TGN's defaults (each built from the config when not given). */
+export interface TgnParts {
+  /** φ(Δt), shared by the memory updater's input and the embedding's. */
+  time: TimeEncoder;
+  /** Built for input [mail ‖ φ] of mailDim + timeDim columns (mailDim from the message function). */
+  updater: MemoryUpdater;
+  message: MessageFunction;
+  aggregator: MessageAggregator;
+  embedding: TemporalEmbedding;
+  predictor: LinkScorer;
+}
 
-  constructor(readonly config: TgnConfig) {
+export class Tgn extends TemporalModel {
+  readonly time: TimeEncoder;
+  readonly message: MessageFunction;
+  readonly aggregator: MessageAggregator;
+  readonly updater: MemoryUpdater;
+  readonly embedding: TemporalEmbedding;
+  readonly predictor: LinkScorer;
+
+  constructor(
+    readonly config: TgnConfig,
+    parts: Partial<TgnParts> = {},
+  ) {
     super();
     const { edgeDim, memoryDim, timeDim, embeddingDim, heads } = config;
-    this.time = this.declareModule('time_encoder', new TimeEncoder(timeDim));
-    this.updater = this.declareModule('memory_updater', new GRUCell(this.mailDim + timeDim, memoryDim));
-    this.attention = this.declareModule('embedding', new TemporalAttentionLayer({ memoryDim, edgeDim, timeDim, outDim: embeddingDim, heads }));
-    this.predictor = this.declareModule('edge_predictor', new LinkPredictor(embeddingDim));
+    // Names as TGL's (and earlier webgnn checkpoints'): parameters keep their dotted names.
+    this.time = this.declareModule('time_encoder', parts.time ?? new TimeEncoder(timeDim));
+    this.message = this.declareModule('message_function', parts.message ?? new IdentityMessage(memoryDim, edgeDim));
+    this.aggregator = this.declareModule('message_aggregator', parts.aggregator ?? new LastMessageAggregator());
+    this.updater = this.declareModule('memory_updater', parts.updater ?? new GRUCell(this.message.dim + timeDim, memoryDim));
+    this.embedding = this.declareModule('embedding', parts.embedding ?? new TemporalAttentionLayer({ memoryDim, edgeDim, timeDim, outDim: embeddingDim, heads }));
+    this.predictor = this.declareModule('edge_predictor', parts.predictor ?? new LinkPredictor(embeddingDim));
   }
 
-  /** A message: both endpoints' memories and the event's features (φ(Δt) is added when it is absorbed). */
+  get memoryDim(): number {
+    return this.config.memoryDim;
+  }
+
+  /** A message's width (both endpoints' memories and the event's features for TGN's identity message). */
   get mailDim(): number {
-    return 2 * this.config.memoryDim + this.config.edgeDim;
+    return this.message.dim;
+  }
+
+  get edgeDim(): number {
+    return this.config.edgeDim;
+  }
+
+  get neighbours(): number {
+    return this.config.neighbors;
+  }
+
+  /** The old name of `embedding`. */
+  get attention(): TemporalEmbedding {
+    return this.embedding;
+  }
+
+  forwardBatch(batch: TemporalBatch, fetched: BatchMemory): TemporalBatchOutput {
+    const { gpu, size: B, neighbours: nb } = batch;
+    const K = nb.k;
+    // The memory of every touched node after absorbing its mailbox (φ of the time since its memory).
+    const mailInput = concatColumns([fetched.mail, this.time.forward(fromArray(gpu, fetched.sinceMemory, [batch.nodes.length]))]);
+    const updated = this.updater.forward(mailInput, fetched.memory);
+    // Embeddings of the 3B roots from their memory and their neighbours'.
+    const rootMemory = batch.selectRoots(updated);
+    const edges = batch.edgeFeatures ? gatherRows(batch.edgeFeatures, fromArray(gpu, Uint32Array.from(nb.eventIds), [nb.eventIds.length], { dtype: 'u32' })) : null;
+    const time = this.time.forward(fromArray(gpu, batch.neighbourDt, [batch.neighbourDt.length]));
+    const h = this.embedding.forward(
+      rootMemory,
+      this.time.forward(zeros(gpu, [3 * B])),
+      { memory: updated, select: (rows) => batch.selectNeighbours(rows), edges, time },
+      fromArray(gpu, nb.mask, [3 * B, K]),
+    );
+    const hSrc = sliceRows(h, 0, B);
+    const positive = this.predictor.forward(hSrc, sliceRows(h, B, B));
+    const negative = this.predictor.forward(hSrc, sliceRows(h, 2 * B, B));
+    return { positive, negative, loss: this.loss(positive, negative), memory: updated };
+  }
+
+  /** BCE of the events as positives and their negatives as negatives (summed, as TGL). */
+  loss(positive: Tensor, negative: Tensor): Tensor {
+    const B = positive.rows;
+    return add(binaryCrossEntropyWithLogits(positive, ones(positive.gpu, [B])), binaryCrossEntropyWithLogits(negative, zeros(positive.gpu, [B])));
+  }
+
+  /** Each positive endpoint's updated memory, and its message (own memory, the other's, the event's features) through the aggregator. */
+  memoryUpdate(batch: TemporalBatch, output: TemporalBatchOutput): TemporalMemoryUpdate {
+    const { gpu, endpoints } = batch;
+    const n = endpoints.nodes.length;
+    const own = gatherRows(output.memory, fromArray(gpu, endpoints.own, [n], { dtype: 'u32' }));
+    const other = gatherRows(output.memory, fromArray(gpu, endpoints.other, [n], { dtype: 'u32' }));
+    const edges = batch.edgeFeatures ? gatherRows(batch.edgeFeatures, fromArray(gpu, endpoints.events, [n], { dtype: 'u32' })) : null;
+    const { entries, messages } = this.aggregator.forward(endpoints.nodes, this.message.forward(own, other, edges));
+    const memory = entries ? gatherRows(own, fromArray(gpu, Uint32Array.from(entries), [entries.length], { dtype: 'u32' })) : own;
+    return { entries, memory, mail: messages };
+  }
+
+  checkpointConfig(): Record<string, unknown> {
+    return { tgn: { ...this.config } };
   }
 }
