@@ -1,0 +1,18 @@
+// `webgnn/browser`: what only a browser has — a device from navigator.gpu, the IndexedDB checkpoint store, dataset
+// files the user picked, and SAR over several devices in one tab. The device-agnostic API is `webgnn`.
+
+// Devices
+export { browserProvider, createBrowserGpu } from './browser-gpu.ts';
+export { BrowserGpuProvider, webgpuUnavailableReason } from '../gpu/browser-provider.ts';
+
+// Datasets from picked files or URLs (for loadNodeDataset / loadEventStream)
+export { filesSource, urlSource } from './dataset-files.ts';
+export type { FilesSource } from './dataset-files.ts';
+
+// Checkpoints in IndexedDB (one transaction per save; the bytes are encodeCheckpoint's, as in Node's files)
+export { beginRun, clearRun, loadDatasetFiles, loadRun, saveRun } from './idb-store.ts';
+export type { DatasetRef, RunSettings, SavedDatasetFiles, SavedRun } from './idb-store.ts';
+
+// SAR: several devices in one tab
+export { MAX_BROWSER_WORKERS, BrowserSarEngine, createBrowserSarEngine } from './sar-browser.ts';
+export type { BrowserSarOptions, WorkerMemory } from './sar-browser.ts';

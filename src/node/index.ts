@@ -1,0 +1,28 @@
+// `webgnn/node`: what only Node can do — Dawn devices, files, worker threads, WebRTC through @roamhq/wrtc and the
+// signaling server. The device-agnostic API is `webgnn`; the loaders below that take a DatasetSource are in both.
+
+// Devices (dawn.node: hardware, then lavapipe, then SwiftShader)
+export { createNodeGpu, nodeProvider } from './node-gpu.ts';
+export { NodeGpuProvider } from '../gpu/node-provider.ts';
+
+// Datasets and event streams from files (embedded names such as `cora`, `collegemsg`, or folders)
+export { embeddedDatasetDir, embeddedDatasetNames, folderSource, resolveDatasetSource, resolveEventStreamSource } from './dataset-source.ts';
+export { loadNodeDataset } from '../graph/node-dataset.ts';
+export { loadEventStream } from '../graph/event-stream.ts';
+
+// Checkpoint files (written atomically)
+export { loadCheckpointFile, saveCheckpointFile } from './checkpoint-file.ts';
+
+// SAR over several devices, worker threads or WebRTC peers
+export { createSarEngine } from './sar-setup.ts';
+export type { SarRunOptions, SarTransportKind } from './sar-setup.ts';
+export { ThreadedSarEngine } from './sar-threads.ts';
+
+// Transports: worker threads, and WebRTC's signaling server (ws)
+export { ThreadTransport, threadLinks } from '../dist/thread-transport.ts';
+export type { ThreadLinks } from '../dist/thread-transport.ts';
+export { startSignalingServer } from '../dist/signaling-server.ts';
+export type { SignalingServer, SignalingServerOptions } from '../dist/signaling-server.ts';
+
+// The command line (`webgnn …`)
+export { main } from './cli.ts';
