@@ -47,7 +47,7 @@ process.env.WEBGNN_TEST_PORT ??= String(await freePort());
 const port = Number(process.env.WEBGNN_TEST_PORT);
 const vite = 'node node_modules/vite/bin/vite.js';
 const where = `--host 127.0.0.1 --port ${port} --strictPort --logLevel warn`;
-// The production build (into test-results/site, leaving dist/ alone), served by `vite preview`: the pages as
+// The production build (into test-results/site, leaving site/ and dist/ alone), served by `vite preview`: the pages as
 // they ship, shaders bundled as strings, and nothing that changes under a running test. (The dev server
 // re-bundles npm dependencies it discovers late and then reloads every open page.) WEBGNN_TEST_DEV=1 tests
 // against the dev server instead, the one `npm run demo` starts.

@@ -4,7 +4,8 @@
 // Vite supports natively (Node does it through scripts/wgsl-hooks.mjs).
 //
 //   npm run demo    dev server on http://127.0.0.1:5173/ (redirects to the demo at /demo/)
-//   npm run build   static site in dist/ (dist/index.html leads to dist/demo/)
+//   npm run build:demo   static site in site/ (site/index.html leads to site/demo/); `npm run build` is the
+//                        library (dist/, scripts/build-lib.mjs)
 
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
@@ -57,7 +58,7 @@ export default defineConfig({
   // The demo's trainer is an ES module worker (it imports the runtime).
   worker: { format: 'es' },
   build: {
-    outDir: 'dist',
+    outDir: 'site',
     emptyOutDir: true,
     // WebGPU browsers are all recent: no down-levelling needed.
     target: 'es2022',
