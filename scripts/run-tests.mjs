@@ -1,4 +1,4 @@
-// `npm test`: type-checks, runs every Node suite (test/node/*.test.ts) with node's test runner on Dawn,
+// `npm test`: type-checks, runs every Node suite (test/node/*.test.ts, test/package/*.test.ts) with node's test runner on Dawn,
 // then every browser spec (test/browser/*.spec.ts) with Playwright in Chromium, then the WebRTC spec
 // (Chromium tabs and a Node peer) with playwright.webrtc.config.ts inside a private network namespace, and
 // ends with one line "N passed, N failed" over all of them, which CI reads. Exits non-zero when any part fails.
@@ -48,7 +48,8 @@ const listed = (dir, suffix) =>
 
 const only = process.argv.slice(2);
 const isWebRtcSpec = (f) => resolve(root, f) === join(root, WEBRTC_SPEC);
-const nodeFiles = only.length ? only.filter((f) => !f.endsWith('.spec.ts')) : listed('test/node', '.test.ts');
+// test/package: the packed tarball installed in an empty project, used from Node, tsc and Chromium.
+const nodeFiles = only.length ? only.filter((f) => !f.endsWith('.spec.ts')) : [...listed('test/node', '.test.ts'), ...listed('test/package', '.test.ts')];
 const browserFiles = only.length ? only.filter((f) => f.endsWith('.spec.ts') && !isWebRtcSpec(f)) : [];
 const runBrowser = only.length === 0 || browserFiles.length > 0;
 const runWebRtc = only.length === 0 || only.some(isWebRtcSpec);
