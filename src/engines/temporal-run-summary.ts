@@ -38,6 +38,20 @@ export class TemporalRunSummary {
     return data;
   }
 
+  /** Whether the epoch taken last is the best so far (its state is the one worth keeping). */
+  get lastIsBest(): boolean {
+    return this.last !== null && this.best === this.last;
+  }
+
+  /**
+   * The checkpoint of the best validation epoch: the engine's state now when the epoch just taken is
+   * the best so far, else null (the one kept at the best epoch stands). What `train-temporal
+   * --checkpoint` writes, so the checkpointed epoch is the reported one.
+   */
+  async checkpointIfBest(engine: TemporalEngine): Promise<CheckpointData | null> {
+    return this.lastIsBest ? this.checkpoint(engine) : null;
+  }
+
   get best(): TemporalEpochMetrics | null {
     return this.stopping.best;
   }

@@ -231,7 +231,7 @@ export function buildProgram(): Command {
     .option('--adapter <name>', "adapter name from 'webgnn adapters'")
     .option('--json', 'print one JSON object as the last line of stdout', false)
     .option('--no-progress', 'no progress bar')
-    .option('--checkpoint <path>', 'save weights, optimizer state and node memory after every epoch (atomically)')
+    .option('--checkpoint <path>', 'keep the best validation epoch: its weights, optimizer state and node memory, saved (atomically) whenever validation AP improves')
     .option('--resume <path>', 'continue from a train-temporal checkpoint')
     .action(trainTemporal);
   return program;

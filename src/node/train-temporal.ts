@@ -79,7 +79,9 @@ export async function trainTemporal(flags: TrainTemporalFlags): Promise<void> {
         `epoch ${m.epoch}: loss ${m.loss.toFixed(4)} · val AP ${m.valAp.toFixed(4)} · test AP ${m.testAp.toFixed(4)} · inductive AP ${m.inductiveAp.toFixed(4)} · ${m.eventsPerSecond.toFixed(0)} events/s\n`,
       );
     }
-    if (flags.checkpoint) await saveCheckpointFile(flags.checkpoint, await run.checkpoint(engine));
+    // The best validation epoch's state (weights, optimizer, memory): the checkpointed epoch is the reported one.
+    const kept = flags.checkpoint ? await run.checkpointIfBest(engine) : null;
+    if (kept) await saveCheckpointFile(flags.checkpoint!, kept);
     if (stop) {
       if (!bar) process.stderr.write(`early stop: no better validation AP for ${flags.patience} epochs (best at epoch ${run.best?.epoch})\n`);
       break;
@@ -121,6 +123,8 @@ export async function trainTemporal(flags: TrainTemporalFlags): Promise<void> {
     stage_ms: last?.stageMs ?? null,
     peak_gpu_bytes_per_worker: [gpu.pool.peakAllocatedBytes],
     checkpoint: flags.checkpoint ?? null,
+    // The epoch whose state the checkpoint holds: the best validation epoch (resuming continues from it).
+    checkpoint_epoch: flags.checkpoint ? (best?.epoch ?? null) : null,
   };
   engine.dispose();
   gpu.destroy();

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { TemporalEpochMetrics } from '../../src/engines/temporal.ts';
+import type { TemporalEngine, TemporalEpochMetrics } from '../../src/engines/temporal.ts';
 import { TemporalRunSummary } from '../../src/engines/temporal-run-summary.ts';
 
 function epoch(epoch: number, valAp: number, eventsPerSecond: number, staleness: TemporalEpochMetrics['staleness'], loss = 0.5): TemporalEpochMetrics {
@@ -31,4 +31,22 @@ test('patience stops the run, and a diverged epoch is refused naming the setting
   assert.equal(run.add(epoch(2, 0.6, 1, k0)), true);
   assert.throws(() => run.add(epoch(3, 0.9, 1, k0, NaN), '--lr'), /training diverged at epoch 3: loss NaN \(try a lower --lr\)/);
   assert.equal(run.last?.epoch, 2, 'the diverged epoch is not taken');
+});
+
+test("the checkpoint kept is the best validation epoch's: taken when an epoch improves, never after a worse one", async () => {
+  const k0 = { mean: 0, max: 0, inFlightMean: 0, staleRows: 0 };
+  let now = 0; // the epoch the stand-in engine's state is at
+  const engine = { snapshot: async () => ({ config: {}, epoch: now, rng: { seed: 0, step: now }, optimizer: { kind: 'adam', step: now, hyper: {} }, tensors: [] }) } as unknown as TemporalEngine;
+  const run = new TemporalRunSummary(3);
+  const kept: Array<number | null> = [];
+  for (const [e, valAp] of [[1, 0.7], [2, 0.8], [3, 0.75], [4, 0.8], [5, 0.85], [6, 0.6]] as const) {
+    now = e;
+    run.add(epoch(e, valAp, 1, k0));
+    kept.push((await run.checkpointIfBest(engine))?.epoch ?? null);
+  }
+  // Epoch 4 ties epoch 2 (not better): the kept state stays epoch 2's until epoch 5 improves.
+  assert.deepEqual(kept, [1, 2, null, null, 5, null]);
+  assert.equal(run.best?.epoch, 5);
+  const data = await run.checkpoint(engine);
+  assert.equal((data.extra?.earlyStopping as { best: { epoch: number } }).best.epoch, 5);
 });
