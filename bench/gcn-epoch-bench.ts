@@ -14,13 +14,16 @@
 // alternate, so background load on the machine hits both alike.
 
 import type * as TfCore from '@tensorflow/tfjs-core';
-import { createNodeEngine, median, type NodeRunOptions } from '../src/engines/node-classification.ts';
+import { type NodeRunOptions } from '../src/engines/node-classification.ts';
+import { SingleEngine } from '../src/engines/single.ts';
+import { builtinModel } from '../src/nn/models/builtin.ts';
 import type { EpochMetrics } from '../src/engines/engine.ts';
 import type { Gpu } from '../src/gpu/gpu.ts';
 import { buildAdjacency, normalizedAdjacency, type Csr } from '../src/graph/csr.ts';
 import { loadNodeDataset, type NodeDataset } from '../src/graph/node-dataset.ts';
 import { initialValues } from '../src/nn/module.ts';
 import { resolveDatasetSource } from '../src/node/dataset-source.ts';
+import { median } from '../src/tensor/stats.ts';
 import type { Tf } from './tfjs-webgpu.ts';
 
 export interface GcnBenchOptions {
@@ -159,7 +162,7 @@ export async function benchGcnEpoch(gpu: Gpu, tf: Tf | null, options: GcnBenchOp
   // The adjacency webgnn's GraphInput builds for GCNConv: undirected, one self loop per node, D^-1/2 (A + I) D^-1/2.
   const csr = normalizedAdjacency(buildAdjacency(data.numNodes, data.edgeSrc, data.edgeDst, { undirected: true, selfLoops: 'add' }), 'gcn');
 
-  const engine = createNodeEngine(gpu, data, gcnRunOptions(seed, total));
+  const engine = new SingleEngine(gpu, builtinModel(data, gcnRunOptions(seed, total)), data, gcnRunOptions(seed, total).training);
   const webgnnRun = engine.run(total);
   const tfModel = tf ? tfjsGcn(tf, data, csr, seed) : null;
   const webgnnEpochs: Epoch[] = [];
@@ -220,7 +223,7 @@ export async function profileWebgnnEpoch(
   const gpu = await createGpu(true);
   const profiler = gpu.profiler;
   if (!profiler) throw new Error(`${gpu.label}: the device was created without a profiler`);
-  const engine = createNodeEngine(gpu, data, gcnRunOptions(seed, warmup + epochs));
+  const engine = new SingleEngine(gpu, builtinModel(data, gcnRunOptions(seed, warmup + epochs)), data, gcnRunOptions(seed, warmup + epochs).training);
   try {
     let wall = 0;
     let i = 0;

@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LocalTransport } from '../src/dist/local-transport.ts';
-import { modelConfigFor } from '../src/engines/node-classification.ts';
+import { builtinModel } from '../src/nn/models/builtin.ts';
 import { SarEngine } from '../src/engines/sar/sar-engine.ts';
 import { SarWorker } from '../src/engines/sar/sar-worker.ts';
 import { communityGraph } from '../src/graph/community-graph.ts';
@@ -78,7 +78,7 @@ async function measureOne(options: SarBenchOptions, workers: number, remat: bool
   const randomCut = edgeCut(adjacency, randomPartition(dataset.numNodes, workers, 0));
   const gpus = await Promise.all(Array.from({ length: workers }, (_, r) => createNodeGpu({ label: `worker ${r}` })));
   const transports = LocalTransport.group(workers);
-  const members = gpus.map((gpu, r) => new SarWorker(gpu, transports[r], dataset, placement, modelConfigFor(dataset, run), training, { remat }));
+  const members = gpus.map((gpu, r) => new SarWorker(gpu, transports[r], dataset, placement, builtinModel(dataset, run), training, { remat }));
   const engine = new SarEngine(members);
   const started = performance.now();
   let last;

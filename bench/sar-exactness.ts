@@ -3,7 +3,9 @@
 // Run: node --import ./scripts/register.mjs bench/sar-exactness.ts [--epochs 100] [--model gcn|sage|gat] [--workers 2,4]
 
 import { pathToFileURL } from 'node:url';
-import { createNodeEngine, modelConfigFor, type NodeRunOptions } from '../src/engines/node-classification.ts';
+import { type NodeRunOptions } from '../src/engines/node-classification.ts';
+import { SingleEngine } from '../src/engines/single.ts';
+import { builtinModel, modelConfigFor } from '../src/nn/models/builtin.ts';
 import type { Engine } from '../src/engines/engine.ts';
 import { loadNodeDataset } from '../src/graph/node-dataset.ts';
 import { resolveDatasetSource } from '../src/node/dataset-source.ts';
@@ -41,11 +43,11 @@ export async function benchSarExactness(model: 'gcn' | 'sage' | 'gat', epochs: n
     training: { optimizer: 'adam', lr: gat ? 0.005 : 0.01, weightDecay: 5e-4, seed: 0, decayFirstLayerOnly: model === 'gcn' },
   };
   const gpu = await createNodeGpu({});
-  const reference = await lossCurve(createNodeEngine(gpu, dataset, options), epochs);
+  const reference = await lossCurve(new SingleEngine(gpu, builtinModel(dataset, options), dataset, options.training), epochs);
   gpu.destroy();
   const rows: ExactnessRow[] = [];
   for (const workers of workerCounts) {
-    const engine = await createSarEngine(dataset, modelConfigFor(dataset, options), options.training, { workers, transport: 'local', remat: true, partition: 'metis' });
+    const engine = await createSarEngine(dataset, { builtin: modelConfigFor(dataset, options) }, options.training, { workers, transport: 'local', remat: true, partition: 'metis' });
     const got = await lossCurve(engine, epochs);
     const worst = Math.max(...got.map((v, i) => Math.abs(v - reference[i]) / Math.abs(reference[i])));
     rows.push({ model, workers, epochs, maxRelativeLossDifference: worst, finalLoss: got.at(-2)!, referenceFinalLoss: reference.at(-2)! });

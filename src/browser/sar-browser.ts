@@ -8,15 +8,16 @@ import { LocalTransport } from '../dist/local-transport.ts';
 import type { Engine, EpochMetrics } from '../engines/engine.ts';
 import { placeForSar, type PartitionMethod, type SarPlacement } from '../engines/sar/placement.ts';
 import { SarEngine, settleWorkers } from '../engines/sar/sar-engine.ts';
+import { checkPartitionable } from '../engines/sar/partition-check.ts';
 import { SarWorker } from '../engines/sar/sar-worker.ts';
-import type { NodeTrainingOptions } from '../engines/single.ts';
+import type { NodeTrainingOptions } from '../engines/training-state.ts';
 import type { AdapterDescription } from '../gpu/adapter-description.ts';
 import { BrowserGpuProvider } from '../gpu/browser-provider.ts';
 import { Gpu } from '../gpu/gpu.ts';
 import type { NodeDataset } from '../graph/node-dataset.ts';
-import type { NodePlacement } from '../graph/partition-blocks.ts';
+import { ownedNodes, type NodePlacement } from '../graph/partition-blocks.ts';
 import type { CheckpointData } from '../nn/checkpoint.ts';
-import type { NodeModelConfig } from '../nn/models/node-classifier.ts';
+import type { GraphModule } from '../nn/graph-module.ts';
 import { fromArray } from '../tensor/create.ts';
 import { predict } from '../tensor/ops/cross-entropy.ts';
 import { withScopeAsync } from '../tensor/scope.ts';
@@ -86,33 +87,8 @@ export class BrowserSarEngine implements Engine {
    */
   async predictions(): Promise<Int32Array> {
     const out = new Int32Array(this.dataset.numNodes);
-    const epoch = this.currentEpoch;
-    await settleWorkers(
-      this.members.map(async (w) => {
-        const { gpu, model } = w;
-        const nodes = ownedNodes(this.placement, w.rank);
-        const F = this.dataset.numFeatures;
-        // SarWorker keeps its feature rows private: upload them again for this one pass.
-        const features = new Float32Array(nodes.length * F);
-        nodes.forEach((v, i) => features.set(this.dataset.features.subarray(v * F, (v + 1) * F), i * F));
-        try {
-          const pred = await withScopeAsync(gpu, () =>
-            noGradAsync(gpu, async () => {
-              model.eval();
-              const x = fromArray(gpu, features, [nodes.length, F], { label: 'features (predictions)' });
-              return predict(await model.forward(x, w.graph, { training: false, seed: w.options.seed, step: epoch }));
-            }),
-          );
-          const local = new Int32Array(await gpu.read(pred.buffer, 0, nodes.length * 4));
-          pred.dispose();
-          nodes.forEach((v, i) => (out[v] = local[i]));
-        } catch (error) {
-          // Peers waiting for this worker's rows stop too, as in a training epoch.
-          w.transport.abort(`worker ${w.rank} stopped: ${(error as Error).message}`);
-          throw error;
-        }
-      }),
-    );
+    const local = await settleWorkers(this.members.map((w) => w.predictions()));
+    this.members.forEach((w, r) => ownedNodes(this.placement, w.rank).forEach((v, i) => (out[v] = local[r][i])));
     return out;
   }
 
@@ -128,7 +104,8 @@ export class BrowserSarEngine implements Engine {
  */
 export async function createBrowserSarEngine(
   dataset: NodeDataset,
-  config: NodeModelConfig,
+  /** Builds one replica of the model (called once per worker). */
+  model: () => GraphModule,
   training: NodeTrainingOptions,
   options: BrowserSarOptions,
   resume?: CheckpointData,
@@ -154,7 +131,8 @@ export async function createBrowserSarEngine(
         throw new Error(`SAR in the browser: could not open a GPU device for worker ${r} of ${workers}: ${(error as Error).message}`);
       }
     }
-    for (let r = 0; r < workers; r++) members.push(new SarWorker(gpus[r], transports[r], dataset, placement, config, training, { remat }, resume));
+    for (let r = 0; r < workers; r++) members.push(new SarWorker(gpus[r], transports[r], dataset, placement, model(), training, { remat }, resume));
+    await checkPartitionable(gpus[0], members[0].model, dataset.numFeatures);
     const describe = { workers, transport: 'local', remat, partition, edgeCut };
     const engine = new SarEngine(members, describe, () => {
       for (const gpu of gpus) gpu.destroy();
@@ -166,10 +144,4 @@ export async function createBrowserSarEngine(
     for (const gpu of gpus) gpu.destroy();
     throw error;
   }
-}
-
-function ownedNodes(placement: NodePlacement, rank: number): Int32Array {
-  const nodes = new Int32Array(placement.sizes[rank]);
-  for (let v = 0, k = 0; v < placement.owner.length; v++) if (placement.owner[v] === rank) nodes[k++] = v;
-  return nodes;
 }

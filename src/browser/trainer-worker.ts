@@ -1,6 +1,6 @@
 // The demo's trainer, in a dedicated Web Worker exposed through comlink, so the page stays
 // responsive while the GPU trains. It drives the same code as the CLI (loadNodeDataset,
-// createNodeEngine or, with several workers, SAR over in-tab devices (sar-browser.ts),
+// a SingleEngine or, with several workers, SAR over in-tab devices (sar-browser.ts),
 // trainNodeClassification, the checkpoint format); progress goes to a Comlink.proxy callback once per
 // epoch; checkpoints go to IndexedDB (see idb-store.ts). Pause, resume and stop act between epochs.
 // TGN link prediction on an event stream (loadEventStream, TemporalEngine) runs through
@@ -8,8 +8,9 @@
 
 import * as Comlink from 'comlink';
 import type { Engine, EpochMetrics } from '../engines/engine.ts';
-import { consumeRun, createNodeEngine, median, resolveModelConfig, trainNodeClassification, type NodeRunOptions } from '../engines/node-classification.ts';
-import type { NodeTrainingOptions } from '../engines/single.ts';
+import { consumeRun, median, trainNodeClassification, type NodeRunOptions } from '../engines/node-classification.ts';
+import { SingleEngine } from '../engines/single.ts';
+import type { NodeTrainingOptions } from '../engines/training-state.ts';
 import type { AdapterDescription } from '../gpu/adapter-description.ts';
 import { BrowserGpuProvider, webgpuUnavailableReason } from '../gpu/browser-provider.ts';
 import { Gpu } from '../gpu/gpu.ts';
@@ -17,7 +18,8 @@ import { NoAdapterError } from '../gpu/provider.ts';
 import { loadEventStream, type EventStream } from '../graph/event-stream.ts';
 import { loadNodeDataset, type NodeDataset } from '../graph/node-dataset.ts';
 import { decodeCheckpoint, encodeCheckpoint, type CheckpointData } from '../nn/checkpoint.ts';
-import type { NodeModelConfig } from '../nn/models/node-classifier.ts';
+import { builtinModel, resolveModelConfig } from '../nn/models/builtin.ts';
+import { NodeClassifier, type NodeModelConfig } from '../nn/models/node-classifier.ts';
 import { filesSource, urlSource } from './dataset-files.ts';
 import * as store from './idb-store.ts';
 import type { DatasetRef, RunSettings as StoredRunSettings, SavedRun } from './idb-store.ts';
@@ -136,6 +138,11 @@ let lastSaved: { epoch: number; bytes: Uint8Array } | null = null;
 let lastTemporal: { epoch: number; bytes: Uint8Array; dataset: string } | null = null;
 let busy = false;
 let control = { paused: false, stop: false, wake: null as (() => void) | null };
+
+/** One replica per SAR worker of the built-in model `config` names. */
+function modelFor(config: NodeModelConfig): () => NodeClassifier {
+  return () => new NodeClassifier(config);
+}
 
 function needGpu(): Gpu {
   if (!gpu) throw new Error('the GPU is not initialised yet');
@@ -313,11 +320,11 @@ const api = {
         // The SAR workers open their own devices: give back what the previous run left in this one.
         device.submit();
         device.pool.trim();
-        const sarEngine = await createBrowserSarEngine(loaded.data, resolveModelConfig(loaded.data, settings, resume), settings.training, { workers }, resume);
+        const sarEngine = await createBrowserSarEngine(loaded.data, modelFor(resolveModelConfig(loaded.data, settings, resume)), settings.training, { workers }, resume);
         current = sarEngine;
         sar = { workers, edgeCut: sarEngine.edgeCut, edges: sarEngine.edges, nodes: sarEngine.nodesPerWorker };
       } else {
-        current = createNodeEngine(device, loaded.data, settings, resume);
+        current = new SingleEngine(device, builtinModel(loaded.data, settings, resume), loaded.data, settings.training, resume);
       }
       engine = current;
       // Only once the model is built (a mismatched checkpoint is refused above) is the previous run forgotten.
@@ -433,7 +440,7 @@ const api = {
     if (!imported) throw new Error('import a checkpoint first');
     const loaded = needDataset();
     const settings = settingsFrom(imported, { model: 'gcn', hidden: 0, dropout: 0, epochs: imported.epoch, patience: 0, training: {} as NodeTrainingOptions });
-    replaceEngine(createNodeEngine(needGpu(), loaded.data, settings, imported));
+    replaceEngine(new SingleEngine(needGpu(), builtinModel(loaded.data, settings, imported), loaded.data, settings.training, imported));
     return evaluate(await engine!.predictions(), loaded.data, engine!.currentEpoch);
   },
 

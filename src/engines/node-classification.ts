@@ -1,22 +1,14 @@
 // The training loop every front end shares (CLI, browser worker, tests): epochs from an engine,
 // early stopping, periodic checkpoints, and the summary a run reports.
 
-import type { Gpu } from '../gpu/gpu.ts';
-import type { NodeDataset } from '../graph/node-dataset.ts';
 import type { CheckpointData } from '../nn/checkpoint.ts';
-import { NodeClassifier, type NodeModelConfig, type NodeModelKind } from '../nn/models/node-classifier.ts';
 import { EarlyStopping } from './early-stopping.ts';
 import type { Engine, EpochMetrics } from './engine.ts';
-import { SingleEngine, type NodeTrainingOptions } from './single.ts';
+import { median } from '../tensor/stats.ts';
+import type { NodeTrainingOptions } from './training-state.ts';
 
-export interface NodeRunOptions {
-  model: NodeModelKind;
-  hidden: number;
-  /** GAT: attention heads of the hidden layer. */
-  heads?: number;
-  /** Graph convolutions (default 2). */
-  layers?: number;
-  dropout: number;
+/** How long a run goes and what it saves (any model, any node engine). */
+export interface NodeLoopOptions {
   epochs: number;
   /** Epochs without a better validation accuracy before stopping; 0 = never stop early. */
   patience: number;
@@ -24,6 +16,17 @@ export interface NodeRunOptions {
   /** Save a checkpoint every N epochs (0 = only at the end). */
   checkpointEvery?: number;
   onCheckpoint?: (data: CheckpointData) => Promise<void>;
+}
+
+/** A run of a built-in model: the loop's options, the model's (kind, widths, dropout) and the optimizer's. */
+export interface NodeRunOptions extends NodeLoopOptions {
+  model: 'gcn' | 'sage' | 'gat';
+  hidden: number;
+  /** GAT: attention heads of the hidden layer. */
+  heads?: number;
+  /** Graph convolutions (default 2). */
+  layers?: number;
+  dropout: number;
 }
 
 export interface NodeRunSummary {
@@ -34,42 +37,10 @@ export interface NodeRunSummary {
   epochMs: number[];
 }
 
-export function modelConfigFor(dataset: NodeDataset, options: Pick<NodeRunOptions, 'model' | 'hidden' | 'dropout' | 'heads' | 'layers'>): NodeModelConfig {
-  return {
-    kind: options.model,
-    inChannels: dataset.numFeatures,
-    hiddenChannels: options.hidden,
-    outChannels: dataset.numClasses,
-    dropout: options.dropout,
-    ...(options.model === 'gat' ? { heads: options.heads ?? 8 } : {}),
-    ...(options.layers && options.layers !== 2 ? { layers: options.layers } : {}),
-  };
-}
-
-/** The model a run trains: the checkpoint's when resuming (checked against the dataset), else from the options. */
-export function resolveModelConfig(dataset: NodeDataset, options: NodeRunOptions, resume?: CheckpointData): NodeModelConfig {
-  const config = resume ? (resume.config.model as NodeModelConfig) : modelConfigFor(dataset, options);
-  if (resume) checkResumable(config, dataset, options);
-  return config;
-}
-
-/** Builds the single-device engine, continuing from `resume` when given. */
-export function createNodeEngine(gpu: Gpu, dataset: NodeDataset, options: NodeRunOptions, resume?: CheckpointData): SingleEngine {
-  return new SingleEngine(gpu, new NodeClassifier(resolveModelConfig(dataset, options, resume)), dataset, options.training, resume);
-}
-
-function checkResumable(config: NodeModelConfig, dataset: NodeDataset, options: NodeRunOptions): void {
-  const problems: string[] = [];
-  if (config.kind !== options.model) problems.push(`model is '${config.kind}', not '${options.model}'`);
-  if (config.inChannels !== dataset.numFeatures) problems.push(`it expects ${config.inChannels} features, the dataset has ${dataset.numFeatures}`);
-  if (config.outChannels !== dataset.numClasses) problems.push(`it predicts ${config.outChannels} classes, the dataset has ${dataset.numClasses}`);
-  if (problems.length) throw new Error(`cannot resume from this checkpoint: ${problems.join('; ')}`);
-}
-
 /** Runs to `epochs` (or early stop), yielding each epoch's metrics; returns the summary. */
 export async function* trainNodeClassification(
   engine: Engine,
-  options: NodeRunOptions,
+  options: NodeLoopOptions,
   resume?: CheckpointData,
 ): AsyncGenerator<EpochMetrics, NodeRunSummary> {
   const stopping = new EarlyStopping(options.patience);
@@ -112,9 +83,80 @@ export async function consumeRun(run: AsyncGenerator<EpochMetrics, NodeRunSummar
   }
 }
 
-export function median(values: number[]): number {
-  if (!values.length) return NaN;
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+export { median } from '../tensor/stats.ts';
+
+/** What a library user sets for a run; everything has the default of the best documented result (GCN on Cora). */
+export interface TrainOptions {
+  /** Maximum epochs (200). */
+  epochs?: number;
+  /** Stop after this many epochs without a better validation accuracy (100; 0 = never). */
+  patience?: number;
+  optimizer?: NodeTrainingOptions['optimizer'];
+  /** Learning rate (0.01). */
+  lr?: number;
+  /** L2 weight decay (5e-4). */
+  weightDecay?: number;
+  /** Decay only the first block with parameters, as Kipf & Welling's GCN (false: all parameters). */
+  decayFirstLayerOnly?: boolean;
+  /** Initial weights and dropout masks (0). */
+  seed?: number;
+  /** Called after every epoch (awaited: training waits while it runs). */
+  onEpoch?: (metrics: EpochMetrics) => void | Promise<void>;
+  checkpointEvery?: number;
+  onCheckpoint?: (data: CheckpointData) => Promise<void>;
+  /** Continue from this checkpoint (the model's parameter names and shapes must match it). */
+  resume?: CheckpointData;
+}
+
+export interface TrainResult {
+  /** Test accuracy at the best validation epoch (the epoch reported). */
+  testAcc: number;
+  valAcc: number;
+  bestEpoch: number;
+  epochsRun: number;
+  stoppedEarly: boolean;
+  epochMsMedian: number;
+  peakGpuBytesPerWorker: number[];
+  /** Every epoch's metrics, in order. */
+  history: EpochMetrics[];
+}
+
+export function loopOptions(options: TrainOptions): NodeLoopOptions {
+  return {
+    epochs: options.epochs ?? 200,
+    patience: options.patience ?? 100,
+    training: {
+      optimizer: options.optimizer ?? 'adam',
+      lr: options.lr ?? 0.01,
+      weightDecay: options.weightDecay ?? 5e-4,
+      seed: options.seed ?? 0,
+      decayFirstLayerOnly: options.decayFirstLayerOnly ?? false,
+    },
+    checkpointEvery: options.checkpointEvery,
+    onCheckpoint: options.onCheckpoint,
+  };
+}
+
+/** Trains `engine` to the end of the run and releases it; resolves to what the run reached. */
+export async function trainToEnd(engine: Engine, options: TrainOptions): Promise<TrainResult> {
+  const history: EpochMetrics[] = [];
+  try {
+    const summary = await consumeRun(trainNodeClassification(engine, loopOptions(options), options.resume), async (m) => {
+      history.push(m);
+      await options.onEpoch?.(m);
+    });
+    const best = summary.best ?? summary.last;
+    return {
+      testAcc: best?.testAcc ?? NaN,
+      valAcc: best?.valAcc ?? NaN,
+      bestEpoch: best?.epoch ?? 0,
+      epochsRun: summary.epochsRun,
+      stoppedEarly: summary.stoppedEarly,
+      epochMsMedian: median(summary.epochMs),
+      peakGpuBytesPerWorker: summary.last?.peakGpuBytes ?? [],
+      history,
+    };
+  } finally {
+    engine.dispose();
+  }
 }

@@ -1,19 +1,41 @@
 // What every node-classification engine sets up and saves the same way, whether it runs on one
-// device or as one of N SAR workers: the model's weights (from the seed or a checkpoint), its optimizer
-// with Kipf & Welling's first-layer weight decay, and the checkpoint of both.
+// device or as one of N SAR workers: the model's weights (from the seed or a checkpoint, checked by
+// name and shape), its optimizer with Kipf & Welling's first-layer weight decay, and the checkpoint of both.
 
 import type { Gpu } from '../gpu/gpu.ts';
 import type { CheckpointData, CheckpointTensor } from '../nn/checkpoint.ts';
-import type { NodeClassifier } from '../nn/models/node-classifier.ts';
-import { Optimizer } from '../nn/optimizer.ts';
-import type { NodeTrainingOptions } from './single.ts';
+import { blocksOf } from '../nn/graph-module.ts';
+import type { Module } from '../nn/module.ts';
+import { Optimizer, type OptimizerHyper, type OptimizerKind } from '../nn/optimizer.ts';
+import type { Tensor } from '../tensor/tensor.ts';
 
-/** Materialises `model` on `gpu` and builds its optimizer, both continuing from `resume` when given. */
-export function prepareTraining(gpu: Gpu, model: NodeClassifier, options: NodeTrainingOptions, resume?: CheckpointData): Optimizer {
-  const params = new Map<string, Float32Array>();
-  for (const t of resume?.tensors ?? []) if (t.name.startsWith('param:')) params.set(t.name.slice(6), t.data);
-  model.materialize(gpu, options.seed, resume ? params : undefined);
-  const decayed = options.decayFirstLayerOnly ? new Set(model.firstLayerParameters()) : null;
+export interface NodeTrainingOptions extends OptimizerHyper {
+  optimizer: OptimizerKind;
+  seed: number;
+  /** Weight decay on the first block that has parameters only (Kipf & Welling's GCN protocol); otherwise on all. */
+  decayFirstLayerOnly: boolean;
+}
+
+/** The model's parameters as a checkpoint holds them ('param:<dotted name>'), with their shapes. */
+export function checkpointParameters(resume: CheckpointData): Map<string, { shape: number[]; data: Float32Array }> {
+  const params = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const t of resume.tensors) if (t.name.startsWith('param:')) params.set(t.name.slice(6), { shape: t.shape, data: t.data });
+  return params;
+}
+
+/** Parameters of the model's first block that has any: Kipf & Welling decay these only. */
+export function firstLayerParameters(model: Module): Tensor[] {
+  const first = blocksOf(model).find((b) => b.parameterShapes().length > 0);
+  return first ? first.parameters() : [];
+}
+
+/**
+ * Materialises `model` on `gpu` and builds its optimizer, both continuing from `resume` when given
+ * (a checkpoint whose parameter names or shapes differ from the model's is refused, naming each).
+ */
+export function prepareTraining(gpu: Gpu, model: Module, options: NodeTrainingOptions, resume?: CheckpointData): Optimizer {
+  model.materialize(gpu, options.seed, resume ? checkpointParameters(resume) : undefined);
+  const decayed = options.decayFirstLayerOnly ? new Set(firstLayerParameters(model)) : null;
   const all = model.parameters();
   const optimizer = new Optimizer(
     options.optimizer,
@@ -31,7 +53,7 @@ export function prepareTraining(gpu: Gpu, model: NodeClassifier, options: NodeTr
 
 /** Everything needed to continue exactly where training stands after `epoch` epochs. */
 export async function snapshotTraining(
-  model: NodeClassifier,
+  model: Module,
   optimizer: Optimizer,
   options: NodeTrainingOptions,
   epoch: number,
@@ -43,7 +65,7 @@ export async function snapshotTraining(
   }
   tensors.push(...(await optimizer.stateTensors(model.namedParameters())));
   return {
-    config: { model: { ...model.config }, training: { ...options }, ...extraConfig },
+    config: { model: model.describe(), training: { ...options }, ...extraConfig },
     epoch,
     rng: { seed: options.seed, step: epoch },
     optimizer: optimizer.describe(),

@@ -40,6 +40,13 @@ export interface NodePlacement {
   sizes: Int32Array<ArrayBuffer>;
 }
 
+/** The global ids of the nodes worker `rank` owns, ascending (its local row order). */
+export function ownedNodes(placement: NodePlacement, rank: number): Int32Array {
+  const nodes = new Int32Array(placement.sizes[rank]);
+  for (let v = 0, k = 0; v < placement.owner.length; v++) if (placement.owner[v] === rank) nodes[k++] = v;
+  return nodes;
+}
+
 export function placeNodes(assignment: Int32Array, parts: number): NodePlacement {
   if (!Number.isInteger(parts) || parts < 1) throw new RangeError(`placeNodes: parts must be a positive integer, got ${parts}`);
   const sizes = new Int32Array(parts);

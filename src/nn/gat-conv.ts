@@ -13,7 +13,8 @@ import { keep } from '../tensor/scope.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { NodeGraph } from './graph-input.ts';
 import { Linear } from './linear.ts';
-import { Module, type ForwardContext } from './module.ts';
+import { checkNodeInput } from './input-checks.ts';
+import { Module, nameHash } from './module.ts';
 
 export interface GATConvOptions {
   heads?: number;
@@ -22,8 +23,6 @@ export interface GATConvOptions {
   /** Dropout on the attention coefficients. */
   dropout?: number;
   negativeSlope?: number;
-  /** Keeps this layer's attention-dropout masks independent of other layers'. */
-  layerIndex?: number;
 }
 
 export class GATConv extends Module {
@@ -32,7 +31,6 @@ export class GATConv extends Module {
   readonly concat: boolean;
   readonly dropout: number;
   readonly negativeSlope: number;
-  private readonly layerIndex: number;
   private averaging: Tensor | null = null;
 
   constructor(
@@ -45,22 +43,23 @@ export class GATConv extends Module {
     this.concat = options.concat ?? true;
     this.dropout = options.dropout ?? 0;
     this.negativeSlope = options.negativeSlope ?? 0.2;
-    this.layerIndex = options.layerIndex ?? 0;
     this.lin = this.declareModule('lin', new Linear(inChannels, this.heads * outChannels, false));
     this.declareParameter('att_src', [this.heads, outChannels], 'glorot');
     this.declareParameter('att_dst', [this.heads, outChannels], 'glorot');
     this.declareParameter('bias', [this.concat ? this.heads * outChannels : outChannels], 'zeros');
   }
 
-  async forward(x: Tensor, graph: NodeGraph, ctx: ForwardContext): Promise<Tensor> {
+  async forward(graph: NodeGraph, x: Tensor): Promise<Tensor> {
+    checkNodeInput(this, graph, x, this.inChannels);
     const z = this.lin.project(x);
     const out = await graph.attend(z, this.parameter('att_src'), this.parameter('att_dst'), {
       heads: this.heads,
       negativeSlope: this.negativeSlope,
-      dropout: ctx.training ? this.dropout : 0,
-      seed: ctx.seed,
-      stream: RNG_STREAM.attentionDropout + this.layerIndex,
-      step: ctx.step,
+      dropout: this.training ? this.dropout : 0,
+      seed: graph.random.seed,
+      // Masks of different layers are independent: the stream is named by the layer's path.
+      stream: (RNG_STREAM.attentionDropout ^ nameHash(this.path)) >>> 0,
+      step: graph.random.step,
     });
     const merged = this.concat || this.heads === 1 ? out : matmul(out, this.headAverager(x.gpu));
     return addBias(merged, this.parameter('bias'));

@@ -6,7 +6,8 @@ import { addBias } from '../tensor/ops/elementwise.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { NodeGraph } from './graph-input.ts';
 import { Linear } from './linear.ts';
-import { Module, type ForwardContext } from './module.ts';
+import { checkNodeInput } from './input-checks.ts';
+import { Module } from './module.ts';
 
 export class GCNConv extends Module {
   readonly lin: Linear;
@@ -21,8 +22,8 @@ export class GCNConv extends Module {
     if (bias) this.declareParameter('bias', [outChannels], 'zeros');
   }
 
-  /** `ctx` is unused here; every convolution takes it so models can treat them alike. */
-  async forward(x: Tensor, graph: NodeGraph, _ctx?: ForwardContext): Promise<Tensor> {
+  async forward(graph: NodeGraph, x: Tensor): Promise<Tensor> {
+    checkNodeInput(this, graph, x, this.inChannels);
     const h = await graph.aggregate('gcn', this.lin.project(x));
     return this.bias ? addBias(h, this.parameter('bias')) : h;
   }

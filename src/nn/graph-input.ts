@@ -23,13 +23,26 @@ export type Aggregation = 'gcn' | 'mean' | 'sum';
 export interface NodeGraph {
   /** Rows this device holds: every node, or the worker's own. */
   readonly numNodes: number;
+  /** Global node id of every row this device holds (u32), or null when row i is node i. */
+  readonly rowIds: Tensor | null;
+  /** The keys of this forward pass's random numbers (dropout masks), set by the engine each step. */
+  readonly random: RandomKey;
   /** Row i of the result combines the rows of x at i's in-neighbours, weighted as `kind` says. */
   aggregate(kind: Aggregation, x: Tensor): Tensor | Promise<Tensor>;
   /** Graph attention (GATConv) over in-neighbours with one self loop each. */
   attend(z: Tensor, aSrc: Tensor, aDst: Tensor, options: GatAttentionOptions): Tensor | Promise<Tensor>;
 }
 
+/** Masks are keyed by (seed, the layer's stream, step, global row, column): the same on one device or many. */
+export interface RandomKey {
+  seed: number;
+  /** Training step (epoch or iteration): a new mask each step. */
+  step: number;
+}
+
 export class GraphInput implements NodeGraph {
+  readonly rowIds = null;
+  random: RandomKey = { seed: 0, step: 0 };
   private readonly matrices = new Map<Aggregation, SparseMatrix>();
   private attentionGraph: GraphCsr | null = null;
 

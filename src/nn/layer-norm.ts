@@ -3,6 +3,7 @@
 
 import { layerNorm } from '../tensor/ops/layer-norm.ts';
 import type { Tensor } from '../tensor/tensor.ts';
+import type { NodeGraph } from './graph-input.ts';
 import { Module } from './module.ts';
 
 export class LayerNorm extends Module {
@@ -18,7 +19,11 @@ export class LayerNorm extends Module {
   }
 
   /** x [n, features] → [n, features]. */
-  forward(x: Tensor): Tensor {
+  /** Also callable as a block, `forward(graph, x)` (the graph is not used). */
+  forward(x: Tensor): Tensor;
+  forward(graph: NodeGraph, x: Tensor): Tensor;
+  forward(a: Tensor | NodeGraph, b?: Tensor): Tensor {
+    const x = b ?? (a as Tensor);
     if (x.shape.length !== 2 || x.cols !== this.features) throw new RangeError(`LayerNorm(${this.features}): input ${x} must be [n, ${this.features}]`);
     return layerNorm(x, this.parameter('weight'), this.parameter('bias'), this.eps);
   }

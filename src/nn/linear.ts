@@ -4,6 +4,7 @@ import { addBias } from '../tensor/ops/elementwise.ts';
 import { sliceRows } from '../tensor/ops/layout.ts';
 import { matmul } from '../tensor/ops/matmul.ts';
 import type { Tensor } from '../tensor/tensor.ts';
+import type { NodeGraph } from './graph-input.ts';
 import { Module } from './module.ts';
 
 export class Linear extends Module {
@@ -17,13 +18,16 @@ export class Linear extends Module {
     if (bias) this.declareParameter('bias', [outChannels], 'zeros');
   }
 
-  forward(x: Tensor): Tensor {
-    return this.withBias(this.project(x));
+  /** x·W + b; also callable as a block, `forward(graph, x)` (the graph is not used). */
+  forward(x: Tensor): Tensor;
+  forward(graph: NodeGraph, x: Tensor): Tensor;
+  forward(a: Tensor | NodeGraph, b?: Tensor): Tensor {
+    return this.withBias(this.project(b ?? (a as Tensor)));
   }
 
   /** x·W alone. */
   project(x: Tensor): Tensor {
-    if (x.cols !== this.inChannels) throw new RangeError(`Linear(${this.inChannels}, ${this.outChannels}): input ${x} has ${x.cols} columns`);
+    if (x.cols !== this.inChannels) throw new RangeError(`Linear(${this.inChannels}, ${this.outChannels}) ${this.describePath()}: input ${x} has ${x.cols} columns, expected ${this.inChannels}`);
     return matmul(x, this.parameter('weight'));
   }
 

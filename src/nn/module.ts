@@ -16,19 +16,7 @@ interface ParameterSlot {
   tensor: Tensor | null;
 }
 
-/** What a forward pass needs besides its inputs: mode and the keys of its random numbers. */
-export interface ForwardContext {
-  training: boolean;
-  seed: number;
-  /** Training step (epoch or iteration): dropout masks change with it. */
-  step: number;
-  /** Global id of the first local row (non-zero when a worker holds a slice of the nodes). */
-  rowOffset?: number;
-  /** Global id of every local row (a SAR worker's partition); overrides rowOffset. */
-  rowIds?: Tensor;
-}
-
-function nameHash(name: string): number {
+export function nameHash(name: string): number {
   // FNV-1a: a stable stream id per parameter name.
   let h = 0x811c9dc5;
   for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
@@ -57,29 +45,82 @@ export function initialValues(name: string, shape: readonly number[], init: Init
 
 export abstract class Module {
   training = true;
+  /** Dotted name of this module in its tree ('' for the root), e.g. 'conv2' or 'blocks.1.lin'. */
+  path = '';
   private readonly slots = new Map<string, ParameterSlot>();
   private readonly children = new Map<string, Module>();
+  private discovered = false;
 
   protected declareParameter(name: string, shape: number[], init: Init): void {
     this.slots.set(name, { shape, init, tensor: null });
   }
 
   protected declareModule<M extends Module>(name: string, module: M): M {
+    if (this.children.has(name)) throw new Error(`${this.describePath()}: a sub-module named '${name}' is already declared`);
     this.children.set(name, module);
+    module.renamed(this.path ? `${this.path}.${name}` : name);
     return module;
+  }
+
+  /** The path in messages: the dotted name and the class, e.g. "'conv2' (GCNConv)". */
+  describePath(): string {
+    return this.path ? `'${this.path}' (${this.constructor.name})` : this.constructor.name;
+  }
+
+  private renamed(path: string): void {
+    this.path = path;
+    for (const [name, child] of this.children) child.renamed(`${path}.${name}`);
+  }
+
+  /**
+   * Sub-modules held in fields are registered under the field's name (an array's under `name.i`), as
+   * torch.nn.Module does: a model of one's own needs no declareModule calls. Runs once, on first use of
+   * the tree, after the constructor has set the fields; explicitly declared modules keep their names.
+   */
+  private discover(): void {
+    if (this.discovered) return;
+    this.discovered = true;
+    // Everything already in the tree below this module (a field may refer to a grandchild).
+    const known = new Set<Module>();
+    for (const child of this.children.values()) for (const m of child.modules()) known.add(m);
+    for (const [key, value] of Object.entries(this)) {
+      if (value instanceof Module && !known.has(value)) {
+        this.declareModule(key, value);
+        known.add(value);
+      } else if (Array.isArray(value)) {
+        value.forEach((item, i) => {
+          if (item instanceof Module && !known.has(item)) {
+            this.declareModule(`${key}.${i}`, item);
+            known.add(item);
+          }
+        });
+      }
+    }
+  }
+
+  /** Direct sub-modules by name, in declaration order (fields after declared ones). */
+  namedChildren(): Array<[string, Module]> {
+    this.discover();
+    return [...this.children];
+  }
+
+  /** This module and every module below it, depth first, with their dotted paths. */
+  *modules(): Generator<Module> {
+    yield this;
+    for (const [, child] of this.namedChildren()) yield* child.modules();
   }
 
   /** The materialised tensor of a parameter declared by this module. */
   protected parameter(name: string): Tensor {
     const slot = this.slots.get(name);
-    if (!slot?.tensor) throw new Error(`parameter '${name}' of ${this.constructor.name} is not materialised: call materialize(gpu, seed) first`);
+    if (!slot?.tensor) throw new Error(`parameter '${name}' of ${this.describePath()} is not materialised: call materialize(gpu, seed) first`);
     return slot.tensor;
   }
 
   /** Dotted names and slots of every parameter, in declaration order. */
   private *slotsWithNames(prefix = ''): Generator<[string, ParameterSlot]> {
     for (const [name, slot] of this.slots) yield [prefix + name, slot];
-    for (const [name, child] of this.children) yield* child.slotsWithNames(`${prefix}${name}.`);
+    for (const [name, child] of this.namedChildren()) yield* child.slotsWithNames(`${prefix}${name}.`);
   }
 
   namedParameters(): Array<[string, Tensor]> {
@@ -97,26 +138,28 @@ export abstract class Module {
     return [...this.slotsWithNames()].map(([name, slot]) => [name, slot.shape]);
   }
 
-  /** Creates every parameter on `gpu` (initial values from `seed`, or from `values` by name). */
-  materialize(gpu: Gpu, seed: number, values?: ReadonlyMap<string, Float32Array>): this {
-    for (const [name, slot] of this.slotsWithNames()) {
+  /**
+   * Creates every parameter on `gpu`: initial values from `seed`, or, when `values` is given, exactly
+   * those (by dotted name; a missing, extra or wrongly shaped entry is refused before anything is created).
+   */
+  materialize(gpu: Gpu, seed: number, values?: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array } | Float32Array>): this {
+    const slots = [...this.slotsWithNames()];
+    if (values) checkValues(this.constructor.name, slots, values);
+    for (const [name, slot] of slots) {
       slot.tensor?.dispose();
-      const size = slot.shape.reduce((a, b) => a * b, 1);
       const given = values?.get(name);
-      if (values && !given) throw new Error(`no values for parameter '${name}'`);
-      if (given && given.length !== size) {
-        throw new Error(`parameter '${name}': ${given.length} values given for shape ${JSON.stringify(slot.shape)}`);
-      }
-      const t = fromArray(gpu, given ?? initialValues(name, slot.shape, slot.init, seed), slot.shape, { label: name });
+      const data = given instanceof Float32Array ? given : given?.data;
+      const t = fromArray(gpu, data ?? initialValues(name, slot.shape, slot.init, seed), slot.shape, { label: name });
       t.requiresGrad = true;
       slot.tensor = t;
     }
     return this;
   }
 
+  /** Sets training mode (dropout active) on this module and every sub-module; `eval()` clears it. */
   train(mode = true): this {
     this.training = mode;
-    for (const child of this.children.values()) child.train(mode);
+    for (const [, child] of this.namedChildren()) child.train(mode);
     return this;
   }
 
@@ -124,10 +167,54 @@ export abstract class Module {
     return this.train(false);
   }
 
+  /**
+   * What a checkpoint records about the model (JSON). Built-in models return the config they are rebuilt
+   * from; a model of one's own is rebuilt by its author, and the checkpoint checks names and shapes.
+   */
+  describe(): Record<string, unknown> {
+    return { class: this.constructor.name, parameters: Object.fromEntries(this.parameterShapes()) };
+  }
+
   dispose(): void {
     for (const [, slot] of this.slotsWithNames()) {
       slot.tensor?.dispose();
       slot.tensor = null;
     }
+  }
+}
+
+function checkValues(
+  model: string,
+  slots: Array<[string, ParameterSlot]>,
+  values: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array } | Float32Array>,
+): void {
+  const problems: string[] = [];
+  const names = new Set(slots.map(([name]) => name));
+  for (const [name, slot] of slots) {
+    const given = values.get(name);
+    if (!given) {
+      problems.push(`no values for parameter '${name}' ${JSON.stringify(slot.shape)}`);
+      continue;
+    }
+    const size = slot.shape.reduce((a, b) => a * b, 1);
+    const shape = given instanceof Float32Array ? null : given.shape;
+    const length = given instanceof Float32Array ? given.length : given.data.length;
+    if (shape ? JSON.stringify([...shape]) !== JSON.stringify(slot.shape) : length !== size) {
+      problems.push(`parameter '${name}' is ${JSON.stringify(slot.shape)} in the model but ${shape ? JSON.stringify(shape) : `${length} values`} in the values given`);
+    }
+  }
+  for (const name of values.keys()) if (!names.has(name)) problems.push(`'${name}' is not a parameter of the model`);
+  if (problems.length) throw new ParameterMismatchError(model, problems);
+}
+
+/** Values (a checkpoint's) that do not fit a model's parameters: every problem is listed. */
+export class ParameterMismatchError extends Error {
+  constructor(
+    model: string,
+    readonly problems: string[],
+  ) {
+    const shown = problems.slice(0, 16).join('; ') + (problems.length > 16 ? `; and ${problems.length - 16} more` : '');
+    super(`these values do not fit ${model}'s parameters: ${shown}`);
+    this.name = 'ParameterMismatchError';
   }
 }

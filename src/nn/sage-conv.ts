@@ -6,7 +6,8 @@ import { add } from '../tensor/ops/elementwise.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { NodeGraph } from './graph-input.ts';
 import { Linear } from './linear.ts';
-import { Module, type ForwardContext } from './module.ts';
+import { checkNodeInput } from './input-checks.ts';
+import { Module } from './module.ts';
 
 export class SAGEConv extends Module {
   readonly linL: Linear;
@@ -21,9 +22,8 @@ export class SAGEConv extends Module {
     this.linR = this.declareModule('lin_r', new Linear(inChannels, outChannels, false));
   }
 
-  /** `ctx` is unused here; every convolution takes it so models can treat them alike. */
-  async forward(x: Tensor, graph: NodeGraph, _ctx?: ForwardContext): Promise<Tensor> {
-    if (x.cols !== this.inChannels) throw new RangeError(`SAGEConv(${this.inChannels}, ${this.outChannels}): input ${x} has ${x.cols} columns`);
+  async forward(graph: NodeGraph, x: Tensor): Promise<Tensor> {
+    checkNodeInput(this, graph, x, this.inChannels);
     const neighbours =
       this.outChannels < this.inChannels
         ? this.linL.withBias(await graph.aggregate('mean', this.linL.project(x)))

@@ -4,9 +4,13 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { loadNodeDataset } from '../graph/node-dataset.ts';
-import { consumeRun, createNodeEngine, median, resolveModelConfig, trainNodeClassification, type NodeRunOptions } from '../engines/node-classification.ts';
+import { consumeRun, median, trainNodeClassification, type NodeRunOptions } from '../engines/node-classification.ts';
+import { SingleEngine } from '../engines/single.ts';
+import { builtinModel, resolveModelConfig } from '../nn/models/builtin.ts';
 import { loadCheckpointFile, saveCheckpointFile } from './checkpoint-file.ts';
 import { resolveDatasetSource } from './dataset-source.ts';
+import type { DeviceReport } from '../gpu/gpu.ts';
+import { checkTrainFlags } from './flag-rules.ts';
 import { createNodeGpu, nodeProvider } from './node-gpu.ts';
 import type { PartitionMethod } from '../engines/sar/placement.ts';
 import { createSarEngine, type SarTransportKind } from './sar-setup.ts';
@@ -68,11 +72,9 @@ function withModelDefaults(flags: TrainFlags, command: Command): TrainFlags {
 
 async function train(given: TrainFlags, command: Command): Promise<void> {
   const flags = withModelDefaults(given, command);
+  checkTrainFlags(flags, command);
   const dataset = await loadNodeDataset(resolveDatasetSource(flags.dataset));
   const resume = flags.resume ? await loadCheckpointFile(flags.resume) : undefined;
-  if (flags.mode !== 'sar' && (flags.workers !== 1 || command.getOptionValueSource('transport') === 'cli')) {
-    throw new Error('--workers and --transport need --mode sar');
-  }
   const gpu = flags.mode === 'single' ? await createNodeGpu({ name: flags.adapter, subgroups: flags.subgroups, profile: flags.profile }) : null;
   const options: NodeRunOptions = {
     model: flags.model,
@@ -92,10 +94,10 @@ async function train(given: TrainFlags, command: Command): Promise<void> {
     checkpointEvery: flags.checkpoint ? flags.checkpointEvery : 0,
     onCheckpoint: flags.checkpoint ? (data) => saveCheckpointFile(flags.checkpoint!, data) : undefined,
   };
-  const sar = { workers: flags.workers, transport: flags.transport, remat: flags.remat, partition: flags.partition, adapter: flags.adapter };
+  const sar = { workers: flags.workers, transport: flags.transport, remat: flags.remat, partition: flags.partition, adapter: flags.adapter, subgroups: flags.subgroups };
   const engine = gpu
-    ? createNodeEngine(gpu, dataset, options, resume)
-    : await createSarEngine(dataset, resolveModelConfig(dataset, options, resume), options.training, sar, resume);
+    ? new SingleEngine(gpu, builtinModel(dataset, options, resume), dataset, options.training, resume)
+    : await createSarEngine(dataset, { builtin: resolveModelConfig(dataset, options, resume) }, options.training, sar, resume);
   const bar = flags.progress
     ? new cliProgress.SingleBar(
         { format: 'epoch {value}/{total} |{bar}| loss {loss} · val acc {val} · {ms} ms/epoch', stream: process.stderr, hideCursor: true },
@@ -113,7 +115,7 @@ async function train(given: TrainFlags, command: Command): Promise<void> {
     model: flags.model,
     mode: engine.mode,
     workers: engine.workers,
-    ...(gpu ? { adapter: gpu.adapter.name, adapter_description: gpu.adapter.description, subgroups: gpu.hasSubgroups } : {}),
+    ...adapterFields(gpu ? [gpu.report] : (engine as { devices?: DeviceReport[] }).devices ?? []),
     ...(flags.mode === 'sar' ? { transport: flags.transport, remat: flags.remat, partition: flags.partition } : {}),
     seed: flags.seed,
     hidden: flags.hidden,
@@ -145,7 +147,8 @@ async function train(given: TrainFlags, command: Command): Promise<void> {
       process.stderr.write(`  ${k.kernel.padEnd(32)} ${(k.ms / Math.max(1, summary.epochsRun)).toFixed(2).padStart(9)} ms/epoch  ${((100 * k.ms) / total).toFixed(1).padStart(5)}%  ${k.calls} calls\n`);
     }
   }
-  engine.dispose();
+  // SAR threads free their devices and end before the process exits (an exit during their teardown aborts it).
+  await engine.dispose();
   gpu?.destroy();
   if (flags.json) {
     process.stdout.write(JSON.stringify(result) + '\n');
@@ -157,6 +160,16 @@ async function train(given: TrainFlags, command: Command): Promise<void> {
         `peak GPU memory ${(result.peak_gpu_bytes_per_worker[0] / 2 ** 20).toFixed(1)} MiB`,
     );
   }
+}
+
+/** The adapter the workers ran on (their names, should they differ), and whether subgroup kernels ran. */
+function adapterFields(devices: DeviceReport[]): { adapter?: string; adapter_description?: string; subgroups?: boolean } {
+  if (!devices.length) return {};
+  return {
+    adapter: [...new Set(devices.map((d) => d.adapter.name))].join(', '),
+    adapter_description: devices[0].adapter.description,
+    subgroups: devices.every((d) => d.subgroups),
+  };
 }
 
 async function adapters(flags: { json: boolean }): Promise<void> {

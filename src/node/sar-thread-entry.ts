@@ -4,33 +4,54 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { ThreadTransport } from '../dist/thread-transport.ts';
+import { checkPartitionable } from '../engines/sar/partition-check.ts';
 import { SarWorker } from '../engines/sar/sar-worker.ts';
 import type { SarThreadData } from './sar-threads.ts';
+import { modelFactory } from './model-source.ts';
 import { createNodeGpu } from './node-gpu.ts';
 
 const data = workerData as SarThreadData;
 const port = parentPort!;
 const transport = new ThreadTransport(data.links);
-const gpu = await createNodeGpu({ ...(data.adapter ? { name: data.adapter } : {}), label: `worker ${data.links.rank}` });
-const worker = new SarWorker(gpu, transport, data.dataset, data.placement, data.config, data.training, { remat: data.remat }, data.resume);
+const gpu = await createNodeGpu({ name: data.adapter, subgroups: data.subgroups, label: `worker ${data.links.rank}` });
+const model = (await modelFactory(data.model))();
+const worker = new SarWorker(gpu, transport, data.dataset, data.placement, model, data.training, { remat: data.remat }, data.resume);
+// One thread checks, before training starts, that SAR can split what the model does (every replica is the same).
+if (data.links.rank === 0) await checkPartitionable(gpu, model, data.dataset.numFeatures);
 
 port.on('message', async (command: { type: 'epoch' | 'snapshot' | 'stop' | 'crash' }) => {
   // Mid-epoch, as soon as no read from the device is pending (dawn.node aborts the whole process when a
   // thread ends with a mapAsync unsettled): the thread ends without a goodbye.
   if (command.type === 'crash') return gpu.waits.whenIdle().then(() => process.exit(70));
+  if (command.type === 'stop') return stop();
   try {
     if (command.type === 'epoch') port.postMessage({ type: 'epoch', result: await worker.trainEpoch() });
-    else if (command.type === 'snapshot') port.postMessage({ type: 'snapshot', data: await worker.snapshot(data.describe) });
-    else {
-      worker.dispose();
-      await transport.close();
-      gpu.destroy();
-      port.postMessage({ type: 'stopped' });
-      port.close();
-    }
+    else port.postMessage({ type: 'snapshot', data: await worker.snapshot(data.describe) });
   } catch (error) {
-    const e = error as Error;
-    port.postMessage({ type: 'error', name: e.name, message: e.message, peer: (e as { peer?: number }).peer });
+    port.postMessage(errorReply(error));
   }
 });
-port.postMessage({ type: 'ready' });
+port.postMessage({ type: 'ready', device: gpu.report });
+
+function errorReply(error: unknown) {
+  const e = error as Error;
+  return { type: 'error', name: e.name, message: e.message, peer: (e as { peer?: number }).peer };
+}
+
+/**
+ * Frees everything, then lets the thread end by itself: the device is destroyed only once nothing of it
+ * is in flight (Gpu.close), and the main thread waits for this thread's exit instead of terminating it
+ * (a thread ended while dawn.node is inside a call aborts the whole process).
+ */
+async function stop(): Promise<void> {
+  let failure: unknown = null;
+  try {
+    worker.dispose();
+    await transport.close();
+  } catch (error) {
+    failure = error;
+  }
+  await gpu.close();
+  port.postMessage(failure ? errorReply(failure) : { type: 'stopped' });
+  port.close();
+}

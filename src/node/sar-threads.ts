@@ -9,26 +9,31 @@ import { PeerError } from '../dist/transport.ts';
 import type { Engine, EpochMetrics } from '../engines/engine.ts';
 import { settleWorkers, toEpochMetrics } from '../engines/sar/sar-engine.ts';
 import type { SarEpochResult } from '../engines/sar/sar-worker.ts';
-import type { NodeTrainingOptions } from '../engines/single.ts';
+import type { NodeTrainingOptions } from '../engines/training-state.ts';
 import type { NodeDataset } from '../graph/node-dataset.ts';
 import type { NodePlacement } from '../graph/partition-blocks.ts';
 import type { CheckpointData } from '../nn/checkpoint.ts';
-import type { NodeModelConfig } from '../nn/models/node-classifier.ts';
+import type { DeviceReport } from '../gpu/gpu.ts';
+import type { ModelSource } from './model-source.ts';
 
 export interface SarThreadData {
   links: ThreadLinks;
   dataset: NodeDataset;
   placement: NodePlacement;
-  config: NodeModelConfig;
+  /** What each thread rebuilds its replica of the model from. */
+  model: ModelSource;
   training: NodeTrainingOptions;
   remat: boolean;
   adapter?: string;
+  /** false: subgroup-free kernels even where the adapter has subgroups (--no-subgroups). */
+  subgroups?: boolean;
   resume?: CheckpointData;
   describe: Record<string, unknown>;
 }
 
 type Reply =
-  | { type: 'ready' | 'stopped' }
+  | { type: 'ready'; device: DeviceReport }
+  | { type: 'stopped' }
   | { type: 'epoch'; result: SarEpochResult }
   | { type: 'snapshot'; data: CheckpointData }
   | { type: 'error'; name: string; message: string; peer?: number };
@@ -43,11 +48,18 @@ const ENTRY = new URL(FROM_SOURCES ? './sar-thread-entry.ts' : './sar-thread-ent
 class ThreadHandle {
   private waiting: { resolve: (r: Reply) => void; reject: (e: Error) => void } | null = null;
   private dead: Error | null = null;
+  /** Settles when the thread has ended (its exit code). */
+  readonly exited: Promise<number>;
+  running = true;
 
   constructor(
     readonly rank: number,
     readonly worker: Worker,
   ) {
+    this.exited = new Promise((resolve) => worker.once('exit', resolve)).then((code) => {
+      this.running = false;
+      return code as number;
+    });
     worker.on('message', (reply: Reply) => {
       const w = this.waiting;
       this.waiting = null;
@@ -81,8 +93,15 @@ export class ThreadedSarEngine implements Engine {
     private readonly threads: ThreadHandle[],
     private readonly unwatch: () => void,
     startEpoch: number,
+    /** Each worker's adapter, as its thread reported it when ready. */
+    readonly devices: DeviceReport[],
   ) {
     this.epoch = startEpoch;
+  }
+
+  /** Threads not yet ended (0 once dispose() has settled). */
+  get threadsRunning(): number {
+    return this.threads.filter((t) => t.running).length;
   }
 
   get workers(): number {
@@ -102,14 +121,15 @@ export class ThreadedSarEngine implements Engine {
     );
     const unwatch = watchWorkers(workers, links);
     const threads = workers.map((w, rank) => new ThreadHandle(rank, w));
+    let devices: DeviceReport[];
     try {
-      await Promise.all(threads.map((t) => t.request(null).then((r) => check(r, 'ready'))));
+      devices = await Promise.all(threads.map((t) => t.request(null).then((r) => check(r, 'ready').device)));
     } catch (error) {
-      for (const w of workers) await w.terminate();
       unwatch();
+      await stopThreads(threads);
       throw error;
     }
-    return new ThreadedSarEngine(threads, unwatch, options.resume?.epoch ?? 0);
+    return new ThreadedSarEngine(threads, unwatch, options.resume?.epoch ?? 0, devices);
   }
 
   /**
@@ -137,14 +157,33 @@ export class ThreadedSarEngine implements Engine {
     return check(await this.threads[0].request({ type: 'snapshot' }), 'snapshot').data;
   }
 
-  dispose(): void {
+  /** Settles once every thread has freed its device and ended by itself (await it before process.exit()). */
+  dispose(): Promise<void> {
     this.unwatch();
-    for (const t of this.threads) {
-      t.request({ type: 'stop' })
-        .catch(() => {})
-        .finally(() => void t.worker.terminate());
-    }
+    return stopThreads(this.threads);
   }
+}
+
+/** How long a thread may take to end after 'stop' before it is terminated (a last resort: see stopThreads). */
+const STOP_GRACE_MS = 60_000;
+
+/**
+ * Asks every thread to stop and waits for each to end by itself. Never Worker.terminate() first: landing
+ * inside a dawn.node call (a buffer's destroy, say) it aborts the whole process with node-addon-api's
+ * "FATAL ERROR: Error::ThrowAsJavaScriptException napi_throw"; so does process.exit() while a thread is
+ * still tearing down, which is why callers await this. A thread still starting gets 'stop' once ready.
+ */
+async function stopThreads(threads: ThreadHandle[]): Promise<void> {
+  await Promise.all(
+    threads.map(async (t) => {
+      if (!t.running) return;
+      t.worker.postMessage({ type: 'stop' });
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), STOP_GRACE_MS).unref()));
+      if ((await Promise.race([t.exited, late])) === 'late') await t.worker.terminate();
+      clearTimeout(timer);
+    }),
+  );
 }
 
 function check<T extends Reply['type']>(reply: Reply, type: T): Extract<Reply, { type: T }> {

@@ -46,6 +46,11 @@ export function record(
   return output;
 }
 
+/** The entries recorded on `gpu` so far, oldest first (read-only: e.g. to check which ops a model uses). */
+export function tapeEntries(gpu: Gpu): readonly TapeEntry[] {
+  return tapeOf(gpu).entries;
+}
+
 /** Runs `fn` without recording (evaluation, optimizer updates). */
 export function noGrad<T>(gpu: Gpu, fn: () => T): T {
   const tape = tapeOf(gpu);

@@ -17,7 +17,9 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { LocalTransport } from '../../src/dist/local-transport.ts';
-import { createNodeEngine, modelConfigFor, type NodeRunOptions } from '../../src/engines/node-classification.ts';
+import { type NodeRunOptions } from '../../src/engines/node-classification.ts';
+import { SingleEngine } from '../../src/engines/single.ts';
+import { builtinModel } from '../../src/nn/models/builtin.ts';
 import type { Engine } from '../../src/engines/engine.ts';
 import { SarEngine } from '../../src/engines/sar/sar-engine.ts';
 import { SarWorker } from '../../src/engines/sar/sar-worker.ts';
@@ -58,7 +60,7 @@ async function sarEngine(options: NodeRunOptions, workers: number, method: Parti
   const members: SarWorker[] = [];
   // Device 0 is the single-device reference's; SAR workers use devices 1..N.
   for (let r = 0; r < workers; r++) {
-    members.push(new SarWorker(await gpu(r + 1), transports[r], dataset, placement, modelConfigFor(dataset, options), options.training, { remat }));
+    members.push(new SarWorker(await gpu(r + 1), transports[r], dataset, placement, builtinModel(dataset, options), options.training, { remat }));
   }
   return { engine: new SarEngine(members), members };
 }
@@ -81,7 +83,7 @@ function maxRelative(a: number[], b: number[]): number {
 
 test('SAR gat: losses on 1, 2, 3 and 4 workers equal one device\'s over 3 epochs (rel 1e-5)', async () => {
   const options = runOptions('adam');
-  const single = createNodeEngine(await gpu(0), dataset, options);
+  const single = new SingleEngine(await gpu(0), builtinModel(dataset, options), dataset, options.training);
   const expected = await losses(single, 3);
   single.dispose();
   const worst: string[] = [];
@@ -99,7 +101,7 @@ test('SAR gat: losses on 1, 2, 3 and 4 workers equal one device\'s over 3 epochs
 
 test('SAR gat: one SGD step (lr 1) moves every weight as one device\'s gradient does', async () => {
   const options = runOptions('sgd');
-  const single = createNodeEngine(await gpu(0), dataset, options);
+  const single = new SingleEngine(await gpu(0), builtinModel(dataset, options), dataset, options.training);
   const before = await parameters(single);
   await losses(single, 1);
   const afterStep = await parameters(single);

@@ -15,7 +15,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { LocalTransport } from '../../src/dist/local-transport.ts';
 import { PeerError } from '../../src/dist/transport.ts';
-import { consumeRun, createNodeEngine, modelConfigFor, trainNodeClassification, type NodeRunOptions } from '../../src/engines/node-classification.ts';
+import { consumeRun, trainNodeClassification, type NodeRunOptions } from '../../src/engines/node-classification.ts';
+import { SingleEngine } from '../../src/engines/single.ts';
+import { builtinModel, modelConfigFor } from '../../src/nn/models/builtin.ts';
 import { loadCheckpointFile, saveCheckpointFile } from '../../src/node/checkpoint-file.ts';
 import { SarEngine } from '../../src/engines/sar/sar-engine.ts';
 import { SarWorker } from '../../src/engines/sar/sar-worker.ts';
@@ -56,7 +58,7 @@ async function localSar(data: NodeDataset, options: NodeRunOptions, workers: num
   const members: SarWorker[] = [];
   // Device 0 is the single-device reference's; SAR workers use devices 1..N.
   for (let r = 0; r < workers; r++) {
-    members.push(new SarWorker(await gpu(r + 1), transports[r], data, placement, modelConfigFor(data, options), options.training, { remat }));
+    members.push(new SarWorker(await gpu(r + 1), transports[r], data, placement, builtinModel(data, options), options.training, { remat }));
   }
   return { engine: new SarEngine(members), members };
 }
@@ -80,7 +82,7 @@ function maxRelative(a: number[], b: number[]): number {
 for (const model of ['gcn', 'sage'] as const) {
   test(`SAR ${model}: losses on 1, 2, 3 and 4 workers equal one device's (rel 1e-5)`, async () => {
     const options = runOptions(model);
-    const single = createNodeEngine(await gpu(0), dataset, options);
+    const single = new SingleEngine(await gpu(0), builtinModel(dataset, options), dataset, options.training);
     const expected = await losses(single, 3);
     single.dispose();
     for (const workers of [1, 2, 3, 4]) {
@@ -94,7 +96,7 @@ for (const model of ['gcn', 'sage'] as const) {
 
   test(`SAR ${model}: one SGD step (lr 1) moves every weight as one device's gradient does, with and without remat`, async () => {
     const options = runOptions(model, 'sgd');
-    const single = createNodeEngine(await gpu(0), dataset, options);
+    const single = new SingleEngine(await gpu(0), builtinModel(dataset, options), dataset, options.training);
     const before = await parameters(single);
     await losses(single, 1);
     const after = await parameters(single);
@@ -141,7 +143,7 @@ test('SAR: the baseline without remat holds more GPU memory than SAR and sends t
 test('SAR over worker_threads gives the in-process losses (rel 1e-5)', async () => {
   const options = runOptions('gcn');
   const config = modelConfigFor(dataset, options);
-  const threaded = await createSarEngine(dataset, config, options.training, { workers: 2, transport: 'threads', remat: true, partition: 'metis' });
+  const threaded = await createSarEngine(dataset, { builtin: config }, options.training, { workers: 2, transport: 'threads', remat: true, partition: 'metis' });
   const got = await losses(threaded, 2);
   threaded.dispose();
   const { engine } = await localSar(dataset, options, 2);
@@ -153,7 +155,7 @@ test('SAR over worker_threads gives the in-process losses (rel 1e-5)', async () 
 test('SAR: a worker thread killed mid-epoch ends the run with an error naming it, within 10 s', async () => {
   const options = { ...runOptions('sage'), epochs: 1000 };
   const config = modelConfigFor(dataset, options);
-  const engine = (await createSarEngine(dataset, config, options.training, { workers: 3, transport: 'threads', remat: true, partition: 'metis' })) as ThreadedSarEngine;
+  const engine = (await createSarEngine(dataset, { builtin: config }, options.training, { workers: 3, transport: 'threads', remat: true, partition: 'metis' })) as ThreadedSarEngine;
   const run = engine.run(1000);
   await run.next(); // one whole epoch, then kill worker 1 while the next one runs
   const next = run.next();
@@ -204,7 +206,7 @@ test('SAR: after a worker dies the last checkpoint is intact and loads', async (
   const dir = mkdtempSync(join(tmpdir(), 'webgnn-sar-'));
   const path = join(dir, 'model.ckpt');
   const options: NodeRunOptions = { ...runOptions('gcn'), epochs: 50, checkpointEvery: 1, onCheckpoint: (data) => saveCheckpointFile(path, data) };
-  const engine = (await createSarEngine(dataset, modelConfigFor(dataset, options), options.training, { workers: 2, transport: 'threads', remat: true, partition: 'metis' })) as ThreadedSarEngine;
+  const engine = (await createSarEngine(dataset, { builtin: modelConfigFor(dataset, options) }, options.training, { workers: 2, transport: 'threads', remat: true, partition: 'metis' })) as ThreadedSarEngine;
   await assert.rejects(
     consumeRun(trainNodeClassification(engine, options), async (m) => {
       if (m.epoch === 2) await engine.kill(1);

@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Gpu } from '../../src/gpu/gpu.ts';
 import { loadNodeDataset, type NodeDataset } from '../../src/graph/node-dataset.ts';
-import { createNodeEngine, trainNodeClassification, type NodeRunOptions } from '../../src/engines/node-classification.ts';
+import { trainNodeClassification, type NodeRunOptions } from '../../src/engines/node-classification.ts';
+import { SingleEngine } from '../../src/engines/single.ts';
+import { builtinModel } from '../../src/nn/models/builtin.ts';
 import type { EpochMetrics } from '../../src/engines/engine.ts';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/nn/checkpoint.ts';
 import { resolveDatasetSource } from '../../src/node/dataset-source.ts';
@@ -36,7 +38,7 @@ function options(model: Kind, epochs: number): NodeRunOptions {
 
 async function train(model: Kind, epochs: number): Promise<EpochMetrics[]> {
   const o = options(model, epochs);
-  const engine = createNodeEngine(gpu, cora, o);
+  const engine = new SingleEngine(gpu, builtinModel(cora, o), cora, o.training);
   const out: EpochMetrics[] = [];
   for await (const m of trainNodeClassification(engine, o)) out.push(m);
   engine.dispose();
@@ -67,7 +69,7 @@ test('two runs with the same seed give identical losses', async () => {
 test('resuming from a checkpoint continues exactly like an uninterrupted run', async () => {
   const straight = await train('gcn', 5);
   const o = options('gcn', 3);
-  const first = createNodeEngine(gpu, cora, o);
+  const first = new SingleEngine(gpu, builtinModel(cora, o), cora, o.training);
   let saved: Uint8Array | null = null;
   for await (const _ of trainNodeClassification(first, { ...o, onCheckpoint: async (d) => void (saved = encodeCheckpoint(d)) })) void _;
   first.dispose();
@@ -75,7 +77,7 @@ test('resuming from a checkpoint continues exactly like an uninterrupted run', a
   const resume = decodeCheckpoint(saved);
   assert.equal(resume.epoch, 3);
   const o2 = options('gcn', 5);
-  const second = createNodeEngine(gpu, cora, o2, resume);
+  const second = new SingleEngine(gpu, builtinModel(cora, o2, resume), cora, o2.training, resume);
   const rest: EpochMetrics[] = [];
   for await (const m of trainNodeClassification(second, o2, resume)) rest.push(m);
   second.dispose();
@@ -88,16 +90,16 @@ test('resuming from a checkpoint continues exactly like an uninterrupted run', a
 
 test('a checkpoint of another model or dataset shape is refused', async () => {
   const o = options('gcn', 1);
-  const engine = createNodeEngine(gpu, cora, o);
+  const engine = new SingleEngine(gpu, builtinModel(cora, o), cora, o.training);
   const data = await engine.snapshot();
   engine.dispose();
-  assert.throws(() => createNodeEngine(gpu, cora, options('sage', 2), data), /cannot resume from this checkpoint: model is 'gcn', not 'sage'/);
+  assert.throws(() => new SingleEngine(gpu, builtinModel(cora, options('sage', 2), data), cora, options('sage', 2).training, data), /cannot resume from this checkpoint: model is 'gcn', not 'sage'/);
 });
 
 test('a diverging run stops with a clear error and leaves the last checkpoint untouched', async () => {
   const o = { ...options('gcn', 4), checkpointEvery: 1 };
   o.training = { ...o.training, lr: 1e30 };
-  const engine = createNodeEngine(gpu, cora, o);
+  const engine = new SingleEngine(gpu, builtinModel(cora, o), cora, o.training);
   const saved: number[] = [];
   const run = trainNodeClassification(engine, { ...o, onCheckpoint: async (d) => void saved.push(d.epoch) });
   let diverged = 0;

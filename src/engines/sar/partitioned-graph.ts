@@ -16,11 +16,11 @@ import type { Gpu } from '../../gpu/gpu.ts';
 import { buildAdjacency, normalizedAdjacency, type Csr } from '../../graph/csr.ts';
 import { partitionBlocks, type NodePlacement, type WorkerBlocks } from '../../graph/partition-blocks.ts';
 import { makeTag, TAG_CHANNEL, type Transport } from '../../dist/transport.ts';
-import type { Aggregation, NodeGraph } from '../../nn/graph-input.ts';
+import type { Aggregation, NodeGraph, RandomKey } from '../../nn/graph-input.ts';
 import { empty, fromArray } from '../../tensor/create.ts';
 import type { GatAttentionOptions } from '../../tensor/ops/gat-attention.ts';
 import { gatherRows, scatterAddRows } from '../../tensor/ops/rows.ts';
-import { disposePartitionedAttention, partitionedAttention } from './partitioned-attention.ts';
+import { disposePartitionedAttention, observed, partitionedAttention } from './partitioned-attention.ts';
 import { spmmInto } from '../../tensor/ops/spmm.ts';
 import { keep } from '../../tensor/scope.ts';
 import { SparseMatrix } from '../../tensor/sparse-matrix.ts';
@@ -54,6 +54,9 @@ const CALL_MASK = (1 << (24 - ROUND_BITS)) - 1;
 
 export class PartitionedGraph implements NodeGraph {
   readonly numNodes: number;
+  /** Global id of each local row (set by the worker that owns the rows): dropout keys use it. */
+  rowIds: Tensor | null = null;
+  random: RandomKey = { seed: 0, step: 0 };
   readonly rank: number;
   readonly size: number;
   private readonly remat: boolean;
@@ -121,6 +124,8 @@ export class PartitionedGraph implements NodeGraph {
     }
     this.operators.clear();
     disposePartitionedAttention(this);
+    this.rowIds?.dispose();
+    this.rowIds = null;
   }
 
   // ---- SAR: sequential rounds, nothing remote kept ----
@@ -294,15 +299,6 @@ export class PartitionedGraph implements NodeGraph {
   private roundOrder(): number[] {
     return Array.from({ length: this.size - 1 }, (_, i) => (this.rank - 1 - i + this.size) % this.size);
   }
-}
-
-/**
- * Marks a promise as handled (it is still awaited later): when a round fails, the sends and prefetches
- * in flight must not turn into unhandled rejections that kill the process; the first error is reported.
- */
-export function observed<T>(promise: Promise<T>): Promise<T> {
-  promise.catch(() => {});
-  return promise;
 }
 
 function tagId(call: number, round: number): number {

@@ -9,18 +9,17 @@ import type { Gpu } from '../../gpu/gpu.ts';
 import { allReduceSum } from '../../dist/collectives.ts';
 import type { Transport } from '../../dist/transport.ts';
 import type { NodeDataset } from '../../graph/node-dataset.ts';
-import type { NodePlacement } from '../../graph/partition-blocks.ts';
 import type { CheckpointData } from '../../nn/checkpoint.ts';
-import { NodeClassifier, type NodeModelConfig } from '../../nn/models/node-classifier.ts';
+import type { GraphModule } from '../../nn/graph-module.ts';
 import type { Optimizer } from '../../nn/optimizer.ts';
+import { ownedNodes, type NodePlacement } from '../../graph/partition-blocks.ts';
 import { empty, fromArray, zeros } from '../../tensor/create.ts';
-import { accuracyCounts, crossEntropy } from '../../tensor/ops/cross-entropy.ts';
-import { accumulateGrad, ones } from '../../tensor/ops/elementwise.ts';
+import { predict } from '../../tensor/ops/cross-entropy.ts';
 import { keep, withScopeAsync } from '../../tensor/scope.ts';
-import { backwardAsync, noGradAsync } from '../../tensor/tape.ts';
+import { noGradAsync } from '../../tensor/tape.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
-import { packScalars, type NodeTrainingOptions } from '../single.ts';
-import { prepareTraining, snapshotTraining } from '../training-state.ts';
+import { checkOutput, runNodeEpoch } from '../node-epoch.ts';
+import { prepareTraining, snapshotTraining, type NodeTrainingOptions } from '../training-state.ts';
 import { PartitionedGraph } from './partitioned-graph.ts';
 
 /** Collective tag ids used by a worker (one collective of each kind in flight at a time). */
@@ -55,12 +54,11 @@ interface LocalSplits {
 }
 
 export class SarWorker {
-  readonly model: NodeClassifier;
   readonly graph: PartitionedGraph;
+  private readonly numClasses: number;
   private readonly optimizer: Optimizer;
   private readonly x: Tensor;
   private readonly labels: Tensor;
-  private readonly rowIds: Tensor;
   private readonly splits: LocalSplits;
   private epoch = 0;
 
@@ -69,12 +67,13 @@ export class SarWorker {
     readonly transport: Transport,
     dataset: NodeDataset,
     placement: NodePlacement,
-    readonly config: NodeModelConfig,
+    /** This worker's replica of the model (every worker builds the same one). */
+    readonly model: GraphModule,
     readonly options: NodeTrainingOptions,
     workerOptions: SarWorkerOptions,
     resume?: CheckpointData,
   ) {
-    this.model = new NodeClassifier(config);
+    this.numClasses = dataset.numClasses;
     this.optimizer = prepareTraining(gpu, this.model, options, resume);
     this.epoch = resume?.epoch ?? 0;
     this.graph = new PartitionedGraph(gpu, transport, { numNodes: dataset.numNodes, src: dataset.edgeSrc, dst: dataset.edgeDst }, placement, {
@@ -82,12 +81,12 @@ export class SarWorker {
     });
     const rank = transport.rank;
     const nodes = ownedNodes(placement, rank);
+    this.graph.rowIds = keep(fromArray(gpu, Uint32Array.from(nodes), [nodes.length], { dtype: 'u32', label: 'row_ids' }));
     const F = dataset.numFeatures;
     const features = new Float32Array(nodes.length * F);
     nodes.forEach((v, i) => features.set(dataset.features.subarray(v * F, (v + 1) * F), i * F));
     this.x = keep(fromArray(gpu, features, [nodes.length, F], { label: 'features' }));
     this.labels = keep(fromArray(gpu, Int32Array.from(nodes, (v) => dataset.labels[v]), [nodes.length], { dtype: 'i32', label: 'labels' }));
-    this.rowIds = keep(fromArray(gpu, Uint32Array.from(nodes), [nodes.length], { dtype: 'u32', label: 'row_ids' }));
     const local = (split: Int32Array, name: string) => {
       const ids = Int32Array.from([...split].filter((v) => placement.owner[v] === rank).map((v) => placement.localId[v]).sort((a, b) => a - b));
       return keep(fromArray(gpu, ids, [ids.length], { dtype: 'i32', label: name }));
@@ -120,34 +119,25 @@ export class SarWorker {
 
   private async epochBody(): Promise<SarEpochResult> {
     const start = performance.now();
-    const { gpu, model, splits } = this;
-    const step = this.epoch;
-    const ctx = { seed: this.options.seed, step, rowIds: this.rowIds };
+    const { gpu, splits } = this;
     const sentBefore = sum(this.transport.stats.bytesSent);
     const receivedBefore = sum(this.transport.stats.bytesReceived);
-    const local = await withScopeAsync(gpu, async () => {
-      model.train();
-      const logits = await model.forward(this.x, this.graph, { ...ctx, training: true });
-      const loss = crossEntropy(logits, this.labels, splits.train, { denominator: splits.sizes.train });
-      await backwardAsync(loss, ones(gpu, [1]), accumulateGrad);
-      await this.allReduceGradients();
-      this.optimizer.step();
-      this.optimizer.zeroGrad();
-      return noGradAsync(gpu, async () => {
-        model.eval();
-        const out = await model.forward(this.x, this.graph, { ...ctx, training: false });
-        const metrics = packScalars(gpu, [
-          loss,
-          crossEntropy(out, this.labels, splits.val, { denominator: splits.sizes.val }),
-          accuracyCounts(out, this.labels, splits.train),
-          accuracyCounts(out, this.labels, splits.val),
-          accuracyCounts(out, this.labels, splits.test),
-        ]);
-        // Counts are exact in f32 up to 2²⁴ nodes per split.
-        return Float32Array.from(metrics.decode(await gpu.read(metrics.packed.buffer)));
-      });
+    const local = await runNodeEpoch(gpu, {
+      model: this.model,
+      graph: this.graph,
+      x: this.x,
+      labels: this.labels,
+      splits,
+      numClasses: this.numClasses,
+      // Each worker's share of a loss is divided by the split's global size: the shares add up to the mean.
+      denominators: splits.sizes,
+      optimizer: this.optimizer,
+      seed: this.options.seed,
+      step: this.epoch,
+      afterBackward: () => this.allReduceGradients(),
     });
-    const global = await allReduceSum(this.transport, local, TAG_METRICS);
+    // Counts are exact in f32 up to 2²⁴ nodes per split.
+    const global = await allReduceSum(this.transport, Float32Array.from(local), TAG_METRICS);
     this.epoch++;
     const n = (count: number) => Math.max(1, count);
     return {
@@ -186,22 +176,37 @@ export class SarWorker {
     }
   }
 
+  /** The class the current weights predict for each of this worker's nodes (eval mode); every worker must call it together. */
+  async predictions(): Promise<Int32Array> {
+    const { gpu, model } = this;
+    this.graph.random = { seed: this.options.seed, step: this.epoch };
+    try {
+      const pred = await withScopeAsync(gpu, () =>
+        noGradAsync(gpu, async () => {
+          model.eval();
+          return predict(checkOutput(await model.forward(this.graph, this.x), this.graph, this.numClasses));
+        }),
+      );
+      const local = new Int32Array(await gpu.read(pred.buffer, 0, this.graph.numNodes * 4));
+      pred.dispose();
+      return local;
+    } catch (error) {
+      // Peers waiting for this worker's rows stop too, as in a training epoch.
+      this.transport.abort(`worker ${this.rank} stopped: ${(error as Error).message}`);
+      throw error;
+    }
+  }
+
   snapshot(extraConfig: Record<string, unknown> = {}): Promise<CheckpointData> {
     return snapshotTraining(this.model, this.optimizer, this.options, this.epoch, extraConfig);
   }
 
   dispose(): void {
     this.graph.dispose();
-    for (const t of [this.x, this.labels, this.rowIds, this.splits.train, this.splits.val, this.splits.test]) t.dispose();
+    for (const t of [this.x, this.labels, this.splits.train, this.splits.val, this.splits.test]) t.dispose();
     this.optimizer.dispose();
     this.model.dispose();
   }
-}
-
-function ownedNodes(placement: NodePlacement, rank: number): Int32Array {
-  const nodes = new Int32Array(placement.sizes[rank]);
-  for (let v = 0, k = 0; v < placement.owner.length; v++) if (placement.owner[v] === rank) nodes[k++] = v;
-  return nodes;
 }
 
 function sum(values: number[]): number {

@@ -1,16 +1,15 @@
 // The node classifiers of the literature, in PyG's example form (two layers by default, `layers` more):
-//   x → dropout → conv₁ → ReLU (ELU for GAT) → dropout → conv₂ → … → logits.
+//   x → dropout → conv₁ → ReLU (ELU for GAT) → dropout → conv₂ → … → logits, built as a Sequential of
+// ordinary blocks (nothing here that a user's model could not do).
 // `kind` picks the convolution; the same skeleton serves GCN, GraphSAGE and GAT (Veličković et al.:
 // `heads` concatenated heads in the hidden layer, one averaged head out, attention dropout = dropout).
 
-import { elu, relu } from '../../tensor/ops/activation.ts';
-import { dropout } from '../../tensor/ops/dropout.ts';
-import { RNG_STREAM } from '../../tensor/random.ts';
-import type { Tensor } from '../../tensor/tensor.ts';
+import { ELU, ReLU } from '../activation.ts';
+import { Dropout } from '../dropout.ts';
 import { GATConv } from '../gat-conv.ts';
 import { GCNConv } from '../gcn-conv.ts';
-import type { NodeGraph } from '../graph-input.ts';
-import { Module, type ForwardContext } from '../module.ts';
+import type { GraphModule } from '../graph-module.ts';
+import { Sequential } from '../sequential.ts';
 import { SAGEConv } from '../sage-conv.ts';
 
 export type NodeModelKind = 'gcn' | 'sage' | 'gat';
@@ -39,39 +38,34 @@ function makeConvs(c: NodeModelConfig): Conv[] {
     if (c.kind === 'gcn') return new GCNConv(i === 0 ? c.inChannels : c.hiddenChannels, out);
     if (c.kind === 'sage') return new SAGEConv(i === 0 ? c.inChannels : c.hiddenChannels, out);
     const inChannels = i === 0 ? c.inChannels : c.hiddenChannels * heads;
-    return last
-      ? new GATConv(inChannels, out, { heads: 1, concat: false, dropout: c.dropout, layerIndex: i })
-      : new GATConv(inChannels, out, { heads, concat: true, dropout: c.dropout, layerIndex: i });
+    return last ? new GATConv(inChannels, out, { heads: 1, concat: false, dropout: c.dropout }) : new GATConv(inChannels, out, { heads, concat: true, dropout: c.dropout });
   });
 }
 
-export class NodeClassifier extends Module {
+/** drop1, conv1, act1, drop2, conv2, …: an ordinary Sequential whose conv blocks keep PyG's names. */
+function makeBlocks(c: NodeModelConfig): Record<string, GraphModule> {
+  const convs = makeConvs(c);
+  const blocks: Record<string, GraphModule> = {};
+  convs.forEach((conv, i) => {
+    if (c.dropout > 0) blocks[`drop${i + 1}`] = new Dropout(c.dropout);
+    blocks[`conv${i + 1}`] = conv;
+    if (i < convs.length - 1) blocks[`act${i + 1}`] = c.kind === 'gat' ? new ELU() : new ReLU();
+  });
+  return blocks;
+}
+
+export class NodeClassifier extends Sequential {
   /** conv1, conv2, …: the parameter names PyG's two-layer examples use. */
   readonly convs: Conv[];
 
   constructor(readonly config: NodeModelConfig) {
-    super();
     if (!(config.dropout >= 0 && config.dropout < 1)) throw new RangeError(`dropout must be in [0, 1), got ${config.dropout}`);
-    this.convs = makeConvs(config).map((conv, i) => this.declareModule(`conv${i + 1}`, conv));
+    const blocks = makeBlocks(config);
+    super(blocks);
+    this.convs = Object.values(blocks).filter((b): b is Conv => b instanceof GCNConv || b instanceof SAGEConv || b instanceof GATConv);
   }
 
-  /** Asynchronous because a partitioned graph (SAR) waits for peers; on one device nothing waits. */
-  async forward(x: Tensor, graph: NodeGraph, ctx: ForwardContext): Promise<Tensor> {
-    const drop = (t: Tensor, layer: number) =>
-      ctx.training && this.config.dropout > 0
-        ? dropout(t, { p: this.config.dropout, seed: ctx.seed, stream: RNG_STREAM.dropout + layer, step: ctx.step, rowOffset: ctx.rowOffset ?? 0, rowIds: ctx.rowIds })
-        : t;
-    const activation = this.config.kind === 'gat' ? elu : relu;
-    let h = x;
-    for (let i = 0; i < this.convs.length; i++) {
-      const out = await this.convs[i].forward(drop(h, i), graph, ctx);
-      h = i < this.convs.length - 1 ? activation(out) : out;
-    }
-    return h;
-  }
-
-  /** Parameters of the first layer: Kipf & Welling apply weight decay to these only. */
-  firstLayerParameters(): Tensor[] {
-    return this.convs[0].parameters();
+  override describe(): Record<string, unknown> {
+    return { ...this.config };
   }
 }

@@ -1,0 +1,48 @@
+// The built-in node classifiers as a run names them (`--model gcn --hidden 16 …`): the config for a
+// dataset, or the one a checkpoint was saved with (checked against the dataset and the run).
+
+import type { NodeDataset } from '../../graph/node-dataset.ts';
+import type { CheckpointData } from '../checkpoint.ts';
+import { NodeClassifier, type NodeModelConfig, type NodeModelKind } from './node-classifier.ts';
+
+export interface BuiltinModelOptions {
+  model: NodeModelKind;
+  hidden: number;
+  /** GAT: attention heads of the hidden layer. */
+  heads?: number;
+  /** Graph convolutions (default 2). */
+  layers?: number;
+  dropout: number;
+}
+
+export function modelConfigFor(dataset: NodeDataset, options: BuiltinModelOptions): NodeModelConfig {
+  return {
+    kind: options.model,
+    inChannels: dataset.numFeatures,
+    hiddenChannels: options.hidden,
+    outChannels: dataset.numClasses,
+    dropout: options.dropout,
+    ...(options.model === 'gat' ? { heads: options.heads ?? 8 } : {}),
+    ...(options.layers && options.layers !== 2 ? { layers: options.layers } : {}),
+  };
+}
+
+/** The model a run trains: the checkpoint's when resuming (checked against the dataset), else from the options. */
+export function resolveModelConfig(dataset: NodeDataset, options: BuiltinModelOptions, resume?: CheckpointData): NodeModelConfig {
+  const config = resume ? (resume.config.model as NodeModelConfig) : modelConfigFor(dataset, options);
+  if (resume) checkResumable(config, dataset, options);
+  return config;
+}
+
+/** A fresh built-in model for `dataset` (or for continuing `resume`). */
+export function builtinModel(dataset: NodeDataset, options: BuiltinModelOptions, resume?: CheckpointData): NodeClassifier {
+  return new NodeClassifier(resolveModelConfig(dataset, options, resume));
+}
+
+function checkResumable(config: NodeModelConfig, dataset: NodeDataset, options: BuiltinModelOptions): void {
+  const problems: string[] = [];
+  if (config.kind !== options.model) problems.push(`model is '${config.kind}', not '${options.model}'`);
+  if (config.inChannels !== dataset.numFeatures) problems.push(`it expects ${config.inChannels} features, the dataset has ${dataset.numFeatures}`);
+  if (config.outChannels !== dataset.numClasses) problems.push(`it predicts ${config.outChannels} classes, the dataset has ${dataset.numClasses}`);
+  if (problems.length) throw new Error(`cannot resume from this checkpoint: ${problems.join('; ')}`);
+}
