@@ -149,7 +149,8 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
 
   /**
    * Trains `model` (materialised here: from `options.seed`, or from `resume`'s weights) on `stream`
-   * with `split`; continues a checkpoint of this engine when `resume` is given.
+   * with `split`; continues a checkpoint of this engine when `resume` is given. The engine owns the
+   * model from then on (`dispose` frees its parameters).
    */
   constructor(
     readonly gpu: Gpu,
@@ -387,7 +388,8 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
         blend = this.mitigation(batch, fetched.stale);
         const previous = blend ? spmm(blend, fetched.memory) : fetched.memory;
         lap('fetch');
-        // 3. The model's forward pass; backward and the optimizer step when training.
+        // 3. The model's forward pass (in training or evaluation mode); backward and the optimizer step when training.
+        if (model.training !== training) model.train(training);
         const output = model.forwardBatch(batch, { memory: previous, mail: fetched.mail, sinceMemory: fetched.sinceMemory });
         const { positive, negative, loss } = output;
         if (positive.size !== B || negative.size !== B || loss.size !== 1) {
