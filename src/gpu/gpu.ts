@@ -20,6 +20,12 @@ export interface GpuOptions extends AdapterRequest {
   profile?: boolean;
 }
 
+/** What a device runs on, for reports: its adapter, and whether kernels use subgroup operations there. */
+export interface DeviceReport {
+  adapter: AdapterDescription;
+  subgroups: boolean;
+}
+
 export class GpuError extends Error {
   constructor(message: string) {
     super(message);
@@ -94,6 +100,10 @@ export class Gpu {
       gpu.profiler = gpu.encoder.profiler = new Profiler(device);
     }
     return gpu;
+  }
+
+  get report(): DeviceReport {
+    return { adapter: this.adapter, subgroups: this.hasSubgroups };
   }
 
   get maxStorageBinding(): number {
@@ -185,6 +195,24 @@ export class Gpu {
       this.firstError = null;
       throw new GpuError(`${this.label}: WebGPU error: ${message}`);
     }
+  }
+
+  /**
+   * Destroys the device once nothing of it is in flight: pending reads settled, submitted work done,
+   * and the device's `lost` promise (which destroying it resolves) settled. Afterwards dawn.node has no
+   * callback left to deliver for this device, so the thread that made it may end. A thread that ends,
+   * or is terminated, while dawn.node is inside a call or still owes it a callback aborts the whole
+   * process (node-addon-api's fatal "Error::ThrowAsJavaScriptException napi_throw"). Never throws.
+   */
+  async close(): Promise<void> {
+    if (this.destroyed) return;
+    await this.waits.whenIdle();
+    if (!this.lostReason) {
+      // Work recorded but never submitted is dropped with the device.
+      await this.device.queue.onSubmittedWorkDone().catch(() => {});
+    }
+    this.destroy();
+    await this.device.lost;
   }
 
   destroy(): void {

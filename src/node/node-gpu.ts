@@ -5,6 +5,7 @@ import { NodeGpuProvider } from '../gpu/node-provider.ts';
 
 export const nodeProvider = new NodeGpuProvider();
 
+/** A device on the adapter `options.name`, else `WEBGNN_ADAPTER`, else the best one (an undefined name is no choice). */
 export function createNodeGpu(options: GpuOptions = {}): Promise<Gpu> {
-  return Gpu.create(nodeProvider, { name: options.name ?? process.env.WEBGNN_ADAPTER, ...options });
+  return Gpu.create(nodeProvider, { ...options, name: options.name || process.env.WEBGNN_ADAPTER || undefined });
 }

@@ -3,6 +3,7 @@
 // concurrently; they agree on every metric (summed by all-reduce), so worker 0 speaks for them, with
 // memory and traffic reported per worker.
 
+import type { DeviceReport } from '../../gpu/gpu.ts';
 import type { CheckpointData } from '../../nn/checkpoint.ts';
 import type { Engine, EpochMetrics } from '../engine.ts';
 import { PeerError } from '../../dist/transport.ts';
@@ -24,6 +25,11 @@ export class SarEngine implements Engine {
       if (w.rank !== i) throw new RangeError(`SarEngine: worker at index ${i} has rank ${w.rank}`);
     });
     this.workers = members.length;
+  }
+
+  /** Each worker's adapter. */
+  get devices(): DeviceReport[] {
+    return this.members.map((w) => w.gpu.report);
   }
 
   get currentEpoch(): number {

@@ -1,0 +1,63 @@
+// Which `webgnn train` flags apply to which run. A flag the user typed that the chosen run would ignore is
+// refused with the reason, never dropped silently. Only flags given on the command line count (commander's
+// getOptionValueSource(key) === 'cli'): defaults and model defaults never trip a rule.
+//
+// train-temporal has no such rule: each of its flags applies to every run, and the one combination it
+// refuses (--staleness K with --memory device) is TemporalEngine's own check, kept in one place.
+
+import type { Command } from 'commander';
+
+/** What the rules look at: the parsed flags of `webgnn train`. */
+export interface TrainFlagValues {
+  mode: 'single' | 'sar';
+  model: string;
+  checkpoint?: string;
+}
+
+interface FlagRule {
+  /** The option's key in commander (camelCase; 'remat' for --no-remat). */
+  key: string;
+  /** The flag as the user types it. */
+  flag: string;
+  /** Why the flag does not apply to this run, or null when it does. */
+  refuse(flags: TrainFlagValues): string | null;
+}
+
+const needsSar = (key: string, flag: string, what: string): FlagRule => ({
+  key,
+  flag,
+  refuse: (f) => (f.mode === 'sar' ? null : `${flag} needs --mode sar (${what}); this run is --mode ${f.mode}, on one device`),
+});
+
+export const TRAIN_FLAG_RULES: readonly FlagRule[] = [
+  needsSar('workers', '--workers', 'the number of SAR workers'),
+  needsSar('transport', '--transport', 'how SAR workers talk'),
+  needsSar('remat', '--no-remat', "SAR's baseline that keeps fetched rows"),
+  needsSar('partition', '--partition', 'how the graph is split over SAR workers'),
+  {
+    key: 'profile',
+    flag: '--profile',
+    refuse: (f) =>
+      f.mode === 'sar' ? '--profile times the kernels of one device and is not supported with --mode sar (each worker is its own device); profile with --mode single' : null,
+  },
+  {
+    key: 'heads',
+    flag: '--heads',
+    refuse: (f) => (f.model === 'gat' ? null : `--heads is the number of GAT attention heads and needs --model gat; this run is --model ${f.model}`),
+  },
+  {
+    key: 'checkpointEvery',
+    flag: '--checkpoint-every',
+    refuse: (f) => (f.checkpoint === undefined ? '--checkpoint-every needs --checkpoint <path> (where to save)' : null),
+  },
+];
+
+/** Throws naming every flag the user gave that this run would ignore, and why. */
+export function checkTrainFlags(flags: TrainFlagValues, command: Pick<Command, 'getOptionValueSource'>, rules: readonly FlagRule[] = TRAIN_FLAG_RULES): void {
+  const problems = rules.flatMap((rule) => {
+    if (command.getOptionValueSource(rule.key) !== 'cli') return [];
+    const why = rule.refuse(flags);
+    return why ? [why] : [];
+  });
+  if (problems.length) throw new Error(problems.join('; '));
+}
