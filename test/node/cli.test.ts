@@ -133,3 +133,53 @@ test('train-temporal --json on a small CSV stream reports the documented fields;
   assert.notEqual(tooFew.code, 0);
   assert.match(tooFew.stderr, /3 events of .* \(first 3 events\) split into 2 training, 0 validation and 1 test events; every set needs events/);
 });
+
+function webgnnWithEnv(env: Record<string, string>, ...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['scripts/webgnn.mjs', ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('flags the chosen mode would ignore are refused, naming the flag and why', () => {
+  const refused: Array<[string[], RegExp]> = [
+    [['--no-remat'], /--no-remat needs --mode sar .*this run is --mode single/],
+    [['--partition', 'random'], /--partition needs --mode sar/],
+    [['--workers', '2'], /--workers needs --mode sar/],
+    [['--transport', 'threads'], /--transport needs --mode sar/],
+    [['--mode', 'sar', '--workers', '2', '--profile'], /--profile .*not supported with --mode sar/],
+    [['--heads', '4'], /--heads .*needs --model gat; this run is --model gcn/],
+    [['--checkpoint-every', '5'], /--checkpoint-every needs --checkpoint/],
+  ];
+  for (const [flags, message] of refused) {
+    const r = webgnn('train', '--epochs', '1', '--no-progress', ...flags);
+    assert.equal(r.code, 1, `${flags.join(' ')}: ${r.stdout}`);
+    assert.match(r.stderr, message);
+  }
+  // Every problem is named at once.
+  const both = webgnn('train', '--no-remat', '--partition', 'random', '--no-progress');
+  assert.equal(both.code, 1);
+  assert.match(both.stderr, /--no-remat needs --mode sar.*; --partition needs --mode sar/);
+});
+
+test('SAR names its adapter (JSON and text) and --no-subgroups reaches every worker, in-process and in threads', () => {
+  for (const transport of ['local', 'threads']) {
+    const r = webgnn('train', '--mode', 'sar', '--workers', '2', '--transport', transport, '--epochs', '1', '--no-subgroups', '--json', '--no-progress');
+    assert.equal(r.code, 0, r.stderr);
+    const j = lastJson(r.stdout);
+    assert.equal(typeof j.adapter, 'string', JSON.stringify(j));
+    assert.ok((j.adapter as string).length > 0 && j.adapter !== 'undefined', JSON.stringify(j));
+    assert.equal(j.subgroups, false, `${transport}: ${JSON.stringify(j)}`);
+  }
+  const single = lastJson(webgnn('train', '--epochs', '1', '--json', '--no-progress').stdout);
+  const text = webgnn('train', '--mode', 'sar', '--workers', '2', '--epochs', '1', '--no-progress');
+  assert.equal(text.code, 0, text.stderr);
+  assert.ok(text.stdout.includes(`GCN on cora (${single.adapter as string})`), text.stdout);
+});
+
+test('WEBGNN_ADAPTER picks the adapter when --adapter is not given, for one device and for SAR threads', () => {
+  for (const mode of [['--mode', 'single'], ['--mode', 'sar', '--workers', '2', '--transport', 'threads']]) {
+    const r = webgnnWithEnv({ WEBGNN_ADAPTER: 'no-such-gpu' }, 'train', '--epochs', '1', '--no-progress', ...mode);
+    assert.equal(r.code, 1, `${mode.join(' ')}: ${r.stdout}`);
+    assert.match(r.stderr, /no WebGPU adapter named 'no-such-gpu'/);
+    assert.doesNotMatch(r.stderr, /FATAL ERROR/);
+  }
+});
