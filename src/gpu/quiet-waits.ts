@@ -25,7 +25,16 @@ const FOLLOW_LONGER = 0.3;
 /** Kinds of wait remembered at most (a run's distinct shapes are few; beyond this, start afresh). */
 const MAX_KINDS = 4096;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Where a wait reads the time and naps: the real clock, or a test's virtual one. */
+export interface WaitClock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+const REAL_CLOCK: WaitClock = {
+  now: () => performance.now(),
+  sleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+};
 
 /** 1/8-octave buckets: two amounts in one bucket differ by less than 9 %. */
 const bucket = (amount: number) => (amount > 0 ? Math.round(8 * Math.log2(amount)) : -1);
@@ -44,7 +53,10 @@ export class QuietWaits {
   private pending = 0;
   private idleWaiters: Array<() => void> = [];
 
-  constructor(readonly enabled: boolean) {}
+  constructor(
+    readonly enabled: boolean,
+    private readonly clock: WaitClock = REAL_CLOCK,
+  ) {}
 
   /**
    * Resolves when no wait is pending, before the code that awaited the last one goes on (a thread may
@@ -70,17 +82,17 @@ export class QuietWaits {
 
   private async sleepThenWait<T>(key: string, start: () => Promise<T>): Promise<T> {
     if (!this.enabled) return start();
-    const begin = performance.now();
+    const begin = this.clock.now();
     const recent = this.recentMs.get(key);
     const nap = recent === undefined ? 0 : recent * SLEEP_FRACTION;
     const napped = nap >= MIN_SLEEP_MS;
     if (napped) {
-      await sleep(nap);
+      await this.clock.sleep(nap);
       this.sleptMs += nap;
     }
-    const polling = performance.now();
+    const polling = this.clock.now();
     const result = await start();
-    const end = performance.now();
+    const end = this.clock.now();
     if (napped && end - polling < OVERSHOT_MS) {
       // Done before the nap ended: how long it really takes is unknown, so the next such wait measures it.
       this.recentMs.delete(key);
