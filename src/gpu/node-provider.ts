@@ -2,7 +2,7 @@
 // SwiftShader's Vulkan driver ships with Debian's chromium; the Vulkan loader reads
 // VK_ADD_DRIVER_FILES when Dawn creates its instance, so setting it here (before create()) suffices.
 
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { create, globals } from 'webgpu';
 import { describeAdapter, type AdapterDescription } from './adapter-description.ts';
 import { NoAdapterError, type AdapterRequest, type GpuProvider, type ProvidedAdapter } from './provider.ts';
@@ -24,13 +24,47 @@ const DAWN_ADAPTER_FILTER: Record<string, string> = { lavapipe: 'llvmpipe', swif
 
 const REQUIRED_SOFTWARE_ORDER = ['lavapipe', 'swiftshader'];
 
+/**
+ * False only where no hardware Vulkan driver can work: on Linux each needs a device node (DRM render
+ * nodes for Mesa's and AMD's drivers, /dev/nvidia*, WSL's /dev/dxg). Then the best adapter is looked for
+ * among the software ones at once, without an unfiltered instance whose first adapter would be
+ * SwiftShader anyway (and whose enumeration prints Dawn's lavapipe warnings a second time).
+ */
+function mayHaveHardwareGpu(): boolean {
+  if (process.platform !== 'linux') return true;
+  const has = (dir: string, prefix: string) => {
+    try {
+      return readdirSync(dir).some((name) => name.startsWith(prefix));
+    } catch {
+      return false;
+    }
+  };
+  return has('/dev/dri', 'renderD') || has('/dev', 'nvidia') || existsSync('/dev/dxg');
+}
+
 interface Found {
   adapter: GPUAdapter;
   owner: GPU;
 }
 
+/**
+ * One dawn.node instance per set of flags, for the life of the process (of the thread, in a worker):
+ * each instance enumerates every Vulkan driver when first asked for an adapter, and Dawn then prints its
+ * "maxDynamic…BuffersPerPipelineLayout artificially reduced from 1000000 to 16" warnings for lavapipe
+ * (two lines, to stderr from native code, whatever limits a device later requests). A fresh adapter per
+ * device is all dawn.node needs ("adapter is consumed"), and one instance gives as many as asked.
+ */
+const instances = new Map<string, GPU>();
+
+function instance(flags: string[]): GPU {
+  const key = flags.join('\n');
+  let owner = instances.get(key);
+  if (!owner) instances.set(key, (owner = create(flags)));
+  return owner;
+}
+
 async function request(flags: string[], powerPreference?: GPUPowerPreference): Promise<Found | null> {
-  const owner = create(flags);
+  const owner = instance(flags);
   try {
     const adapter = await owner.requestAdapter(powerPreference ? { powerPreference } : undefined);
     return adapter ? { adapter, owner } : null;
@@ -65,8 +99,10 @@ export class NodeGpuProvider implements GpuProvider {
       }
       return provide(found);
     }
-    const hardware = await request(flagsFor(undefined, req.toggles), 'high-performance');
-    if (hardware && describeAdapter(hardware.adapter, 'vulkan').kind === 'hardware') return provide(hardware);
+    const hardware = mayHaveHardwareGpu() ? await request(flagsFor(undefined, req.toggles), 'high-performance') : null;
+    // The first choice already (a hardware GPU, or lavapipe where there is none) needs no second instance.
+    const kind = hardware && describeAdapter(hardware.adapter, 'vulkan').kind;
+    if (hardware && (kind === 'hardware' || kind === REQUIRED_SOFTWARE_ORDER[0])) return provide(hardware);
     for (const name of REQUIRED_SOFTWARE_ORDER) {
       const found = await request(flagsFor(name, req.toggles));
       if (found) return provide(found);
@@ -80,9 +116,12 @@ export class NodeGpuProvider implements GpuProvider {
 
   async listAdapters(): Promise<AdapterDescription[]> {
     const unique = new Map<string, AdapterDescription>();
-    const candidates: Array<[string | undefined, GPUPowerPreference | undefined]> = [
+    const unfiltered: Array<[undefined, GPUPowerPreference]> = [
       [undefined, 'high-performance'],
       [undefined, 'low-power'],
+    ];
+    const candidates: Array<[string | undefined, GPUPowerPreference | undefined]> = [
+      ...(mayHaveHardwareGpu() ? unfiltered : []),
       ['lavapipe', undefined],
       ['swiftshader', undefined],
     ];

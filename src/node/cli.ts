@@ -107,7 +107,11 @@ async function train(given: TrainFlags, command: Command): Promise<void> {
   bar?.start(flags.epochs, resume?.epoch ?? 0, { loss: '-', val: '-', ms: '-' });
   const summary = await consumeRun(trainNodeClassification(engine, options, resume), (m) =>
     bar?.update(m.epoch, { loss: m.loss.toFixed(4), val: (100 * m.valAcc).toFixed(1) + '%', ms: m.epochMs.toFixed(1) }),
-  );
+  ).catch(async (error: unknown) => {
+    // A failed run's threads too end by themselves before the process exits (see dispose below).
+    await engine.dispose();
+    throw error;
+  });
   bar?.stop();
   const best = summary.best;
   const result = {
