@@ -47,11 +47,21 @@ export { timeEncoding, timeEncodingReference } from './tensor/ops/time-encoding.
 export { temporalAttention, temporalAttentionReference } from './tensor/ops/temporal-attention.ts';
 export { rngUniform } from './tensor/random.ts';
 
-// Layers and models
-export { Module } from './nn/module.ts';
+// The model contract: a Module tree; node models are GraphModules, forward(graph, x)
+export { Module, ParameterMismatchError } from './nn/module.ts';
 export type { Init } from './nn/module.ts';
+export { blocksOf, isGraphModule } from './nn/graph-module.ts';
+export type { GraphModule } from './nn/graph-module.ts';
+export { Sequential } from './nn/sequential.ts';
+export { ShapeError } from './nn/input-checks.ts';
+// The differentiable ops a forward composes, as one namespace: ops.relu, ops.add, ops.concatColumns, …
+export * as ops from './tensor/ops/public.ts';
+
+// Layers and models
 export { GraphInput } from './nn/graph-input.ts';
-export type { Aggregation, NodeGraph } from './nn/graph-input.ts';
+export type { Aggregation, NodeGraph, RandomKey } from './nn/graph-input.ts';
+export { Dropout } from './nn/dropout.ts';
+export { ELU, LeakyReLU, ReLU } from './nn/activation.ts';
 export { Linear } from './nn/linear.ts';
 export { GCNConv } from './nn/gcn-conv.ts';
 export { SAGEConv } from './nn/sage-conv.ts';
@@ -82,9 +92,11 @@ export type { OptimizerHyper, OptimizerKind, ParamGroup } from './nn/optimizer.t
 // Engines: one interface, every mode
 export type { Engine, EngineMode, EpochMetrics } from './engines/engine.ts';
 export { SingleEngine } from './engines/single.ts';
-export type { NodeTrainingOptions } from './engines/single.ts';
-export { consumeRun, trainNodeClassification } from './engines/node-classification.ts';
-export type { NodeLoopOptions, NodeRunOptions, NodeRunSummary } from './engines/node-classification.ts';
+export type { NodeTrainingOptions } from './engines/training-state.ts';
+export { consumeRun, loopOptions, trainNodeClassification, trainToEnd } from './engines/node-classification.ts';
+export type { NodeLoopOptions, NodeRunOptions, NodeRunSummary, TrainOptions, TrainResult } from './engines/node-classification.ts';
+export { trainNodeModel } from './engines/train-node-model.ts';
+export { checkPartitionable, PartitionError } from './engines/sar/partition-check.ts';
 export { EarlyStopping } from './engines/early-stopping.ts';
 export { SarEngine } from './engines/sar/sar-engine.ts';
 export { SarWorker } from './engines/sar/sar-worker.ts';

@@ -19,6 +19,7 @@ import { loadEventStream, type EventStream } from '../graph/event-stream.ts';
 import { loadNodeDataset, type NodeDataset } from '../graph/node-dataset.ts';
 import { decodeCheckpoint, encodeCheckpoint, type CheckpointData } from '../nn/checkpoint.ts';
 import { builtinModel, resolveModelConfig } from '../nn/models/builtin.ts';
+import { importModelFactory, type ModelModule } from '../nn/model-import.ts';
 import { NodeClassifier, type NodeModelConfig } from '../nn/models/node-classifier.ts';
 import { filesSource, urlSource } from './dataset-files.ts';
 import * as store from './idb-store.ts';
@@ -41,6 +42,11 @@ export type { TemporalRunSettings, TemporalSplitInfo, TemporalStreamInfo, Tempor
 export interface RunSettings extends StoredRunSettings {
   /** 1 (or absent): one device; more: SAR over that many devices in this tab. Saved with the run. */
   workers?: number;
+  /**
+   * A model of one's own instead of the built-in `model` kind: a module URL this worker can import and the
+   * Module class (or factory) it exports, built with `args` (one replica per SAR worker). Saved with the run.
+   */
+  modelModule?: ModelModule;
 }
 
 /** What the trainer needs of an engine beyond Engine: single-device and in-tab SAR engines both have it. */
@@ -314,17 +320,19 @@ const api = {
       replaceEngine(null);
       const workers = settings.workers ?? 1;
       if (!Number.isInteger(workers) || workers < 1 || workers > MAX_BROWSER_WORKERS) throw new Error(`Workers must be an integer in 1..${MAX_BROWSER_WORKERS}, got ${workers}`);
+      // The engines take any Module: the built-in kind, or the user's module (its checkpoint is checked by names and shapes).
+      const makeModel = settings.modelModule ? await importModelFactory(settings.modelModule) : modelFor(resolveModelConfig(loaded.data, settings, resume));
       let current: TrainerEngine;
       let sar: SarRunInfo | null = null;
       if (workers > 1) {
         // The SAR workers open their own devices: give back what the previous run left in this one.
         device.submit();
         device.pool.trim();
-        const sarEngine = await createBrowserSarEngine(loaded.data, modelFor(resolveModelConfig(loaded.data, settings, resume)), settings.training, { workers }, resume);
+        const sarEngine = await createBrowserSarEngine(loaded.data, makeModel, settings.training, { workers }, resume);
         current = sarEngine;
         sar = { workers, edgeCut: sarEngine.edgeCut, edges: sarEngine.edges, nodes: sarEngine.nodesPerWorker };
       } else {
-        current = new SingleEngine(device, builtinModel(loaded.data, settings, resume), loaded.data, settings.training, resume);
+        current = new SingleEngine(device, makeModel(), loaded.data, settings.training, resume);
       }
       engine = current;
       // Only once the model is built (a mismatched checkpoint is refused above) is the previous run forgotten.

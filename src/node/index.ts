@@ -1,6 +1,11 @@
 // `webgnn/node`: what only Node can do — Dawn devices, files, worker threads, WebRTC through @roamhq/wrtc and the
 // signaling server. The device-agnostic API is `webgnn`; the loaders below that take a DatasetSource are in both.
 
+// Train a model of one's own (or a built-in one) on one device or with SAR; load a dataset by name or folder
+export { loadDataset, train } from './train.ts';
+export type { NodeTrainOptions } from './train.ts';
+export type { ModelSource, ModelSpec } from './model-source.ts';
+
 // Devices (dawn.node: hardware, then lavapipe, then SwiftShader)
 export { createNodeGpu, nodeProvider } from './node-gpu.ts';
 export { NodeGpuProvider } from '../gpu/node-provider.ts';

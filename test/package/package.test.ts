@@ -44,8 +44,12 @@ interface Run {
 }
 
 function run(command: string, args: string[], cwd: string, timeoutMs = 180_000): Promise<Run> {
+  return runWith({}, command, args, cwd, timeoutMs);
+}
+
+function runWith(env: Record<string, string>, command: string, args: string[], cwd: string, timeoutMs = 180_000): Promise<Run> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
@@ -133,8 +137,9 @@ test('the package ships dist/ with shaders inlined, the embedded data, and no so
   for (const dev of ['tsx', 'uplot', 'vite', 'typescript']) assert.equal(manifest.dependencies[dev], undefined, `${dev} is a dependency`);
 });
 
-test('a Node ESM script imports webgnn and webgnn/node and trains on Cora (one device, then SAR over 2 threads)', async () => {
+test('a Node ESM script imports webgnn and webgnn/node and trains a model of its own on Cora (one device, then SAR over 2 threads)', async () => {
   cpSync(join(FIXTURES, 'train-cora.mjs'), join(project, 'train-cora.mjs'));
+  cpSync(join(EXAMPLES, 'models'), join(project, 'models'), { recursive: true });
   const r = await run(process.execPath, ['train-cora.mjs'], project);
   ok(r, 'train-cora.mjs');
   const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { run: string; epoch: number; loss: number; valAcc: number });
@@ -152,14 +157,28 @@ test('a Node ESM script imports webgnn and webgnn/node and trains on Cora (one d
   for (let i = 0; i < 2; i++) assert.ok(Math.abs(sar[i].loss - single[i].loss) <= 1e-5 * single[i].loss, `epoch ${i + 1}: SAR ${sar[i].loss} vs ${single[i].loss}`);
 });
 
+/** What each example must print when run with EPOCHS=3 (a run cut short, but every line real). */
+const EXPECTED: Record<string, (stdout: string) => void> = {
+  'train-cora.mjs': (out) => assert.match(out, /^test accuracy \d+\.\d% at epoch [1-3] of 3$/m),
+  'train-cora-sar.mjs': (out) => {
+    assert.match(out, /^one device: test accuracy \d+\.\d%; SAR, 2 workers: \d+\.\d%$/m);
+    const gap = Number(/largest relative loss difference over 3 epochs: (\S+)$/m.exec(out)?.[1]);
+    assert.ok(gap < 1e-5, `SAR vs one device: relative loss difference ${gap}`);
+  },
+  'tgn-own-csv.mjs': (out) => assert.match(out, /^epoch 2: loss \d\.\d+, validation AP 0\.\d+, test AP 0\.\d+$/m),
+};
+
 for (const file of examples) {
-  test(`examples/${file} runs from the installed package`, async () => {
-    cpSync(join(EXAMPLES, file), join(project, file));
+  test(`examples/${file} runs from the installed package and prints what it should`, async () => {
+    // The whole folder, as a user would have it (examples import their models/ and read data/).
+    cpSync(EXAMPLES, join(project, 'examples'), { recursive: true });
     // TypeScript examples run as a user would run them, through tsx (the user's own tool; the package needs none).
     const loader = extname(file) === '.ts' ? ['--import', new URL('../../node_modules/tsx/dist/esm/index.mjs', import.meta.url).href] : [];
-    const r = await run(process.execPath, [...loader, file], project);
+    const r = await runWith({ EPOCHS: '3' }, process.execPath, [...loader, join('examples', file)], project);
     ok(r, `examples/${file}`);
-    assert.notEqual(r.stdout.trim(), '', `examples/${file} printed nothing`);
+    const expected = EXPECTED[file];
+    assert.ok(expected, `examples/${file}: no expected output listed in EXPECTED`);
+    expected(r.stdout);
   });
 }
 
