@@ -16,3 +16,7 @@ export class ResidualGCN extends Module {
     return this.conv3.forward(graph, this.dropout.forward(graph, h2));
   }
 }
+
+// For the command line: `npx webgnn train --model examples/models/residual-gcn.mjs --mode sar --workers 4`
+// calls the default export with the run's widths.
+export default ({ inChannels, hiddenChannels, outChannels, dropout }) => new ResidualGCN(inChannels, hiddenChannels, outChannels, dropout);

@@ -6,7 +6,9 @@ import cliProgress from 'cli-progress';
 import { loadNodeDataset } from '../graph/node-dataset.ts';
 import { consumeRun, median, trainNodeClassification, type NodeRunOptions } from '../engines/node-classification.ts';
 import { SingleEngine } from '../engines/single.ts';
-import { builtinModel, resolveModelConfig } from '../nn/models/builtin.ts';
+import { resolveModelConfig } from '../nn/models/builtin.ts';
+import { BUILTIN_MODELS, isModelFile, modelFileSource } from './model-file.ts';
+import { modelFactory, type ModelSpec } from './model-source.ts';
 import { loadCheckpointFile, saveCheckpointFile } from './checkpoint-file.ts';
 import { resolveDatasetSource } from './dataset-source.ts';
 import type { DeviceReport } from '../gpu/gpu.ts';
@@ -23,12 +25,17 @@ function number(name: string, check: (v: number) => boolean = Number.isFinite) {
     return v;
   };
 }
+function modelChoice(text: string): string {
+  if ((BUILTIN_MODELS as readonly string[]).includes(text) || isModelFile(text)) return text;
+  throw new InvalidArgumentError(`--model must be ${BUILTIN_MODELS.join(', ')} or a module file (FILE.mjs, FILE.js or FILE.ts, optionally #ExportName), got '${text}'`);
+}
 const positiveInt = (name: string) => number(name, (v) => Number.isInteger(v) && v > 0);
 const nonNegativeInt = (name: string) => number(name, (v) => Number.isInteger(v) && v >= 0);
 
 interface TrainFlags {
   dataset: string;
-  model: 'gcn' | 'sage' | 'gat';
+  /** A built-in kind, or a module file of one's own (FILE.mjs[#Export]). */
+  model: string;
   heads: number;
   layers: number;
   mode: 'single' | 'sar';
@@ -56,7 +63,7 @@ interface TrainFlags {
 
 /** Each model's published Cora hyperparameters, used for the flags a user did not give
  * (GCN: Kipf & Welling; GraphSAGE: PyG's example; GAT: Veličković et al.). */
-const MODEL_DEFAULTS: Record<TrainFlags['model'], Partial<TrainFlags>> = {
+const MODEL_DEFAULTS: Record<string, Partial<TrainFlags>> = {
   gcn: { hidden: 16, lr: 0.01, dropout: 0.5, weightDecay: 5e-4 },
   sage: { hidden: 16, lr: 0.01, dropout: 0.5, weightDecay: 5e-4 },
   gat: { hidden: 8, heads: 8, lr: 0.005, dropout: 0.6, weightDecay: 5e-4 },
@@ -64,7 +71,8 @@ const MODEL_DEFAULTS: Record<TrainFlags['model'], Partial<TrainFlags>> = {
 
 function withModelDefaults(flags: TrainFlags, command: Command): TrainFlags {
   const out = { ...flags } as Record<string, unknown>;
-  for (const [key, value] of Object.entries(MODEL_DEFAULTS[flags.model])) {
+  // A model file of one's own takes GCN's published settings for the flags not given.
+  for (const [key, value] of Object.entries(MODEL_DEFAULTS[flags.model] ?? MODEL_DEFAULTS.gcn)) {
     if (command.getOptionValueSource(key) === 'default') out[key] = value;
   }
   return out as unknown as TrainFlags;
@@ -76,8 +84,9 @@ async function train(given: TrainFlags, command: Command): Promise<void> {
   const dataset = await loadNodeDataset(resolveDatasetSource(flags.dataset));
   const resume = flags.resume ? await loadCheckpointFile(flags.resume) : undefined;
   const gpu = flags.mode === 'single' ? await createNodeGpu({ name: flags.adapter, subgroups: flags.subgroups, profile: flags.profile }) : null;
+  const builtin = (BUILTIN_MODELS as readonly string[]).includes(flags.model) ? (flags.model as NodeRunOptions['model']) : null;
   const options: NodeRunOptions = {
-    model: flags.model,
+    model: builtin ?? 'gcn',
     hidden: flags.hidden,
     heads: flags.heads,
     layers: flags.layers,
@@ -95,9 +104,14 @@ async function train(given: TrainFlags, command: Command): Promise<void> {
     onCheckpoint: flags.checkpoint ? (data) => saveCheckpointFile(flags.checkpoint!, data) : undefined,
   };
   const sar = { workers: flags.workers, transport: flags.transport, remat: flags.remat, partition: flags.partition, adapter: flags.adapter, subgroups: flags.subgroups };
+  // The model: a built-in one (from the checkpoint's config when resuming), or the user's module, whose
+  // parameters a checkpoint must match by name and shape.
+  const spec: ModelSpec = builtin
+    ? { builtin: resolveModelConfig(dataset, options, resume) }
+    : modelFileSource(flags.model, { inChannels: dataset.numFeatures, hiddenChannels: flags.hidden, outChannels: dataset.numClasses, dropout: flags.dropout, layers: flags.layers });
   const engine = gpu
-    ? new SingleEngine(gpu, builtinModel(dataset, options, resume), dataset, options.training, resume)
-    : await createSarEngine(dataset, { builtin: resolveModelConfig(dataset, options, resume) }, options.training, sar, resume);
+    ? new SingleEngine(gpu, (await modelFactory(spec))(), dataset, options.training, resume)
+    : await createSarEngine(dataset, spec, options.training, sar, resume);
   const bar = flags.progress
     ? new cliProgress.SingleBar(
         { format: 'epoch {value}/{total} |{bar}| loss {loss} · val acc {val} · {ms} ms/epoch', stream: process.stderr, hideCursor: true },
@@ -202,7 +216,7 @@ export function buildProgram(): Command {
     .command('train')
     .description('train a node classifier (full batch)')
     .option('--dataset <name|path>', "embedded dataset name ('cora') or a dataset folder", 'cora')
-    .addOption(new Option('--model <kind>', 'model').choices(['gcn', 'sage', 'gat']).default('gcn'))
+    .option('--model <kind|file>', `model: ${BUILTIN_MODELS.join(', ')}, or a module file of one's own (FILE.mjs[#Export], called with { inChannels, hiddenChannels, outChannels, dropout, layers })`, modelChoice, 'gcn')
     .addOption(new Option('--mode <mode>', 'training mode: one device, or SAR full-batch over --workers').choices(['single', 'sar']).default('single'))
     .option('--workers <n>', 'SAR workers, each its own device and graph partition', positiveInt('--workers'), 1)
     .addOption(new Option('--transport <kind>', 'how SAR workers talk').choices(['local', 'threads', 'webrtc']).default('local'))
