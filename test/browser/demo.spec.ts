@@ -59,8 +59,6 @@ function webgnn(...args: string[]): Record<string, unknown> {
   return JSON.parse(lines[lines.length - 1]);
 }
 
-let uninterruptedAcc: number | null = null;
-
 test('trains GCN on Cora for 200 epochs to at least 78 % test accuracy', async ({ page }) => {
   test.setTimeout(LONG);
   await page.setViewportSize({ width: 1400, height: 1000 });
@@ -78,7 +76,6 @@ test('trains GCN on Cora for 200 epochs to at least 78 % test accuracy', async (
   });
   expect(responsive).toBeLessThan(500);
   const acc = await waitForResult(page);
-  uninterruptedAcc = acc;
   await expect(page.locator('#run-status')).toContainText(/Finished|Stopped early/);
   await expect(page.locator('#confusion tbody tr')).toHaveCount(7);
   await page.screenshot({ path: join(OUT, 'demo-gcn-cora-200.png'), fullPage: true });
@@ -112,13 +109,21 @@ test('choosing GAT fills in its published hyperparameters and trains it with fus
   await expect(page.locator('#confusion tbody tr')).toHaveCount(7);
 });
 
-test('a reload mid-training offers to resume, and training continues from the saved epoch', async ({ page }) => {
+/** Epochs of the resume test: enough for checkpoints at 10 and 20 and a reload while training goes on. */
+const RESUME_EPOCHS = 60;
+/**
+ * What that run reaches: 60 epochs of GCN on Cora give 0.785 test accuracy (best validation epoch) in
+ * the CLI on lavapipe; 0.75 leaves room for another adapter's rounding while far above chance (1/7).
+ */
+const MIN_RESUME_ACC = 0.75;
+
+test('a reload mid-training offers to resume, and training continues from the saved epoch to the uninterrupted run\'s result', async ({ page }) => {
   test.setTimeout(LONG);
   await openDemo(page);
-  await setEpochs(page, 200, 10);
+  await setEpochs(page, RESUME_EPOCHS, 10);
   await page.click('#train');
   // Pause and resume act between epochs.
-  await expect(page.locator('#stat-epoch')).toContainText('/ 200', { timeout: 120_000 });
+  await expect(page.locator('#stat-epoch')).toContainText(`/ ${RESUME_EPOCHS}`, { timeout: 120_000 });
   await page.click('#pause');
   await expect(page.locator('#run-status')).toContainText('Paused after epoch', { timeout: 60_000 });
   const pausedAt = await page.locator('#stat-epoch').textContent();
@@ -142,10 +147,19 @@ test('a reload mid-training offers to resume, and training continues from the sa
   expect(Number(await page.locator('#run-status').getAttribute('data-start-epoch'))).toBe(saved);
   await expect(page.locator('#run-status')).toContainText(`resumed from epoch ${saved}`);
   await page.screenshot({ path: join(OUT, 'demo-resumed.png'), fullPage: true });
-  expect(acc).toBeGreaterThanOrEqual(MIN_TEST_ACC);
+  expect(acc).toBeGreaterThanOrEqual(MIN_RESUME_ACC);
   // Training is deterministic (dropout masks keyed by seed and epoch, optimizer state checkpointed):
-  // the resumed run ends with the very weights of the uninterrupted one.
-  if (uninterruptedAcc !== null) expect(acc).toBe(uninterruptedAcc);
+  // the resumed run has the losses, epoch by epoch, and ends with the very weights of an uninterrupted
+  // one, trained here from scratch.
+  const losses = async () => (await page.locator('#stat-loss').getAttribute('data-losses'))!.split(',').map(Number);
+  const resumedLosses = await losses();
+  expect(resumedLosses).toHaveLength(RESUME_EPOCHS);
+  await page.click('#train');
+  await expect(page.locator('#run-status')).toHaveAttribute('data-start-epoch', '0');
+  const uninterruptedAcc = await waitForResult(page);
+  expect(Number(await page.locator('#run-status').getAttribute('data-start-epoch'))).toBe(0);
+  expect(resumedLosses).toEqual(await losses());
+  expect(acc).toBe(uninterruptedAcc);
 });
 
 test('a checkpoint trained by the CLI gives the same test accuracy in the page, and the page exports one the CLI resumes', async ({ page }) => {
@@ -297,12 +311,15 @@ test('SAR over 2 workers in the tab gives the single device\'s losses, and shows
   expect(sar).toHaveLength(EPOCHS);
   expect(single).toHaveLength(EPOCHS);
   // Same weights, same dropout masks (keyed by global node id): only the f32 summation order differs
-  // (the Node tests measure ~3e-7); 1e-4 relative is the bound asked of the browser run.
-  sar.forEach((loss, i) => expect(Math.abs(loss - single[i]) / Math.abs(single[i])).toBeLessThan(1e-4));
+  // (the Node tests measure ~3e-7); the bound is the Node tests' (test/node/sar.test.ts), 1e-5 relative.
+  const maxRel = Math.max(...sar.map((loss, i) => Math.abs(loss - single[i]) / Math.abs(single[i])));
+  console.log(`SAR over 2 workers against one device in the page: max relative loss difference ${maxRel.toExponential(2)}`);
+  sar.forEach((loss, i) => expect(Math.abs(loss - single[i]) / Math.abs(single[i])).toBeLessThan(1e-5));
   timings.browser_sar_gcn_cora = {
     epochs: EPOCHS,
     losses_sar_2: sar,
     losses_single: single,
+    max_rel_diff: maxRel,
     epoch_ms_median_sar_2: sarMs,
     epoch_ms_median_single: await medianMs(),
     peak_gpu_bytes_per_worker: workers.map((w) => w.peak),
