@@ -30,5 +30,6 @@ export interface Engine<Metrics = EpochMetrics> {
   run(epochs: number): AsyncGenerator<Metrics>;
   /** Everything needed to continue exactly where training stands. */
   snapshot(): Promise<CheckpointData>;
-  dispose(): void;
+  /** Frees the engine's devices and tensors; engines whose workers are threads settle once every thread has ended. */
+  dispose(): void | Promise<void>;
 }

@@ -157,6 +157,7 @@ export async function trainToEnd(engine: Engine, options: TrainOptions): Promise
       history,
     };
   } finally {
-    engine.dispose();
+    // SAR over threads settles once every thread has ended (dawn.node must not be mid-call at exit).
+    await engine.dispose();
   }
 }

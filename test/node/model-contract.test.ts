@@ -48,7 +48,8 @@ async function losses(engine: Engine, epochs: number): Promise<number[]> {
   try {
     for await (const m of engine.run(epochs)) out.push(m.loss, m.valLoss);
   } finally {
-    engine.dispose();
+    // SAR over threads settles once every thread has ended (dawn.node must not be mid-call at exit).
+    await engine.dispose();
   }
   return out;
 }

@@ -145,7 +145,7 @@ test('SAR over worker_threads gives the in-process losses (rel 1e-5)', async () 
   const config = modelConfigFor(dataset, options);
   const threaded = await createSarEngine(dataset, { builtin: config }, options.training, { workers: 2, transport: 'threads', remat: true, partition: 'metis' });
   const got = await losses(threaded, 2);
-  threaded.dispose();
+  await threaded.dispose();
   const { engine } = await localSar(dataset, options, 2);
   const expected = await losses(engine, 2);
   engine.dispose();
@@ -167,7 +167,7 @@ test('SAR: a worker thread killed mid-epoch ends the run with an error naming it
   });
   const elapsed = performance.now() - killedAt;
   assert.ok(elapsed < 10_000, `took ${elapsed} ms`);
-  engine.dispose();
+  await engine.dispose();
 });
 
 test('SAR: a worker failing in-process stops every other worker with a PeerError naming it', async () => {
@@ -213,7 +213,7 @@ test('SAR: after a worker dies the last checkpoint is intact and loads', async (
     }),
     /peer 1|worker 1/,
   );
-  engine.dispose();
+  await engine.dispose();
   const saved = await loadCheckpointFile(path);
   assert.ok(saved.epoch >= 1 && saved.epoch <= 2, `checkpoint of epoch ${saved.epoch}`);
   assert.ok(saved.tensors.some((t) => t.name === 'param:conv1.lin.weight'));
