@@ -568,7 +568,9 @@ function distinctNodes(roots: Int32Array, neighbours: Int32Array, numNodes: numb
 /** The 0/1 matrix whose row p picks column index[p]: Y = S·X gathers rows, Sᵀ sums their gradients. */
 function selection(index: Int32Array, columns: number) {
   const n = index.length;
-  return { numRows: n, numCols: columns, rowPtr: Int32Array.from({ length: n + 1 }, (_, i) => i), colIdx: Int32Array.from(index), values: null };
+  const rowPtr = new Int32Array(n + 1);
+  for (let i = 1; i <= n; i++) rowPtr[i] = i;
+  return { numRows: n, numCols: columns, rowPtr, colIdx: index.slice(), values: null };
 }
 
 /** The scores of the events in `subset` (positions found through `order`). */
