@@ -30,6 +30,8 @@ export class BufferPool {
   private readonly doomed: GPUBuffer[] = [];
   private readonly sizes = new WeakMap<GPUBuffer, number>();
   private readonly maxBufferSize: number;
+  /** Told of every buffer the pool destroys (the step encoder forgets its cached bind groups). */
+  onDestroy: ((buffer: GPUBuffer) => void) | null = null;
 
   constructor(private readonly device: GPUDevice) {
     this.maxBufferSize = Number(device.limits.maxBufferSize);
@@ -79,6 +81,7 @@ export class BufferPool {
 
   private destroy(buffer: GPUBuffer): void {
     this.allocatedBytes -= this.sizeOf(buffer);
+    this.onDestroy?.(buffer);
     buffer.destroy();
   }
 

@@ -66,6 +66,7 @@ export class Gpu {
     this.kernels = new KernelCache(device, { SUBGROUPS: useSubgroups });
     this.uniforms = new UniformArena(device, this.pool);
     this.encoder = new StepEncoder(device, this.uniforms, Number(device.limits.maxComputeWorkgroupsPerDimension));
+    this.pool.onDestroy = (buffer) => this.encoder.forget(buffer);
     device.addEventListener('uncapturederror', (event) => {
       this.firstError ??= (event as GPUUncapturedErrorEvent).error.message;
     });

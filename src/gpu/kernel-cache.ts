@@ -1,5 +1,6 @@
 // Compiled compute pipelines, keyed by kernel name, entry point, preprocessor defines and override
-// constants. Shapes travel in uniforms, so one compiled kernel serves every size.
+// constants (the device's base defines are the same for all). Shapes travel in uniforms, so one
+// compiled kernel serves every size.
 
 import { preprocessWgsl, type Defines } from './wgsl-preprocess.ts';
 
@@ -24,11 +25,11 @@ export class KernelCache {
   ) {}
 
   get(spec: KernelSpec): GPUComputePipeline {
-    const defines = { ...this.baseDefines, ...spec.defines };
     const entryPoint = spec.entryPoint ?? 'main';
-    const key = `${spec.name}|${entryPoint}|${JSON.stringify(defines)}|${JSON.stringify(spec.constants ?? {})}`;
+    const key = kernelKey(spec.name, entryPoint, spec.defines, spec.constants);
     let pipeline = this.pipelines.get(key);
     if (!pipeline) {
+      const defines = { ...this.baseDefines, ...spec.defines };
       const text = Array.isArray(spec.source) ? spec.source.join('\n') : spec.source;
       const code = preprocessWgsl(text, defines, spec.name);
       const label = `${spec.name}:${entryPoint}`;
@@ -43,4 +44,16 @@ export class KernelCache {
     }
     return pipeline;
   }
+}
+
+/**
+ * The cache key of a kernel, built by hand on every lookup (a dispatch looks its kernel up each time):
+ * the base defines are the same for every kernel of a device and stay out of it. Defines and constants
+ * given in another order make another key, hence at worst a second compile of the same code.
+ */
+function kernelKey(name: string, entryPoint: string, defines: Defines | undefined, constants: Record<string, number> | undefined): string {
+  let key = name + '|' + entryPoint;
+  if (defines) for (const k in defines) key += '|' + k + (typeof defines[k] === 'boolean' ? ':' : '=') + defines[k];
+  if (constants) for (const k in constants) key += '|#' + k + '=' + constants[k];
+  return key;
 }
