@@ -11,7 +11,7 @@
 // R steps after one warm-up, each ended with `await gpu.finish()`. Goals: fused/unfused memory ≤ 0.4,
 // time ≤ 1.0.
 
-import { benchArgs } from './args.ts';
+import { runSingleBench } from './args.ts';
 import { pathToFileURL } from 'node:url';
 import type { Gpu } from '../src/gpu/gpu.ts';
 import { buildAdjacency } from '../src/graph/csr.ts';
@@ -173,28 +173,19 @@ export function printGat(r: GatBenchResult): void {
   );
 }
 
-async function main(argv: string[]): Promise<void> {
-  const args = benchArgs(argv);
-  const number = args.number;
-  const { createNodeGpu } = await import('../src/node/node-gpu.ts');
-  const gpu = await createNodeGpu({ name: args.value('--adapter'), subgroups: !args.has('--no-subgroups') });
-  try {
-    const r = await benchGat(gpu, {
-      numNodes: number('--nodes'),
-      numEdges: number('--edges'),
-      heads: number('--heads'),
-      headFeatures: number('--head-features'),
-      inFeatures: number('--in-features'),
-      dropout: number('--dropout'),
-      repetitions: number('--reps'),
-    });
-    printGat(r);
-    console.log(JSON.stringify(r));
-  } finally {
-    gpu.destroy();
-  }
-}
-
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  await main(process.argv.slice(2));
+  await runSingleBench(
+    process.argv.slice(2),
+    (gpu, { number }) =>
+      benchGat(gpu, {
+        numNodes: number('--nodes'),
+        numEdges: number('--edges'),
+        heads: number('--heads'),
+        headFeatures: number('--head-features'),
+        inFeatures: number('--in-features'),
+        dropout: number('--dropout'),
+        repetitions: number('--reps'),
+      }),
+    printGat,
+  );
 }

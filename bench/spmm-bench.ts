@@ -8,7 +8,7 @@
 // ratio = spmmGBs / copyGBs = copy time / SpMM time. Repetitions alternate SpMM and copy and the
 // medians are reported, so a busy machine disturbs both alike.
 
-import { benchArgs } from './args.ts';
+import { runSingleBench } from './args.ts';
 import { pathToFileURL } from 'node:url';
 import type { Gpu } from '../src/gpu/gpu.ts';
 import { buildAdjacency, normalizedAdjacency } from '../src/graph/csr.ts';
@@ -130,33 +130,22 @@ export async function benchSpmm(gpu: Gpu, options: SpmmBenchOptions = {}): Promi
   };
 }
 
-async function main(argv: string[]): Promise<void> {
-  const args = benchArgs(argv);
-  const number = args.number;
-  const { createNodeGpu } = await import('../src/node/node-gpu.ts');
-  const gpu = await createNodeGpu({ name: args.value('--adapter'), subgroups: !args.has('--no-subgroups') });
-  try {
-    const result = await benchSpmm(gpu, {
-      numNodes: number('--nodes'),
-      numEdges: number('--edges'),
-      features: number('--features'),
-      repetitions: number('--reps'),
-    });
-    const f = (v: number, d = 2) => v.toFixed(d);
-    console.log(
-      `spmm on ${result.adapter} (subgroups ${result.subgroups ? 'on' : 'off'}): ${result.numRows} rows, nnz ${result.nnz}, ` +
-        `F ${result.features}, max degree ${result.maxDegree}\n` +
-        `  spmm ${f(result.spmmMs)} ms, ${f(result.spmmGBs)} GB/s effective (${result.bytesFormula} = ${(result.bytes / 1e6).toFixed(1)} MB)\n` +
-        `  copy of the same bytes ${f(result.copyMs)} ms, ${f(result.copyGBs)} GB/s\n` +
-        `  ratio ${f(result.ratio, 3)} (medians of ${result.repetitions} alternating runs; fastest runs: spmm ${f(result.spmmMinMs)} ms, ` +
-        `copy ${f(result.copyMinMs)} ms, ratio ${f(result.ratioOfMinimums, 3)})`,
-    );
-    console.log(JSON.stringify(result));
-  } finally {
-    gpu.destroy();
-  }
+function printSpmmRun(result: SpmmBenchResult): void {
+  const f = (v: number, d = 2) => v.toFixed(d);
+  console.log(
+    `spmm on ${result.adapter} (subgroups ${result.subgroups ? 'on' : 'off'}): ${result.numRows} rows, nnz ${result.nnz}, ` +
+      `F ${result.features}, max degree ${result.maxDegree}\n` +
+      `  spmm ${f(result.spmmMs)} ms, ${f(result.spmmGBs)} GB/s effective (${result.bytesFormula} = ${(result.bytes / 1e6).toFixed(1)} MB)\n` +
+      `  copy of the same bytes ${f(result.copyMs)} ms, ${f(result.copyGBs)} GB/s\n` +
+      `  ratio ${f(result.ratio, 3)} (medians of ${result.repetitions} alternating runs; fastest runs: spmm ${f(result.spmmMinMs)} ms, ` +
+      `copy ${f(result.copyMinMs)} ms, ratio ${f(result.ratioOfMinimums, 3)})`,
+  );
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  await main(process.argv.slice(2));
+  await runSingleBench(
+    process.argv.slice(2),
+    (gpu, { number }) => benchSpmm(gpu, { numNodes: number('--nodes'), numEdges: number('--edges'), features: number('--features'), repetitions: number('--reps') }),
+    printSpmmRun,
+  );
 }
