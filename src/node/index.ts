@@ -2,7 +2,7 @@
 // signaling server. The device-agnostic API is `webgnn`; the loaders below that take a DatasetSource are in both.
 
 // Train a model of one's own (or a built-in one) on one device or with SAR; load a dataset by name or folder
-export { loadDataset, train } from './train.ts';
+export { loadDataset, loadEvents, train } from './train.ts';
 export type { NodeTrainOptions } from './train.ts';
 export type { ModelSource, ModelSpec } from './model-source.ts';
 

@@ -8,7 +8,8 @@ import type { PartitionMethod } from '../engines/sar/placement.ts';
 import { SingleEngine } from '../engines/single.ts';
 import { loadNodeDataset, type NodeDataset } from '../graph/node-dataset.ts';
 import { isGraphModule, type GraphModule } from '../nn/graph-module.ts';
-import { resolveDatasetSource } from './dataset-source.ts';
+import { loadEventStream, type EventStream, type LoadEventStreamOptions } from '../graph/event-stream.ts';
+import { resolveDatasetSource, resolveEventStreamSource } from './dataset-source.ts';
 import type { ModelSpec } from './model-source.ts';
 import { createNodeGpu } from './node-gpu.ts';
 import { createSarEngine, type SarTransportKind } from './sar-setup.ts';
@@ -29,6 +30,12 @@ export interface NodeTrainOptions extends TrainOptions {
 /** An embedded dataset by name (`cora`) or a dataset folder (meta.json, edges.csv, features.csv, labels.csv). */
 export function loadDataset(nameOrPath: string): Promise<NodeDataset> {
   return loadNodeDataset(resolveDatasetSource(nameOrPath));
+}
+
+/** An event stream by embedded name (`collegemsg`), folder (events.csv, meta.json) or CSV file (src,dst,t[,label][,f…]). */
+export function loadEvents(nameOrPath: string, options: LoadEventStreamOptions = {}): Promise<EventStream> {
+  const { source, eventsFile } = resolveEventStreamSource(nameOrPath);
+  return loadEventStream(source, { ...options, eventsFile });
 }
 
 export async function train(model: GraphModule | ModelSpec, dataset: NodeDataset, options: NodeTrainOptions = {}): Promise<TrainResult> {

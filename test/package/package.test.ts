@@ -165,7 +165,14 @@ const EXPECTED: Record<string, (stdout: string) => void> = {
     const gap = Number(/largest relative loss difference over 3 epochs: (\S+)$/m.exec(out)?.[1]);
     assert.ok(gap < 1e-5, `SAR vs one device: relative loss difference ${gap}`);
   },
-  'tgn-own-csv.mjs': (out) => assert.match(out, /^epoch 2: loss \d\.\d+, validation AP 0\.\d+, test AP 0\.\d+$/m),
+  'tgn-own-csv.mjs': (out) => {
+    const epochs = [...out.matchAll(/^epoch (\d): loss (\d\.\d+), validation AP (0\.\d+), test AP (0\.\d+)$/gm)].map((m) => m.slice(1).map(Number));
+    assert.deepEqual(epochs.map((e) => e[0]), [1, 2, 3], out);
+    // Measured here: validation AP 0.797, 0.835, 0.863 over three epochs (an untrained TGN scores about 0.65 on
+    // CollegeMsg's first events); 0.75 after three epochs leaves room for adapter rounding and still needs training.
+    assert.ok(epochs[2][1] < epochs[0][1], `loss should fall: ${out}`);
+    assert.ok(epochs[2][2] >= 0.75, `validation AP after 3 epochs: ${epochs[2][2]}`);
+  },
 };
 
 for (const file of examples) {
