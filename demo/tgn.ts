@@ -72,6 +72,8 @@ export function resumeCommand(s: TemporalRunSettings, file: string, epochs: numb
     ...(s.staleness === 0 ? [] : [`--staleness ${s.staleness}`]),
     ...(s.memory === null ? [] : [`--memory ${s.memory}`]),
     ...(s.sampler === 'recent' ? [] : [`--sampler ${s.sampler}`]),
+    // The page trains every epoch it is asked for; the CLI's default early stopping (patience 6) would not.
+    '--patience 0',
   ];
   return `npx webgnn train-temporal ${flags.join(' ')} --epochs ${epochs} --resume ${file}`;
 }

@@ -72,9 +72,13 @@ export { NodeClassifier } from './nn/models/node-classifier.ts';
 export type { NodeModelConfig, NodeModelKind } from './nn/models/node-classifier.ts';
 export { builtinModel, modelConfigFor, resolveModelConfig } from './nn/models/builtin.ts';
 export type { BuiltinModelOptions } from './nn/models/builtin.ts';
-// TGN
+// Temporal models: the contract TemporalEngine schedules, and TGN built from replaceable parts
+export { TemporalModel } from './nn/temporal-model.ts';
+export type { BatchMemory, TemporalBatch, TemporalBatchOutput, TemporalMemoryUpdate } from './nn/temporal-model.ts';
+export { IdentityMessage, LastMessageAggregator } from './nn/tgn/parts.ts';
+export type { LinkScorer, MemoryUpdater, MessageAggregator, MessageFunction, TemporalEmbedding } from './nn/tgn/parts.ts';
 export { Tgn, TGN_DEFAULTS } from './nn/tgn/tgn.ts';
-export type { TgnConfig } from './nn/tgn/tgn.ts';
+export type { TgnConfig, TgnParts } from './nn/tgn/tgn.ts';
 export { GRUCell } from './nn/tgn/gru-cell.ts';
 export { TimeEncoder } from './nn/tgn/time-encoder.ts';
 export { TemporalAttentionLayer } from './nn/tgn/temporal-attention-layer.ts';
