@@ -19,7 +19,6 @@ import { loadEventStream, type EventStream } from '../graph/event-stream.ts';
 import { loadNodeDataset, type NodeDataset } from '../graph/node-dataset.ts';
 import { decodeCheckpoint, encodeCheckpoint, type CheckpointData } from '../nn/checkpoint.ts';
 import { builtinModel, resolveModelConfig } from '../nn/models/builtin.ts';
-import { importModelFactory, type ModelModule } from '../nn/model-import.ts';
 import { NodeClassifier, type NodeModelConfig } from '../nn/models/node-classifier.ts';
 import { filesSource, urlSource } from './dataset-files.ts';
 import * as store from './idb-store.ts';
@@ -42,11 +41,6 @@ export type { TemporalRunSettings, TemporalSplitInfo, TemporalStreamInfo, Tempor
 export interface RunSettings extends StoredRunSettings {
   /** 1 (or absent): one device; more: SAR over that many devices in this tab. Saved with the run. */
   workers?: number;
-  /**
-   * A model of one's own instead of the built-in `model` kind: a module URL this worker can import and the
-   * Module class (or factory) it exports, built with `args` (one replica per SAR worker). Saved with the run.
-   */
-  modelModule?: ModelModule;
 }
 
 /** What the trainer needs of an engine beyond Engine: single-device and in-tab SAR engines both have it. */
@@ -320,8 +314,8 @@ const api = {
       replaceEngine(null);
       const workers = settings.workers ?? 1;
       if (!Number.isInteger(workers) || workers < 1 || workers > MAX_BROWSER_WORKERS) throw new Error(`Workers must be an integer in 1..${MAX_BROWSER_WORKERS}, got ${workers}`);
-      // The engines take any Module: the built-in kind, or the user's module (its checkpoint is checked by names and shapes).
-      const makeModel = settings.modelModule ? await importModelFactory(settings.modelModule) : modelFor(resolveModelConfig(loaded.data, settings, resume));
+      // The engines take any Module; the page offers the built-in kinds (one replica per SAR worker).
+      const makeModel = modelFor(resolveModelConfig(loaded.data, settings, resume));
       let current: TrainerEngine;
       let sar: SarRunInfo | null = null;
       if (workers > 1) {
