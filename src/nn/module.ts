@@ -76,6 +76,7 @@ export abstract class Module {
    * Sub-modules held in fields are registered under the field's name (an array's under `name.i`), as
    * torch.nn.Module does: a model of one's own needs no declareModule calls. Runs once, on first use of
    * the tree, after the constructor has set the fields; explicitly declared modules keep their names.
+   * (A field must not refer to a module above this one in the tree: that would register a loop.)
    */
   private discover(): void {
     if (this.discovered) return;
