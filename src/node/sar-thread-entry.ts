@@ -16,8 +16,11 @@ const transport = new ThreadTransport(data.links);
 const gpu = await createNodeGpu({ name: data.adapter, subgroups: data.subgroups, label: `worker ${data.links.rank}` });
 const model = (await modelFactory(data.model))();
 const worker = new SarWorker(gpu, transport, data.dataset, data.placement, model, data.training, { remat: data.remat }, data.resume);
-// One thread checks, before training starts, that SAR can split what the model does (every replica is the same).
-if (data.links.rank === 0) await checkPartitionable(gpu, model, data.dataset.numFeatures);
+// One thread checks, before training starts, that SAR can split what the model does (every replica is the
+// same). A refusal is this thread's answer to 'ready': it stays up to be stopped like the others (a thread
+// ending with its device open would not be a clean end).
+let refused: unknown = null;
+if (data.links.rank === 0) await checkPartitionable(gpu, model, data.dataset.numFeatures).catch((error: unknown) => (refused = error));
 
 port.on('message', async (command: { type: 'epoch' | 'snapshot' | 'stop' | 'crash' }) => {
   // Mid-epoch, as soon as no read from the device is pending (dawn.node aborts the whole process when a
@@ -31,7 +34,7 @@ port.on('message', async (command: { type: 'epoch' | 'snapshot' | 'stop' | 'cras
     port.postMessage(errorReply(error));
   }
 });
-port.postMessage({ type: 'ready', device: gpu.report });
+port.postMessage(refused ? errorReply(refused) : { type: 'ready', device: gpu.report });
 
 function errorReply(error: unknown) {
   const e = error as Error;

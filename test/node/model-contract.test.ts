@@ -19,18 +19,16 @@ import { syntheticNodeDataset } from '../../src/graph/synthetic.ts';
 import { ReLU } from '../../src/nn/activation.ts';
 import { Dropout } from '../../src/nn/dropout.ts';
 import { GCNConv } from '../../src/nn/gcn-conv.ts';
-import { GraphInput, type NodeGraph } from '../../src/nn/graph-input.ts';
+import { GraphInput } from '../../src/nn/graph-input.ts';
 import { blocksOf } from '../../src/nn/graph-module.ts';
 import { ShapeError } from '../../src/nn/input-checks.ts';
 import { Linear } from '../../src/nn/linear.ts';
-import { Module, ParameterMismatchError } from '../../src/nn/module.ts';
+import { ParameterMismatchError } from '../../src/nn/module.ts';
 import { Sequential } from '../../src/nn/sequential.ts';
 import { createNodeGpu } from '../../src/node/node-gpu.ts';
 import { createSarEngine } from '../../src/node/sar-setup.ts';
 import { fromArray } from '../../src/tensor/create.ts';
-import { sliceRows } from '../../src/tensor/ops/layout.ts';
-import { relu } from '../../src/tensor/ops/activation.ts';
-import type { Tensor } from '../../src/tensor/tensor.ts';
+import { FirstRowsModel } from './fixtures/first-rows-model.ts';
 import { ResidualGCN } from './fixtures/residual-gcn.ts';
 
 const dataset = syntheticNodeDataset({ numNodes: 300, numEdges: 1200, numFeatures: 20, numClasses: 4, seed: 11 });
@@ -95,22 +93,18 @@ test('SAR over worker threads rebuilds the user model from its module and gives 
   );
 });
 
-/** Keeps only the first rows of its hidden state: position-based, so not splittable over workers. */
-class FirstRowsModel extends Module {
-  conv = new GCNConv(dataset.numFeatures, dataset.numClasses);
-  async forward(graph: NodeGraph, x: Tensor): Promise<Tensor> {
-    const h = relu(await this.conv.forward(graph, x));
-    return sliceRows(h, 0, graph.numNodes);
-  }
-}
-
 test('SAR refuses, before training starts, an op it cannot partition, naming the op and the layer', async () => {
   await assert.rejects(
-    createSarEngine(dataset, () => new FirstRowsModel(), training, { workers: 2, transport: 'local', remat: true, partition: 'metis' }),
+    createSarEngine(dataset, () => new FirstRowsModel(dataset.numFeatures, dataset.numClasses), training, { workers: 2, transport: 'local', remat: true, partition: 'metis' }),
     (error: Error) => error instanceof PartitionError && /op 'sliceRows' in layer 'FirstRowsModel'/.test(error.message),
   );
+  // Over worker threads too, refused in the thread, and the threads still end cleanly.
+  await assert.rejects(
+    createSarEngine(dataset, { module: new URL('./fixtures/first-rows-model.ts', import.meta.url).href, export: 'FirstRowsModel', args: [dataset.numFeatures, dataset.numClasses] }, training, { workers: 2, transport: 'threads', remat: true, partition: 'metis' }),
+    /SAR cannot partition op 'sliceRows' in layer 'FirstRowsModel'/,
+  );
   // The same model is fine on one device.
-  const engine = new SingleEngine(await gpu(), new FirstRowsModel(), dataset, training);
+  const engine = new SingleEngine(await gpu(), new FirstRowsModel(dataset.numFeatures, dataset.numClasses), dataset, training);
   const out = await losses(engine, 1);
   assert.ok(out.every(Number.isFinite));
 });
