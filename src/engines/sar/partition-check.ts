@@ -94,7 +94,6 @@ export async function checkPartitionable(gpu: Gpu, model: GraphModule, inChannel
         if (!local) throw new PartitionError(entry.name, layerOf[i] ?? `'${model.constructor.name}'`);
         nodeRows.add(entry.output);
       });
-      for (const t of probe.outputs) nodeRows.add(t);
     });
   } finally {
     clearTape(gpu);
