@@ -1,6 +1,7 @@
 // The one engine interface: an engine takes a model, a dataset, a set of workers and options, and
 // yields a stream of metrics. The CLI, the browser worker and the tests drive every mode through it.
 
+import type { DeviceReport } from '../gpu/gpu.ts';
 import type { CheckpointData } from '../nn/checkpoint.ts';
 
 export type EngineMode = 'single' | 'sar' | 'pipe' | 'temporal';
@@ -30,6 +31,8 @@ export interface Engine<Metrics = EpochMetrics> {
   run(epochs: number): AsyncGenerator<Metrics>;
   /** Everything needed to continue exactly where training stands. */
   snapshot(): Promise<CheckpointData>;
+  /** The device of each worker (its adapter, and whether subgroup kernels run), where the engine knows them. */
+  readonly devices?: DeviceReport[];
   /** Frees the engine's devices and tensors; engines whose workers are threads settle once every thread has ended. */
   dispose(): void | Promise<void>;
 }

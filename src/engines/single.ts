@@ -2,7 +2,7 @@
 // command stream (training step, then evaluation of every split) and submitted once; the only readback
 // is the epoch's five metric values (node-epoch.ts).
 
-import type { Gpu } from '../gpu/gpu.ts';
+import type { DeviceReport, Gpu } from '../gpu/gpu.ts';
 import type { NodeDataset } from '../graph/node-dataset.ts';
 import type { CheckpointData } from '../nn/checkpoint.ts';
 import { GraphInput } from '../nn/graph-input.ts';
@@ -46,6 +46,10 @@ export class SingleEngine implements Engine {
       test: keep(fromArray(gpu, dataset.test, [dataset.test.length], { dtype: 'i32', label: 'test' })),
     };
     if (resume) this.epoch = resume.epoch;
+  }
+
+  get devices(): DeviceReport[] {
+    return [this.gpu.report];
   }
 
   get currentEpoch(): number {

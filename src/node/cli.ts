@@ -7,7 +7,7 @@ import { loadNodeDataset } from '../graph/node-dataset.ts';
 import { consumeRun, median, trainNodeClassification, type NodeRunOptions } from '../engines/node-classification.ts';
 import { SingleEngine } from '../engines/single.ts';
 import { resolveModelConfig } from '../nn/models/builtin.ts';
-import { BUILTIN_MODELS, isModelFile, modelFileSource } from './model-file.ts';
+import { BUILTIN_MODELS, isModelFile, modelChoiceError, modelFileSource } from './model-file.ts';
 import { modelFactory, type ModelSpec } from './model-source.ts';
 import { loadCheckpointFile, saveCheckpointFile } from './checkpoint-file.ts';
 import { resolveDatasetSource } from './dataset-source.ts';
@@ -27,7 +27,7 @@ function number(name: string, check: (v: number) => boolean = Number.isFinite) {
 }
 function modelChoice(text: string): string {
   if ((BUILTIN_MODELS as readonly string[]).includes(text) || isModelFile(text)) return text;
-  throw new InvalidArgumentError(`--model must be ${BUILTIN_MODELS.join(', ')} or a module file (FILE.mjs, FILE.js or FILE.ts, optionally #ExportName), got '${text}'`);
+  throw new InvalidArgumentError(modelChoiceError(text));
 }
 const positiveInt = (name: string) => number(name, (v) => Number.isInteger(v) && v > 0);
 const nonNegativeInt = (name: string) => number(name, (v) => Number.isInteger(v) && v >= 0);
@@ -133,7 +133,7 @@ async function train(given: TrainFlags, command: Command): Promise<void> {
     model: flags.model,
     mode: engine.mode,
     workers: engine.workers,
-    ...adapterFields(gpu ? [gpu.report] : (engine as { devices?: DeviceReport[] }).devices ?? []),
+    ...adapterFields(engine.devices ?? []),
     ...(flags.mode === 'sar' ? { transport: flags.transport, remat: flags.remat, partition: flags.partition } : {}),
     seed: flags.seed,
     hidden: flags.hidden,

@@ -21,6 +21,11 @@ export interface ModelFileArgs {
 
 const MODEL_FILE = /^(.+\.(?:mjs|js|ts|mts))(?:#([A-Za-z_$][\w$]*))?$/;
 
+/** What --model accepts, for errors. */
+export function modelChoiceError(text: string): string {
+  return `--model must be ${BUILTIN_MODELS.join(', ')} or a module file (FILE.mjs, FILE.js or FILE.ts, optionally #ExportName), got '${text}'`;
+}
+
 export function isModelFile(text: string): boolean {
   return MODEL_FILE.test(text);
 }
@@ -28,7 +33,7 @@ export function isModelFile(text: string): boolean {
 /** The --model value as a ModelModule for `args`, or an error saying what --model accepts. */
 export function modelFileSource(text: string, args: ModelFileArgs): ModelModule {
   const match = MODEL_FILE.exec(text);
-  if (!match) throw new Error(`--model must be ${BUILTIN_MODELS.join(', ')} or a module file (FILE.mjs, FILE.js or FILE.ts, optionally #ExportName), got '${text}'`);
+  if (!match) throw new Error(modelChoiceError(text));
   const file = resolve(match[1]);
   if (!existsSync(file)) throw new Error(`--model ${text}: no such file (${file})`);
   return { module: pathToFileURL(file).href, export: match[2] ?? 'default', args: [args] };
