@@ -16,3 +16,12 @@ export type { DatasetRef, RunSettings, SavedDatasetFiles, SavedRun } from './idb
 // SAR: several devices in one tab
 export { MAX_BROWSER_WORKERS, BrowserSarEngine, createBrowserSarEngine } from './sar-browser.ts';
 export type { BrowserSarOptions, WorkerMemory } from './sar-browser.ts';
+
+// Rooms: tabs (and Node peers) linked by WebRTC train one model; members join and leave, training goes on
+export { createBrowserRoom, joinBrowserRoom } from './room-browser.ts';
+export { RoomPeer } from '../engines/rooms/room-peer.ts';
+export type { CreateRoomSettings, JoinRoomSettings } from '../engines/rooms/room-peer.ts';
+export type { RoomEpoch, RoomPart, RoomSummary, RoomMemberEvents } from '../engines/rooms/room-member.ts';
+export { formatRoomLink, parseRoomLink, describeRoomClose } from '../dist/room-protocol.ts';
+export type { RoomLink, RoomState, RoomEvent, RoomMemberInfo, RoomPhase } from '../dist/room-protocol.ts';
+export { RoomClosedError } from '../dist/room-client.ts';

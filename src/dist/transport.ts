@@ -101,6 +101,8 @@ export interface Transport {
   onFailure(listener: (error: PeerError) => void): () => void;
   /** The error this transport failed with, or null while healthy. */
   readonly failure: PeerError | null;
+  /** Fails the session of a peer that sent messages nobody asked for (see BaseTransport). */
+  refuseUnclaimed?(where: string): PeerError | null;
   /** Stops this worker: tells every live peer why, and fails everything pending. */
   abort(reason: string): void;
   close(): Promise<void>;
@@ -184,6 +186,21 @@ export abstract class BaseTransport implements Transport {
       list.push({ expect, resolve, reject });
       this.waiters[peer].set(tag, list);
     });
+  }
+
+  /**
+   * Ends the session of the first peer that sent a message nobody has asked for, as a protocol error
+   * (a duplicated or stray message). For a point where every expected message has been received, such
+   * as the end of an epoch. Returns the error, or null when nothing is left over.
+   */
+  refuseUnclaimed(where: string): PeerError | null {
+    if (this.failure) return this.failure;
+    for (let peer = 0; peer < this.size; peer++) {
+      for (const [tag, queue] of this.queues[peer]) {
+        if (queue.length) return this.protocolError(peer, `${queue.length} unexpected message(s) tagged ${tag.toString(16)} left over at ${where} (duplicated or out of order)`);
+      }
+    }
+    return null;
   }
 
   onFailure(listener: (error: PeerError) => void): () => void {

@@ -24,7 +24,7 @@
 
 import { BaseTransport, PeerError, type TransportOptions } from './transport.ts';
 import { decodeHeader, encodeHeader, HEADER_BYTES, viewAs, type WireArray, type WireHeader } from './wire.ts';
-import { SignalingClient, type WebSocketConstructor } from './signaling-client.ts';
+import { SignalingClient, type SignalingHandlers, type WebSocketConstructor } from './signaling-client.ts';
 
 /** Largest data-channel message sent or accepted, header included (the SCTP limit Chromium and wrtc share). */
 export const MAX_CHUNK_BYTES = 256 * 1024;
@@ -40,14 +40,27 @@ const CHANNEL_LABEL = 'webgnn';
 
 export type PeerConnectionConstructor = new (configuration?: RTCConfiguration) => RTCPeerConnection;
 
+/** How a transport reaches its peers to exchange descriptions and candidates (a signaling server, a room). */
+export interface SignalingPort {
+  /** Ranks already present when the port opened (the lower rank of each pair offers). */
+  readonly peers: readonly number[];
+  signal(to: number, payload: unknown): void;
+  leave(): Promise<void>;
+}
+
+/** Opens a port; `handlers` are in place before anything can arrive. */
+export type SignalingConnector = (handlers: SignalingHandlers) => Promise<SignalingPort>;
+
 export interface WebRtcOptions extends TransportOptions {
   rank: number;
   size: number;
-  /** ws:// URL of a signaling server (signaling-server.ts). */
-  signalingUrl: string;
+  /** ws:// URL of a signaling server (signaling-server.ts); not needed with `signaling`. */
+  signalingUrl?: string;
   /** Peers with the same room (and secret) are linked to each other. */
-  room: string;
-  secret: string;
+  room?: string;
+  secret?: string;
+  /** Signaling of one's own instead of a signaling server (a room's generation, room-client.ts). */
+  signaling?: SignalingConnector;
   /** Defaults to globalThis.RTCPeerConnection (browsers); in Node pass @roamhq/wrtc's. */
   RTCPeerConnection?: PeerConnectionConstructor;
   /** Defaults to globalThis.WebSocket; in Node pass ws's WebSocket. */
@@ -99,7 +112,7 @@ interface Link {
 export class WebRtcTransport extends BaseTransport {
   readonly name = 'webrtc' as const;
   private readonly links: (Link | null)[];
-  private signaling: SignalingClient | null = null;
+  private signaling: SignalingPort | null = null;
   private closing = false;
   private readonly options: WebRtcOptions;
   private readonly PeerConnection: PeerConnectionConstructor;
@@ -170,28 +183,26 @@ export class WebRtcTransport extends BaseTransport {
     const stopFailure = this.onFailure((error) => this.connectWaiter?.reject(error));
     const timer = setTimeout(() => {
       const missing = this.links.flatMap((l) => (l && !l.open ? [l.peer] : []));
-      this.connectWaiter?.reject(new Error(`webrtc connect: rank ${rank} of ${size} in room ${this.options.room}: no data channel to ranks [${missing}] after ${timeoutMs} ms`));
+      this.connectWaiter?.reject(new Error(`webrtc connect: rank ${rank} of ${size} in room ${this.options.room ?? "(given signaling)"}: no data channel to ranks [${missing}] after ${timeoutMs} ms`));
     }, timeoutMs);
 
     try {
-      this.signaling = await SignalingClient.connect({
-        url: this.options.signalingUrl,
-        room: this.options.room,
-        rank,
-        size,
-        secret: this.options.secret,
-        WebSocket: this.options.WebSocket,
-        timeoutMs,
-        handlers: {
-          joined: (peer) => this.offerTo(peer),
-          signal: (from, payload) => this.onSignal(from, payload),
-          left: (peer, orderly) => this.onPeerLeft(peer, orderly),
-          closed: (reason) => {
-            // Once connected, the channels do not need the server; only the quick 'left' notices are lost.
-            this.connectWaiter?.reject(new Error(`webrtc connect: rank ${rank}: signaling connection lost: ${reason}`));
-          },
+      const handlers: SignalingHandlers = {
+        joined: (peer) => this.offerTo(peer),
+        signal: (from, payload) => this.onSignal(from, payload),
+        left: (peer, orderly) => this.onPeerLeft(peer, orderly),
+        closed: (reason) => {
+          // Once connected, the channels do not need the server; only the quick 'left' notices are lost.
+          this.connectWaiter?.reject(new Error(`webrtc connect: rank ${rank}: signaling connection lost: ${reason}`));
         },
-      });
+      };
+      const { signaling, signalingUrl, room, secret } = this.options;
+      if (!signaling && (signalingUrl === undefined || room === undefined || secret === undefined)) {
+        throw new Error('webrtc connect: give either signaling, or signalingUrl, room and secret');
+      }
+      this.signaling = signaling
+        ? await signaling(handlers)
+        : await SignalingClient.connect({ url: signalingUrl!, room: room!, rank, size, secret: secret!, WebSocket: this.options.WebSocket, timeoutMs, handlers });
       for (const peer of this.signaling.peers) this.offerTo(peer);
       this.checkReady();
       await ready;

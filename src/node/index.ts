@@ -31,3 +31,12 @@ export type { SignalingServer, SignalingServerOptions } from '../dist/signaling-
 
 // The command line (`webgnn …`)
 export { main } from './cli.ts';
+
+// Rooms: create or join one from Node (tabs and Node peers train together)
+export { createNodeRoom, joinNodeRoom } from './room-node.ts';
+export type { NodeRoomDevice } from './room-node.ts';
+export { RoomPeer } from '../engines/rooms/room-peer.ts';
+export type { CreateRoomSettings, JoinRoomSettings } from '../engines/rooms/room-peer.ts';
+export type { RoomEpoch, RoomPart, RoomSummary, RoomMemberEvents } from '../engines/rooms/room-member.ts';
+export { formatRoomLink, parseRoomLink } from '../dist/room-protocol.ts';
+export type { RoomLink, RoomState, RoomEvent } from '../dist/room-protocol.ts';

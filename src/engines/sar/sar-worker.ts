@@ -12,7 +12,7 @@ import type { NodeDataset } from '../../graph/node-dataset.ts';
 import type { CheckpointData } from '../../nn/checkpoint.ts';
 import type { GraphModule } from '../../nn/graph-module.ts';
 import type { Optimizer } from '../../nn/optimizer.ts';
-import { ownedNodes, type NodePlacement } from '../../graph/partition-blocks.ts';
+import type { NodePlacement } from '../../graph/partition-blocks.ts';
 import { empty, fromArray, zeros } from '../../tensor/create.ts';
 import { predict } from '../../tensor/ops/cross-entropy.ts';
 import { keep, withScopeAsync } from '../../tensor/scope.ts';
@@ -21,6 +21,7 @@ import type { Tensor } from '../../tensor/tensor.ts';
 import { checkOutput, runNodeEpoch } from '../node-epoch.ts';
 import { prepareTraining, snapshotTraining, type NodeTrainingOptions } from '../training-state.ts';
 import { PartitionedGraph } from './partitioned-graph.ts';
+import { isWorkerPartition, partitionFor, type WorkerPartition } from './worker-partition.ts';
 
 /** Collective tag ids used by a worker (one collective of each kind in flight at a time). */
 const TAG_GRADIENTS = 1;
@@ -65,7 +66,8 @@ export class SarWorker {
   constructor(
     readonly gpu: Gpu,
     readonly transport: Transport,
-    dataset: NodeDataset,
+    /** The whole dataset (this worker takes its share), or only its share (a room member's). */
+    data: NodeDataset | WorkerPartition,
     placement: NodePlacement,
     /** This worker's replica of the model (every worker builds the same one). */
     readonly model: GraphModule,
@@ -73,30 +75,23 @@ export class SarWorker {
     workerOptions: SarWorkerOptions,
     resume?: CheckpointData,
   ) {
-    this.numClasses = dataset.numClasses;
+    const rank = transport.rank;
+    const part = isWorkerPartition(data) ? data : partitionFor(data, placement, rank);
+    if (part.nodes.length !== placement.sizes[rank]) {
+      throw new RangeError(`SarWorker ${rank}: partition has ${part.nodes.length} nodes, placement gives it ${placement.sizes[rank]}`);
+    }
+    this.numClasses = part.numClasses;
     this.optimizer = prepareTraining(gpu, this.model, options, resume);
     this.epoch = resume?.epoch ?? 0;
-    this.graph = new PartitionedGraph(gpu, transport, { numNodes: dataset.numNodes, src: dataset.edgeSrc, dst: dataset.edgeDst }, placement, {
+    this.graph = new PartitionedGraph(gpu, transport, { numNodes: part.numNodes, src: part.edgeSrc, dst: part.edgeDst }, placement, {
       remat: workerOptions.remat,
     });
-    const rank = transport.rank;
-    const nodes = ownedNodes(placement, rank);
-    this.graph.rowIds = keep(fromArray(gpu, Uint32Array.from(nodes), [nodes.length], { dtype: 'u32', label: 'row_ids' }));
-    const F = dataset.numFeatures;
-    const features = new Float32Array(nodes.length * F);
-    nodes.forEach((v, i) => features.set(dataset.features.subarray(v * F, (v + 1) * F), i * F));
-    this.x = keep(fromArray(gpu, features, [nodes.length, F], { label: 'features' }));
-    this.labels = keep(fromArray(gpu, Int32Array.from(nodes, (v) => dataset.labels[v]), [nodes.length], { dtype: 'i32', label: 'labels' }));
-    const local = (split: Int32Array, name: string) => {
-      const ids = Int32Array.from([...split].filter((v) => placement.owner[v] === rank).map((v) => placement.localId[v]).sort((a, b) => a - b));
-      return keep(fromArray(gpu, ids, [ids.length], { dtype: 'i32', label: name }));
-    };
-    this.splits = {
-      train: local(dataset.train, 'train'),
-      val: local(dataset.val, 'val'),
-      test: local(dataset.test, 'test'),
-      sizes: { train: dataset.train.length, val: dataset.val.length, test: dataset.test.length },
-    };
+    const n = part.nodes.length;
+    this.graph.rowIds = keep(fromArray(gpu, Uint32Array.from(part.nodes), [n], { dtype: 'u32', label: 'row_ids' }));
+    this.x = keep(fromArray(gpu, part.features, [n, part.numFeatures], { label: 'features' }));
+    this.labels = keep(fromArray(gpu, part.labels, [n], { dtype: 'i32', label: 'labels' }));
+    const ids = (split: Int32Array<ArrayBuffer>, name: string) => keep(fromArray(gpu, split, [split.length], { dtype: 'i32', label: name }));
+    this.splits = { train: ids(part.train, 'train'), val: ids(part.val, 'val'), test: ids(part.test, 'test'), sizes: part.sizes };
   }
 
   get rank(): number {

@@ -46,3 +46,8 @@ function checkResumable(config: NodeModelConfig, dataset: NodeDataset, options: 
   if (config.outChannels !== dataset.numClasses) problems.push(`it predicts ${config.outChannels} classes, the dataset has ${dataset.numClasses}`);
   if (problems.length) throw new Error(`cannot resume from this checkpoint: ${problems.join('; ')}`);
 }
+
+/** A built-in model for a dataset known only by its shape (a room member holds only its partition). */
+export function builtinModelForShape(shape: { numFeatures: number; numClasses: number }, options: BuiltinModelOptions): NodeClassifier {
+  return new NodeClassifier(modelConfigFor(shape as NodeDataset, options));
+}

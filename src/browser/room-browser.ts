@@ -1,0 +1,25 @@
+// Rooms in a tab: the page's own RTCPeerConnection and WebSocket, a device from navigator.gpu, and the
+// built-in models. Runs on the page's main thread: Chromium offers RTCPeerConnection to pages, not to
+// Web Workers, so a room member cannot live in the demo's trainer worker.
+
+import { createRoomPeer, joinRoomPeer, RoomPeer, type CreateRoomSettings, type JoinRoomSettings, type RoomPeerEnvironment } from '../engines/rooms/room-peer.ts';
+import type { Gpu } from '../gpu/gpu.ts';
+import { builtinModelForShape } from '../nn/models/builtin.ts';
+import { createBrowserGpu } from './browser-gpu.ts';
+
+const model: RoomPeerEnvironment['model'] = (shape, t) =>
+  builtinModelForShape(shape, { model: t.model, hidden: t.hidden, heads: t.heads, layers: t.layers, dropout: t.dropout });
+
+async function environment(gpu?: Gpu): Promise<RoomPeerEnvironment> {
+  return { gpu: gpu ?? (await createBrowserGpu({ label: 'room member' })), model };
+}
+
+/** Creates a room on `settings.server` and becomes its first member (and leader). */
+export async function createBrowserRoom(settings: CreateRoomSettings, gpu?: Gpu): Promise<RoomPeer> {
+  return createRoomPeer(await environment(gpu), settings);
+}
+
+/** Joins the room of a link (…#room=…&secret=…&server=…). */
+export async function joinBrowserRoom(settings: JoinRoomSettings, gpu?: Gpu): Promise<RoomPeer> {
+  return joinRoomPeer(await environment(gpu), settings);
+}

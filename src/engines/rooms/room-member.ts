@@ -1,0 +1,394 @@
+// One member of a training room: a tab, or a Node process (`webgnn join`), each with its own device. The room
+// server decides who is in (room-protocol.ts); this class turns each membership — a generation — into a SAR
+// run over WebRTC and keeps training through changes, as Horovod Elastic does:
+//
+//  1. A generation starts: links to its members (WebRtcTransport, signaled through the room), then the leader
+//     (rank 0, the oldest member) partitions the graph over them and sends each its share and the room's last
+//     commit (room-setup.ts). Every member restores that commit, so all resume from the same state.
+//  2. Each epoch is SarWorker's epoch; then every member keeps an in-memory commit (weights, optimizer state,
+//     epoch, history) and tells the server, which answers 'proceed' once the whole room has committed — or
+//     regroups instead when someone joined (admitted here, at the boundary) or left.
+//  3. A member lost mid-epoch (tab closed, process killed, network cut, dropped for misbehaving) fails the
+//     others' exchanges or shows up as a new generation from the server; either way the survivors drop the
+//     epoch in progress, report what they saw, and go back to 1 with the last commit.
+//
+// The leader needs the whole dataset to re-partition; its deputy (rank 1) gets a copy, so that losing the
+// leader costs nothing but the epoch in progress. Losing both at once loses the data: the run stops, saying so.
+
+import { PeerError, type Transport } from '../../dist/transport.ts';
+import { RoomClient } from '../../dist/room-client.ts';
+import type { RoomConfig, RoomEvent, RoomState } from '../../dist/room-protocol.ts';
+import { connectWebRtc, type PeerConnectionConstructor, type WebRtcTransport } from '../../dist/webrtc-transport.ts';
+import type { Gpu } from '../../gpu/gpu.ts';
+import { buildAdjacency } from '../../graph/csr.ts';
+import type { NodeDataset } from '../../graph/node-dataset.ts';
+import { partitionBlocks } from '../../graph/partition-blocks.ts';
+import { decodeCheckpoint, encodeCheckpoint, type CheckpointData } from '../../nn/checkpoint.ts';
+import type { GraphModule } from '../../nn/graph-module.ts';
+import type { EpochMetrics } from '../engine.ts';
+import { placeForSar } from '../sar/placement.ts';
+import { SarWorker, type SarEpochResult } from '../sar/sar-worker.ts';
+import type { NodeTrainingOptions } from '../training-state.ts';
+import { partitionFor } from '../sar/worker-partition.ts';
+import { announceHolding, gatherHoldings, receiveSetup, sendSetup } from './room-setup.ts';
+import { roomTraining, type RoomTraining } from './room-training.ts';
+
+/** One epoch as a member saw it: the room's global metrics plus this member's own traffic and memory. */
+export interface RoomEpoch extends EpochMetrics {
+  generation: number;
+  rank: number;
+  /** Member ids of the generation, in rank order. */
+  members: number[];
+  bytesReceived: number[];
+}
+
+/** This member's share of the graph in one generation. */
+export interface RoomPart {
+  generation: number;
+  rank: number;
+  size: number;
+  /** Nodes this member owns, of totalNodes. */
+  nodes: number;
+  totalNodes: number;
+  /** Stored entries of its rows of the (undirected, self-looped) adjacency. */
+  edges: number;
+  /** Remote nodes its rows read (its halo). */
+  halo: number;
+  /** Setup time: links, partition and commit transfer (ms). */
+  setupMs: number;
+}
+
+export interface RoomSummary {
+  /** Epochs the room committed. */
+  epochs: number;
+  /** The last epoch's metrics. */
+  final: RoomEpoch | null;
+  history: RoomEpoch[];
+  /** Every membership change, from the server's log. */
+  events: RoomEvent[];
+  generations: number;
+}
+
+export interface RoomMemberEvents {
+  state: RoomState;
+  epoch: RoomEpoch;
+  part: RoomPart;
+  /** A line for a status bar: 'waiting for 2 more members', 'paused: …', 'training (generation 3)'. */
+  status: string;
+  /** A generation's transport, once linked (observability; tests use it to misbehave). */
+  transport: { generation: number; rank: number; members: number[]; transport: WebRtcTransport };
+  /** A persistent checkpoint is due (every checkpointEvery epochs, and at the end). */
+  checkpoint: { epoch: number; data: CheckpointData };
+}
+
+export interface RoomMemberOptions {
+  client: RoomClient;
+  gpu: Gpu;
+  /** Builds one replica of the room's model for a dataset's shape (called once per generation). */
+  model: (shape: { numFeatures: number; numClasses: number }, training: RoomTraining) => GraphModule;
+  /** The whole dataset, if this member holds it (the room's creator must). */
+  dataset?: NodeDataset;
+  /** Defaults to globalThis.RTCPeerConnection; in Node pass @roamhq/wrtc's. */
+  RTCPeerConnection?: PeerConnectionConstructor;
+  /** Continue the room's training from this checkpoint (the creator only). */
+  resume?: CheckpointData;
+  /** Time to link a generation's members (20 s). */
+  connectTimeoutMs?: number;
+  /** Largest message a peer may send (256 MiB). */
+  maxMessageBytes?: number;
+}
+
+type Listeners = { [K in keyof RoomMemberEvents]: Set<(value: RoomMemberEvents[K]) => void> };
+
+interface Commit {
+  epoch: number;
+  bytes: Uint8Array;
+  history: RoomEpoch[];
+}
+
+/** The run cannot go on (not a lost peer: those are recovered from). */
+export class RoomRunError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RoomRunError';
+  }
+}
+
+/** Why a generation ended early: the room regrouped, or a peer failed (then reported to the server). */
+class GenerationOver extends Error {}
+
+export class RoomMember {
+  readonly training: RoomTraining;
+  /** Every committed epoch the room has trained (late joiners receive the earlier ones with the commit). */
+  history: RoomEpoch[] = [];
+  private readonly listeners: Listeners = { state: new Set(), epoch: new Set(), part: new Set(), status: new Set(), transport: new Set(), checkpoint: new Set() };
+  private dataset: NodeDataset | null;
+  /** The room's last commit as this member holds it. */
+  private confirmed: Commit | null = null;
+  private generations = 0;
+  private stopped = false;
+  private readonly offState: () => void;
+
+  constructor(private readonly options: RoomMemberOptions) {
+    this.training = roomTraining(options.client.config);
+    this.dataset = options.dataset ?? null;
+    if (this.dataset && this.dataset.name !== this.training.dataset) {
+      throw new RoomRunError(`the room trains on ${this.training.dataset}, this member holds ${this.dataset.name}`);
+    }
+    if (options.resume) {
+      const r = options.resume;
+      this.confirmed = { epoch: r.epoch, bytes: encodeCheckpoint(r), history: historyOf(r) };
+      this.history = this.confirmed.history;
+    }
+    this.offState = options.client.onState((state) => {
+      this.emit('state', state);
+      this.emit('status', describeState(state, options.client.id));
+    });
+  }
+
+  get id(): number {
+    return this.options.client.id;
+  }
+
+  on<K extends keyof RoomMemberEvents>(kind: K, listener: (value: RoomMemberEvents[K]) => void): () => void {
+    this.listeners[kind].add(listener);
+    return () => this.listeners[kind].delete(listener);
+  }
+
+  /** Trains until the room finishes; resolves with the summary, rejects if the run cannot go on. */
+  async run(): Promise<RoomSummary> {
+    const { client } = this.options;
+    let last = 0;
+    try {
+      const first = client.state;
+      if (first) this.emit('status', describeState(first, client.id));
+      for (;;) {
+        const state = await client.waitForState((s) => s.phase === 'finished' || (s.phase === 'training' && s.generation > last && s.members.some((m) => m.id === client.id)));
+        if (state.phase === 'finished') break;
+        last = state.generation;
+        const finished = await this.runGeneration(state);
+        if (finished) {
+          await client.waitForState((s) => s.phase === 'finished');
+          break;
+        }
+      }
+    } finally {
+      this.offState();
+    }
+    return { epochs: this.confirmed?.epoch ?? 0, final: this.history.at(-1) ?? null, history: this.history, events: client.state?.events ?? [], generations: this.generations };
+  }
+
+  /** Leaves the room (orderly: the others regroup at once). */
+  async leave(): Promise<void> {
+    this.stopped = true;
+    await this.options.client.leave();
+  }
+
+  /** One generation; true when the room's training is complete. */
+  private async runGeneration(state: RoomState): Promise<boolean> {
+    const { client, gpu } = this.options;
+    const generation = state.generation;
+    const members = state.members.map((m) => m.id);
+    const rank = members.indexOf(client.id);
+    const size = members.length;
+    this.generations++;
+    const started = performance.now();
+    this.emit('status', `linking ${size} member${size === 1 ? '' : 's'} (generation ${generation})`);
+
+    let transport: WebRtcTransport | null = null;
+    let worker: SarWorker | null = null;
+    // A new generation from the server ends this one wherever it stands.
+    let regrouped: RoomState | null = null;
+    const offState = client.onState((s) => {
+      if (s.generation === generation || regrouped) return;
+      regrouped = s;
+      transport?.abort(`the room regrouped (generation ${s.generation})`);
+    });
+    try {
+      transport = await connectWebRtc({
+        rank,
+        size,
+        signaling: client.port(generation, members),
+        RTCPeerConnection: this.options.RTCPeerConnection,
+        timeoutMs: this.options.connectTimeoutMs ?? 20_000,
+        limits: { maxMessageBytes: this.options.maxMessageBytes ?? 256 * 1024 * 1024 },
+      });
+      if (regrouped) throw new GenerationOver();
+      this.emit('transport', { generation, rank, members, transport });
+
+      // The commit everyone resumes from is the room's: the server's committedEpoch.
+      if (this.confirmed && state.committedEpoch > 0 && this.confirmed.epoch !== state.committedEpoch && rank === 0) {
+        throw new RoomRunError(`this member's commit is of epoch ${this.confirmed.epoch}, the room committed ${state.committedEpoch}`);
+      }
+      const { placement, partition, commit } = await this.setUp(transport, rank, size, state);
+      const resume = commit ? decodeCheckpoint(commit.bytes, 'the room commit') : undefined;
+      if (commit) {
+        this.confirmed = commit;
+        this.history = commit.history;
+      }
+      const model = this.options.model({ numFeatures: partition.numFeatures, numClasses: partition.numClasses }, this.training);
+      worker = new SarWorker(gpu, transport, partition, placement, model, nodeTraining(this.training), { remat: true }, resume);
+      this.emit('part', partInfo(partition, placement, rank, generation, performance.now() - started));
+      this.emit('status', `training (generation ${generation}, rank ${rank} of ${size})`);
+
+      while (worker.currentEpoch < this.training.epochs) {
+        const result = await worker.trainEpoch();
+        const leftover = transport.refuseUnclaimed(`the end of epoch ${worker.currentEpoch}`);
+        if (leftover) throw leftover;
+        const epoch = worker.currentEpoch;
+        const metrics = roomEpoch(epoch, result, generation, rank, members);
+        const snapshot = await worker.snapshot({ room: { generation, members: size } });
+        const pending: Commit = { epoch, bytes: new Uint8Array(0), history: [...this.history, metrics] };
+        snapshot.extra = { ...(snapshot.extra ?? {}), history: pending.history };
+        pending.bytes = encodeCheckpoint(snapshot);
+        client.commit(generation, epoch);
+        const answer = await client.waitForProceed(generation, epoch);
+        // Committed by the whole room: either 'proceed', or a regroup that the server made at this boundary.
+        const committed = answer === 'proceed' || answer.committedEpoch === epoch;
+        if (committed) {
+          this.confirmed = pending;
+          this.history = pending.history;
+          this.emit('epoch', metrics);
+          if (this.due(epoch)) this.emit('checkpoint', { epoch, data: snapshot });
+        }
+        if (answer !== 'proceed') {
+          regrouped = answer;
+          throw new GenerationOver();
+        }
+      }
+      if (rank === 0) client.finish(generation, worker.currentEpoch);
+      return true;
+    } catch (error) {
+      if (this.stopped) throw new RoomRunError('left the room');
+      if (error instanceof RoomRunError) throw error;
+      if (regrouped || error instanceof GenerationOver) return false;
+      if (error instanceof PeerError || (transport?.failure && !(error instanceof RoomRunError))) {
+        const peerError = error instanceof PeerError ? error : transport!.failure!;
+        const culprit = peerError.peer !== rank ? members[peerError.peer] : undefined;
+        this.emit('status', `generation ${generation} failed: ${peerError.reason}; waiting for the room to regroup`);
+        client.failed(generation, (worker?.currentEpoch ?? state.committedEpoch) + 1, peerError.message, culprit);
+        return false;
+      }
+      if (!client.isOpen) throw client.closedBy ?? new RoomRunError('the connection to the room server ended');
+      // Setup problems from a peer (RoomSetupError), a link that never opened: the generation failed.
+      const message = (error as Error).message;
+      if ((error as Error).name === 'RoomSetupError' || /webrtc connect/.test(message)) {
+        client.failed(generation, state.committedEpoch + 1, message, (error as Error).name === 'RoomSetupError' && rank !== 0 ? members[0] : undefined);
+        return false;
+      }
+      throw error;
+    } finally {
+      offState();
+      if (worker) {
+        await gpu.waits.whenIdle();
+        worker.dispose();
+      }
+      await transport?.close();
+    }
+  }
+
+  /** Links done: the leader sends every share and the commit; the others receive theirs. */
+  private async setUp(transport: Transport, rank: number, size: number, state: RoomState) {
+    if (rank !== 0) {
+      await announceHolding(transport, this.dataset !== null);
+      this.emit('status', 'receiving this member’s partition');
+      const setup = await receiveSetup(transport, this.training.dataset);
+      if (setup.dataset) this.dataset = setup.dataset;
+      if (setup.commit && state.committedEpoch > 0 && setup.commitEpoch !== state.committedEpoch) {
+        throw Object.assign(new Error(`the leader sent a commit of epoch ${setup.commitEpoch}, the room committed ${state.committedEpoch}`), { name: 'RoomSetupError' });
+      }
+      const commit = setup.commit ? { epoch: setup.commitEpoch, bytes: setup.commit, history: historyOf(decodeCheckpoint(setup.commit, 'the room commit')) } : null;
+      return { placement: setup.placement, partition: setup.partition, commit };
+    }
+    const dataset = this.dataset;
+    if (!dataset) {
+      throw new RoomRunError(`member ${this.id} leads the room but does not hold the dataset: the leader and its deputy were both lost, and with them the room's data`);
+    }
+    if (!this.confirmed && state.committedEpoch > 0) {
+      throw new RoomRunError(`the room committed ${state.committedEpoch} epochs, but every member that held the commit has left: the training state is lost`);
+    }
+    this.emit('status', `partitioning ${dataset.name} over ${size} member${size === 1 ? '' : 's'}`);
+    const holds = await gatherHoldings(transport);
+    const { placement } = placeForSar(dataset, size, 'metis', this.training.seed);
+    const commit = this.confirmed;
+    await Promise.all(
+      Array.from({ length: size - 1 }, (_, i) => sendSetup(transport, i + 1, dataset, placement, commit, i + 1 === 1 && !holds[1])),
+    );
+    return { placement, partition: partitionFor(dataset, placement, 0), commit };
+  }
+
+  private due(epoch: number): boolean {
+    const every = this.training.checkpointEvery;
+    return epoch === this.training.epochs || (every > 0 && epoch % every === 0);
+  }
+
+  private emit<K extends keyof RoomMemberEvents>(kind: K, value: RoomMemberEvents[K]): void {
+    for (const listener of [...this.listeners[kind]]) listener(value);
+  }
+}
+
+function nodeTraining(t: RoomTraining): NodeTrainingOptions {
+  return { optimizer: t.optimizer, lr: t.lr, weightDecay: t.weightDecay, seed: t.seed, decayFirstLayerOnly: t.decayFirstLayerOnly };
+}
+
+function roomEpoch(epoch: number, r: SarEpochResult, generation: number, rank: number, members: number[]): RoomEpoch {
+  return {
+    epoch,
+    loss: r.loss,
+    valLoss: r.valLoss,
+    trainAcc: r.trainAcc,
+    valAcc: r.valAcc,
+    testAcc: r.testAcc,
+    epochMs: r.epochMs,
+    peakGpuBytes: [r.peakGpuBytes],
+    gpuBytes: [r.gpuBytes],
+    bytesSent: [r.bytesSent],
+    bytesReceived: [r.bytesReceived],
+    generation,
+    rank,
+    members,
+  };
+}
+
+function historyOf(data: CheckpointData): RoomEpoch[] {
+  const h = data.extra?.history;
+  return Array.isArray(h) ? (h as RoomEpoch[]) : [];
+}
+
+function partInfo(
+  partition: { numNodes: number; edgeSrc: Int32Array; edgeDst: Int32Array; nodes: Int32Array },
+  placement: Parameters<typeof partitionBlocks>[1],
+  rank: number,
+  generation: number,
+  setupMs: number,
+): RoomPart {
+  const blocks = partitionBlocks(buildAdjacency(partition.numNodes, partition.edgeSrc, partition.edgeDst, { undirected: true, selfLoops: 'add' }), placement, rank);
+  let edges = blocks.local.colIdx.length;
+  let halo = 0;
+  for (const p of blocks.peers) {
+    if (!p) continue;
+    edges += p.block.colIdx.length;
+    halo += p.halo.length;
+  }
+  return { generation, rank, size: placement.parts, nodes: partition.nodes.length, totalNodes: partition.numNodes, edges, halo, setupMs };
+}
+
+function describeState(state: RoomState, id: number): string {
+  const inGeneration = state.members.some((m) => m.id === id);
+  switch (state.phase) {
+    case 'waiting': {
+      const missing = state.size - state.pending.length;
+      return `waiting for ${missing} more member${missing === 1 ? '' : 's'} (${state.pending.length} of ${state.size} here)`;
+    }
+    case 'paused': {
+      const here = state.members.length + state.pending.length;
+      return `paused: ${here} member${here === 1 ? '' : 's'}, the room needs ${state.minMembers}; training resumes when enough have joined`;
+    }
+    case 'finished':
+      return `finished after ${state.committedEpoch} epochs`;
+    case 'training':
+      return inGeneration ? `training (generation ${state.generation})` : `waiting to be admitted at the next epoch boundary (epoch ${state.committedEpoch} committed)`;
+  }
+}
+
+export type { RoomConfig };

@@ -1,0 +1,42 @@
+// Rooms from Node: a Dawn device, @roamhq/wrtc's RTCPeerConnection (the browser's API, so the same
+// transport code runs) and ws's WebSocket; `webgnn join` and `webgnn train --room` use these.
+
+import wrtc from '@roamhq/wrtc';
+import { WebSocket } from 'ws';
+import type { WebSocketConstructor } from '../dist/signaling-client.ts';
+import type { PeerConnectionConstructor } from '../dist/webrtc-transport.ts';
+import { createRoomPeer, joinRoomPeer, RoomPeer, type CreateRoomSettings, type JoinRoomSettings, type RoomPeerEnvironment } from '../engines/rooms/room-peer.ts';
+import type { Gpu } from '../gpu/gpu.ts';
+import { builtinModelForShape } from '../nn/models/builtin.ts';
+import { createNodeGpu } from './node-gpu.ts';
+
+const model: RoomPeerEnvironment['model'] = (shape, t) =>
+  builtinModelForShape(shape, { model: t.model, hidden: t.hidden, heads: t.heads, layers: t.layers, dropout: t.dropout });
+
+export interface NodeRoomDevice {
+  /** Adapter name ('lavapipe', …); default as createNodeGpu. */
+  adapter?: string;
+  subgroups?: boolean;
+  /** A device of one's own instead. */
+  gpu?: Gpu;
+}
+
+async function environment(device: NodeRoomDevice): Promise<RoomPeerEnvironment> {
+  const gpu = device.gpu ?? (await createNodeGpu({ name: device.adapter, subgroups: device.subgroups, label: 'room member' }));
+  return {
+    gpu,
+    model,
+    RTCPeerConnection: wrtc.RTCPeerConnection as unknown as PeerConnectionConstructor,
+    WebSocket: WebSocket as unknown as WebSocketConstructor,
+  };
+}
+
+/** Creates a room and leads it from Node. */
+export async function createNodeRoom(settings: CreateRoomSettings, device: NodeRoomDevice = {}): Promise<RoomPeer> {
+  return createRoomPeer(await environment(device), settings);
+}
+
+/** Joins a room (…#room=…&secret=…&server=…) from Node. */
+export async function joinNodeRoom(settings: JoinRoomSettings, device: NodeRoomDevice = {}): Promise<RoomPeer> {
+  return joinRoomPeer(await environment(device), settings);
+}
