@@ -17,6 +17,8 @@ import { createNodeGpu, nodeProvider } from './node-gpu.ts';
 import type { PartitionMethod } from '../engines/sar/placement.ts';
 import { createSarEngine, type SarTransportKind } from './sar-setup.ts';
 import { trainTemporal } from './train-temporal.ts';
+import type { RoomTraining } from '../engines/rooms/room-training.ts';
+import { joinRoomCommand, leadRoom } from './room-command.ts';
 
 function number(name: string, check: (v: number) => boolean = Number.isFinite) {
   return (text: string): number => {
@@ -59,6 +61,10 @@ interface TrainFlags {
   checkpointEvery: number;
   resume?: string;
   profile: boolean;
+  /** A room server's URL: create a room there and lead it. */
+  room?: string;
+  minMembers?: number;
+  name?: string;
 }
 
 /** Each model's published Cora hyperparameters, used for the flags a user did not give
@@ -81,6 +87,34 @@ function withModelDefaults(flags: TrainFlags, command: Command): TrainFlags {
 async function train(given: TrainFlags, command: Command): Promise<void> {
   const flags = withModelDefaults(given, command);
   checkTrainFlags(flags, command);
+  if (flags.room !== undefined) {
+    return leadRoom({
+      room: flags.room,
+      dataset: flags.dataset,
+      workers: flags.workers,
+      minMembers: flags.minMembers,
+      name: flags.name,
+      resume: flags.resume,
+      adapter: flags.adapter,
+      subgroups: flags.subgroups,
+      json: flags.json,
+      checkpoint: flags.checkpoint,
+      training: {
+        model: flags.model as RoomTraining['model'],
+        epochs: flags.epochs,
+        hidden: flags.hidden,
+        heads: flags.heads,
+        layers: flags.layers,
+        dropout: flags.dropout,
+        lr: flags.lr,
+        weightDecay: flags.weightDecay,
+        optimizer: flags.optimizer,
+        seed: flags.seed,
+        decayFirstLayerOnly: flags.model === 'gcn',
+        checkpointEvery: flags.checkpoint ? flags.checkpointEvery : 0,
+      },
+    });
+  }
   const dataset = await loadNodeDataset(resolveDatasetSource(flags.dataset));
   const resume = flags.resume ? await loadCheckpointFile(flags.resume) : undefined;
   const gpu = flags.mode === 'single' ? await createNodeGpu({ name: flags.adapter, subgroups: flags.subgroups, profile: flags.profile }) : null;
@@ -240,7 +274,21 @@ export function buildProgram(): Command {
     .option('--checkpoint-every <n>', 'checkpoint every n epochs (with --checkpoint)', positiveInt('--checkpoint-every'), 10)
     .option('--resume <path>', 'continue from a checkpoint')
     .option('--profile', 'print the GPU time of each kernel (timestamp queries) to stderr', false)
+    .option('--room <url>', "SAR in a room: create one on this room server (ws://…/rooms, see 'webgnn serve'), print its link, and lead it; tabs and 'webgnn join' peers train with this process (--workers members start it)")
+    .option('--min-members <n>', 'with --room: below this many members training pauses until enough have joined (default 1)', positiveInt('--min-members'))
+    .option('--name <text>', 'with --room: the name the other members see')
     .action(train);
+  program
+    .command('join')
+    .description('join a training room from its link (…#room=…&secret=…&server=ws://…) and train in it on this device until it finishes')
+    .argument('<link>', 'the room link (a tab shows it; --room prints it)')
+    .option('--name <text>', 'the name the other members see', 'node')
+    .option('--dataset <name|path>', 'hold this dataset whole too, so that this member can lead if the leader and its deputy are lost')
+    .option('--adapter <name>', "adapter name from 'webgnn adapters'")
+    .option('--no-subgroups', 'do not use subgroup operations even if the adapter has them')
+    .option('--checkpoint <path>', "save the room's commit here (atomically) when the room's checkpoint is due")
+    .option('--json', 'print one JSON object as the last line of stdout', false)
+    .action((link: string, flags) => joinRoomCommand(link, flags));
   program
     .command('train-temporal')
     .description('train a memory-based temporal GNN (TGN) for link prediction on an event stream')

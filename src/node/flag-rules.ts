@@ -12,6 +12,7 @@ export interface TrainFlagValues {
   mode: 'single' | 'sar';
   model: string;
   checkpoint?: string;
+  room?: string;
 }
 
 interface FlagRule {
@@ -29,7 +30,36 @@ const needsSar = (key: string, flag: string, what: string): FlagRule => ({
   refuse: (f) => (f.mode === 'sar' ? null : `${flag} needs --mode sar (${what}); this run is --mode ${f.mode}, on one device`),
 });
 
+/** A flag that a room run decides for itself (every member must agree, and the room's protocol fixes it). */
+const notInRoom = (key: string, flag: string, why: string): FlagRule => ({
+  key,
+  flag,
+  refuse: (f) => (f.room === undefined ? null : `${flag} does not apply with --room: ${why}`),
+});
+
+const needsRoom = (key: string, flag: string): FlagRule => ({
+  key,
+  flag,
+  refuse: (f) => (f.room === undefined ? `${flag} needs --room <url> (it is a room setting)` : null),
+});
+
 export const TRAIN_FLAG_RULES: readonly FlagRule[] = [
+  {
+    key: 'room',
+    flag: '--room',
+    refuse: (f) =>
+      f.mode !== 'sar'
+        ? `--room needs --mode sar (a room trains SAR over its members); this run is --mode ${f.mode}`
+        : /^(gcn|sage|gat)$/.test(f.model)
+          ? null
+          : `--room trains a built-in model (gcn, sage, gat): tabs that join cannot load ${f.model}`,
+  },
+  notInRoom('transport', '--transport', "a room's members are linked by WebRTC"),
+  notInRoom('remat', '--no-remat', 'room members always rematerialize (SAR)'),
+  notInRoom('partition', '--partition', "the room's leader partitions with the multilevel partitioner"),
+  notInRoom('patience', '--patience', 'a room trains the epochs it was created with, every member to the end'),
+  needsRoom('minMembers', '--min-members'),
+  needsRoom('name', '--name'),
   needsSar('workers', '--workers', 'the number of SAR workers'),
   needsSar('transport', '--transport', 'how SAR workers talk'),
   needsSar('remat', '--no-remat', "SAR's baseline that keeps fetched rows"),
