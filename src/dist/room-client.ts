@@ -257,6 +257,12 @@ export class RoomClient {
       case 'room': {
         const { type: _type, ...state } = message;
         this.state = state;
+        // A transport still linking an older generation gives up at once instead of waiting out its timeout.
+        for (const [g, port] of [...this.ports]) {
+          if (g >= state.generation) continue;
+          this.ports.delete(g);
+          port.closed?.(`the room moved on to generation ${state.generation}`);
+        }
         for (const listener of [...this.stateListeners]) listener(state);
         return;
       }

@@ -92,6 +92,7 @@ async function runMember(peer: RoomPeer, flags: RoomCommonFlags, link: string): 
       bytes_received_per_epoch_median: mine.length ? median(mine.map((h) => h.bytesReceived[0])) : null,
       peak_gpu_bytes: peer.memory().peak,
       membership_changes: summary.events.filter((e) => e.kind !== 'started' && e.kind !== 'finished'),
+      history: summary.history.map((h) => ({ epoch: h.epoch, loss: h.loss, val_acc: h.valAcc, test_acc: h.testAcc, generation: h.generation, members: h.members, epoch_ms: h.epochMs })),
     };
     if (flags.json) process.stdout.write(JSON.stringify(result) + '\n');
     else {
