@@ -6,6 +6,7 @@
 import { createStore, del, get, promisifyRequest, set } from 'idb-keyval';
 import type { EpochMetrics } from '../engines/engine.ts';
 import type { NodeRunOptions } from '../engines/node-classification.ts';
+import type { RoomConfig } from '../dist/room-protocol.ts';
 
 /** A run's settings: what `trainNodeClassification` needs, less the callbacks. */
 export type RunSettings = Omit<NodeRunOptions, 'onCheckpoint'>;
@@ -64,4 +65,28 @@ export async function beginRun(files: SavedDatasetFiles | null): Promise<void> {
 
 export async function loadDatasetFiles(): Promise<SavedDatasetFiles | undefined> {
   return get<SavedDatasetFiles>(FILES_KEY, db());
+}
+
+/** A room's persistent checkpoint as one member keeps it (every member of a room saves its own copy). */
+export interface SavedRoomCheckpoint {
+  /** encodeCheckpoint() bytes of the room's commit: weights, optimizer state, epoch, RNG state, history. */
+  checkpoint: Uint8Array;
+  epoch: number;
+  /** The room it came from, and what that room trains. */
+  room: string;
+  config: RoomConfig;
+  /** This member's id in that room. */
+  member: number;
+  savedAt: number;
+}
+
+const ROOM_KEY = 'room-checkpoint';
+
+/** Replaces the saved room checkpoint (one `set`: one transaction, so a crash mid-write keeps the previous one). */
+export async function saveRoomCheckpoint(saved: SavedRoomCheckpoint): Promise<void> {
+  await set(ROOM_KEY, saved, db());
+}
+
+export async function loadRoomCheckpoint(): Promise<SavedRoomCheckpoint | undefined> {
+  return get<SavedRoomCheckpoint>(ROOM_KEY, db());
 }

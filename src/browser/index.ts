@@ -10,8 +10,8 @@ export { filesSource, urlSource } from './dataset-files.ts';
 export type { FilesSource } from './dataset-files.ts';
 
 // Checkpoints in IndexedDB (one transaction per save; the bytes are encodeCheckpoint's, as in Node's files)
-export { beginRun, clearRun, loadDatasetFiles, loadRun, saveRun } from './idb-store.ts';
-export type { DatasetRef, RunSettings, SavedDatasetFiles, SavedRun } from './idb-store.ts';
+export { beginRun, clearRun, loadDatasetFiles, loadRoomCheckpoint, loadRun, saveRoomCheckpoint, saveRun } from './idb-store.ts';
+export type { DatasetRef, RunSettings, SavedDatasetFiles, SavedRoomCheckpoint, SavedRun } from './idb-store.ts';
 
 // SAR: several devices in one tab
 export { MAX_BROWSER_WORKERS, BrowserSarEngine, createBrowserSarEngine } from './sar-browser.ts';
