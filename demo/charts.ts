@@ -32,6 +32,8 @@ export interface LiveChartOptions {
   format: (v: number) => string;
   /** Axis ticks, when shorter than `format` (e.g. 80% rather than 80.0%). */
   tick?: (v: number) => string;
+  /** uPlot plugins, e.g. one that draws markers over the plot (the room's membership changes). */
+  plugins?: uPlot.Plugin[];
 }
 
 /**
@@ -51,6 +53,7 @@ export class LiveChart {
       width: Math.max(200, el.clientWidth),
       height: HEIGHT,
       legend: { live: true },
+      plugins: options.plugins,
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: false }, y: options.yRange ? { range: options.yRange } : {} },
       axes: [
