@@ -1,0 +1,32 @@
+// Rooms with Node members: each member a process of its own (`webgnn train --room` leads, `webgnn join`
+// joins), linked by WebRTC inside a private network namespace this test makes (ARCHITECTURE.md, "Testing
+// WebRTC without leaving the machine"). The scenarios live in fixtures/room-scenarios.ts.
+
+import assert from 'node:assert/strict';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { netnsUnavailable, runNodeInNetns } from './fixtures/netns.ts';
+
+const SCENARIOS = join(dirname(fileURLToPath(import.meta.url)), 'fixtures/room-scenarios.ts');
+const skip = netnsUnavailable();
+if (skip) console.log(`# room tests skipped: ${skip}`);
+
+async function scenario(name: string, expectOk: RegExp[], timeoutMs = 240_000): Promise<string> {
+  const run = await runNodeInNetns(SCENARIOS, [name], timeoutMs);
+  const output = `--- stdout\n${run.stdout}--- stderr\n${run.stderr.slice(-20_000)}`;
+  assert.equal(run.signal, null, `scenario ${name} was killed by ${run.signal} after ${run.ms} ms\n${output}`);
+  assert.equal(run.code, 0, `scenario ${name} exited with ${run.code}\n${output}`);
+  for (const line of expectOk) assert.match(run.stdout, line, `scenario ${name}: missing ${line}\n${output}`);
+  for (const line of run.stdout.trim().split('\n')) console.log(line);
+  return run.stdout;
+}
+
+test('rooms of Node processes in a private network namespace', { skip: skip ?? false }, async (t) => {
+  await t.test('a member process killed with SIGKILL mid-run: the others roll back, re-partition and finish, losses as on one device', async () => {
+    await scenario('killed-member', [/^ok the two survivors finished/m, /^ok the summary lists member 3/m, /^ok every epoch's loss/m]);
+  });
+  await t.test('the leader killed: the deputy, which holds the dataset, leads the rest to the end', async () => {
+    await scenario('killed-leader', [/^ok the two survivors finished/m, /^ok the summary lists member 1/m, /^ok every epoch's loss/m]);
+  });
+});
