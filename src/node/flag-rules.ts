@@ -13,6 +13,7 @@ export interface TrainFlagValues {
   model: string;
   checkpoint?: string;
   room?: string;
+  elastic?: boolean;
 }
 
 interface FlagRule {
@@ -31,29 +32,37 @@ const needsSar = (key: string, flag: string, what: string): FlagRule => ({
 });
 
 /** A flag that a room run decides for itself (every member must agree, and the room's protocol fixes it). */
+const inRoom = (f: TrainFlagValues) => f.room !== undefined || f.elastic === true;
+const roomFlag = (f: TrainFlagValues) => (f.room !== undefined ? '--room' : '--elastic');
+
 const notInRoom = (key: string, flag: string, why: string): FlagRule => ({
   key,
   flag,
-  refuse: (f) => (f.room === undefined ? null : `${flag} does not apply with --room: ${why}`),
+  refuse: (f) => (inRoom(f) ? `${flag} does not apply with ${roomFlag(f)}: ${why}` : null),
 });
 
 const needsRoom = (key: string, flag: string): FlagRule => ({
   key,
   flag,
-  refuse: (f) => (f.room === undefined ? `${flag} needs --room <url> (it is a room setting)` : null),
+  refuse: (f) => (inRoom(f) ? null : `${flag} needs --room <url> or --elastic (it is a room setting)`),
+});
+
+const roomRule = (key: 'room' | 'elastic', flag: string): FlagRule => ({
+  key,
+  flag,
+  refuse: (f) =>
+    f.mode !== 'sar'
+      ? `${flag} needs --mode sar (a room trains SAR over its members); this run is --mode ${f.mode}`
+      : !/^(gcn|sage|gat)$/.test(f.model)
+        ? `${flag} trains a built-in model (gcn, sage, gat): members that join cannot load ${f.model}`
+        : key === 'elastic' && f.room !== undefined
+          ? '--elastic runs its own room server; with --room the room is on the server given there (use one or the other)'
+          : null,
 });
 
 export const TRAIN_FLAG_RULES: readonly FlagRule[] = [
-  {
-    key: 'room',
-    flag: '--room',
-    refuse: (f) =>
-      f.mode !== 'sar'
-        ? `--room needs --mode sar (a room trains SAR over its members); this run is --mode ${f.mode}`
-        : /^(gcn|sage|gat)$/.test(f.model)
-          ? null
-          : `--room trains a built-in model (gcn, sage, gat): tabs that join cannot load ${f.model}`,
-  },
+  roomRule('room', '--room'),
+  roomRule('elastic', '--elastic'),
   notInRoom('transport', '--transport', "a room's members are linked by WebRTC"),
   notInRoom('remat', '--no-remat', 'room members always rematerialize (SAR)'),
   notInRoom('partition', '--partition', "the room's leader partitions with the multilevel partitioner"),

@@ -10,6 +10,8 @@ import { loadNodeDataset } from '../graph/node-dataset.ts';
 import { loadCheckpointFile, saveCheckpointFile } from './checkpoint-file.ts';
 import { resolveDatasetSource } from './dataset-source.ts';
 import { createNodeRoom, joinNodeRoom } from './room-node.ts';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { startRoomServer } from '../dist/room-server.ts';
 
 export interface RoomCommonFlags {
   adapter?: string;
@@ -30,7 +32,7 @@ export interface LeadRoomFlags extends RoomCommonFlags {
 }
 
 /** Creates a room on the server at flags.room and leads it until training is complete. */
-export async function leadRoom(flags: LeadRoomFlags): Promise<void> {
+export async function leadRoom(flags: LeadRoomFlags, onLink?: (link: string) => void): Promise<void> {
   if (!/^wss?:\/\//.test(flags.room)) throw new Error(`--room must be a room server's ws:// URL (as 'webgnn serve' prints), got ${JSON.stringify(flags.room)}`);
   const dataset = await loadNodeDataset(resolveDatasetSource(flags.dataset));
   const resume = flags.resume ? await loadCheckpointFile(flags.resume) : undefined;
@@ -41,7 +43,57 @@ export async function leadRoom(flags: LeadRoomFlags): Promise<void> {
   // Anyone with this link (and a route to the server) can join: tabs open it, Node peers pass it to `webgnn join`.
   const link = formatRoomLink(httpBase(flags.room), peer.link);
   process.stderr.write(`room link: ${link}\n  join from Node: npx webgnn join '${link}'\n`);
+  onLink?.(link);
   await runMember(peer, flags, link);
+}
+
+/**
+ * `webgnn train --mode sar --elastic`: SAR whose workers are processes of their own, members of a room on a
+ * server this process runs on 127.0.0.1. This process leads (worker 0); the others are `webgnn join`
+ * children. A worker that dies (killed, crashed, its device lost) is recovered from as in any room: the rest
+ * roll back to the last commit and go on. This process hosts the server, so losing it ends the run; for a
+ * leader that may be lost too, run `webgnn serve` and lead with --room.
+ */
+export async function trainElastic(flags: Omit<LeadRoomFlags, 'room'>): Promise<void> {
+  const server = await startRoomServer({ path: '/rooms' });
+  const children: ChildProcess[] = [];
+  const running = (c: ChildProcess) => c.exitCode === null && c.signalCode === null;
+  try {
+    await leadRoom({ ...flags, room: server.url, name: flags.name ?? 'worker 0' }, (link) => {
+      for (let w = 1; w < flags.workers; w++) children.push(spawnWorker(link, w, flags));
+    });
+  } finally {
+    // After the room finished, workers leave and end by themselves; a run that failed stops them.
+    await Promise.all(
+      children.map(async (child) => {
+        if (!running(child)) return;
+        const closed = new Promise((resolve) => child.once('close', resolve));
+        const late = setTimeout(() => child.kill('SIGTERM'), 10_000);
+        await closed;
+        clearTimeout(late);
+      }),
+    );
+    await server.close();
+  }
+}
+
+/** One `webgnn join` child: the same entry script as this process, its lines on our stderr prefixed. */
+function spawnWorker(link: string, worker: number, flags: RoomCommonFlags): ChildProcess {
+  const args = [...process.execArgv, process.argv[1], 'join', link, '--name', `worker ${worker}`];
+  if (flags.adapter) args.push('--adapter', flags.adapter);
+  if (!flags.subgroups) args.push('--no-subgroups');
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  process.stderr.write(`worker ${worker}: process ${child.pid}\n`);
+  let tail = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    const lines = (tail + d.toString()).split('\n');
+    tail = lines.pop() ?? '';
+    for (const line of lines) if (!/^epoch \d/.test(line)) process.stderr.write(`  [worker ${worker}] ${line}\n`);
+  });
+  child.on('close', (code, signal) => {
+    if (code !== 0) process.stderr.write(`worker ${worker} (process ${child.pid}) ended with ${signal ?? `code ${code}`}; the room goes on without it\n`);
+  });
+  return child;
 }
 
 /** Joins the room of `link` and trains in it until it finishes. */

@@ -32,4 +32,7 @@ test('rooms of Node processes in a private network namespace', { skip: skip ?? f
   await t.test('below the minimum the room pauses; a member joining later is admitted and training resumes from the commit', async () => {
     await scenario('pause-and-join', [/^ok the leader, alone below the minimum/m, /^ok a member that joined the paused room/m, /^ok every epoch's loss across the pause/m]);
   });
+  await t.test('webgnn train --mode sar --elastic: a worker process killed mid-run is recovered from', async () => {
+    await scenario('elastic-flag', [/^ok --elastic: worker 2 killed/m]);
+  });
 });
