@@ -35,4 +35,14 @@ test('rooms of Node processes in a private network namespace', { skip: skip ?? f
   await t.test('webgnn train --mode sar --elastic: a worker process killed mid-run is recovered from', async () => {
     await scenario('elastic-flag', [/^ok --elastic: worker 2 killed/m]);
   });
+  for (const misdeed of ['malformed', 'oversized', 'duplicate']) {
+    await t.test(`a member that sends a ${misdeed} message is dropped naming it; the rest finish with untouched weights`, async () => {
+      const run = await runNodeInNetns(SCENARIOS, ['hostile', misdeed], 240_000);
+      const output = `--- stdout\n${run.stdout}--- stderr\n${run.stderr.slice(-20_000)}`;
+      assert.equal(run.code, 0, `scenario hostile ${misdeed} exited with ${run.code}\n${output}`);
+      assert.match(run.stdout, new RegExp(`^ok ${misdeed}: the hostile member was dropped`, 'm'), output);
+      assert.match(run.stdout, new RegExp(`^ok ${misdeed}: nothing the hostile member sent reached the weights`, 'm'), output);
+      for (const line of run.stdout.trim().split('\n')) console.log(line);
+    });
+  }
 });
