@@ -266,7 +266,9 @@ export class RoomMember {
         const peerError = error instanceof PeerError ? error : transport!.failure!;
         const culprit = peerError.peer !== rank ? members[peerError.peer] : undefined;
         this.emit('status', `generation ${generation} failed: ${peerError.reason}; waiting for the room to regroup`);
-        client.failed(generation, (worker?.currentEpoch ?? state.committedEpoch) + 1, peerError.message, culprit);
+        // Ranks mean nothing outside this generation: the room hears member ids.
+        const blamed = members[peerError.peer] !== undefined ? `member ${members[peerError.peer]}` : `rank ${peerError.peer}`;
+        client.failed(generation, (worker?.currentEpoch ?? state.committedEpoch) + 1, `${blamed} failed, as member ${client.id} saw it: ${peerError.reason}`, culprit);
         return false;
       }
       if (!client.isOpen) throw client.closedBy ?? new RoomRunError('the connection to the room server ended');
