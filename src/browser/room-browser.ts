@@ -4,6 +4,7 @@
 
 import { createRoomPeer, joinRoomPeer, RoomPeer, type CreateRoomSettings, type JoinRoomSettings, type RoomPeerEnvironment } from '../engines/rooms/room-peer.ts';
 import type { Gpu } from '../gpu/gpu.ts';
+import { parseRoomLink } from '../dist/room-protocol.ts';
 import { builtinModelForShape } from '../nn/models/builtin.ts';
 import { createBrowserGpu } from './browser-gpu.ts';
 
@@ -16,10 +17,23 @@ async function environment(gpu?: Gpu): Promise<RoomPeerEnvironment> {
 
 /** Creates a room on `settings.server` and becomes its first member (and leader). */
 export async function createBrowserRoom(settings: CreateRoomSettings, gpu?: Gpu): Promise<RoomPeer> {
-  return createRoomPeer(await environment(gpu), settings);
+  return withDevice(gpu, (env) => createRoomPeer(env, settings));
 }
 
 /** Joins the room of a link (…#room=…&secret=…&server=…). */
 export async function joinBrowserRoom(settings: JoinRoomSettings, gpu?: Gpu): Promise<RoomPeer> {
-  return joinRoomPeer(await environment(gpu), settings);
+  // A malformed link is refused before a device is opened for it.
+  const link = typeof settings.link === 'string' ? parseRoomLink(settings.link) : settings.link;
+  return withDevice(gpu, (env) => joinRoomPeer(env, { ...settings, link }));
+}
+
+/** Runs `start` with this member's environment; a device opened here is closed again if it fails. */
+async function withDevice(gpu: Gpu | undefined, start: (env: RoomPeerEnvironment) => Promise<RoomPeer>): Promise<RoomPeer> {
+  const env = await environment(gpu);
+  try {
+    return await start(env);
+  } catch (error) {
+    if (!gpu) env.gpu.destroy();
+    throw error;
+  }
 }

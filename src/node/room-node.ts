@@ -5,6 +5,7 @@ import wrtc from '@roamhq/wrtc';
 import { WebSocket } from 'ws';
 import type { WebSocketConstructor } from '../dist/signaling-client.ts';
 import type { PeerConnectionConstructor } from '../dist/webrtc-transport.ts';
+import { parseRoomLink } from '../dist/room-protocol.ts';
 import { createRoomPeer, joinRoomPeer, RoomPeer, type CreateRoomSettings, type JoinRoomSettings, type RoomPeerEnvironment } from '../engines/rooms/room-peer.ts';
 import type { Gpu } from '../gpu/gpu.ts';
 import { builtinModelForShape } from '../nn/models/builtin.ts';
@@ -33,10 +34,23 @@ async function environment(device: NodeRoomDevice): Promise<RoomPeerEnvironment>
 
 /** Creates a room and leads it from Node. */
 export async function createNodeRoom(settings: CreateRoomSettings, device: NodeRoomDevice = {}): Promise<RoomPeer> {
-  return createRoomPeer(await environment(device), settings);
+  return withDevice(device, (env) => createRoomPeer(env, settings));
 }
 
 /** Joins a room (…#room=…&secret=…&server=…) from Node. */
 export async function joinNodeRoom(settings: JoinRoomSettings, device: NodeRoomDevice = {}): Promise<RoomPeer> {
-  return joinRoomPeer(await environment(device), settings);
+  // A malformed link is refused before a device is opened for it.
+  const link = typeof settings.link === 'string' ? parseRoomLink(settings.link) : settings.link;
+  return withDevice(device, (env) => joinRoomPeer(env, { ...settings, link }));
+}
+
+/** Runs `start` with this member's environment; a device opened here is closed again if it fails. */
+async function withDevice(device: NodeRoomDevice, start: (env: RoomPeerEnvironment) => Promise<RoomPeer>): Promise<RoomPeer> {
+  const env = await environment(device);
+  try {
+    return await start(env);
+  } catch (error) {
+    if (!device.gpu) env.gpu.destroy();
+    throw error;
+  }
 }
