@@ -287,3 +287,142 @@ export function parseServerMessage(text: string): ServerMessage | null {
       return null;
   }
 }
+
+// ---- parsing what clients send (the server's side: every field is checked before anything is kept) ----
+
+/** Longest `failed` reason kept (longer ones are cut, not refused). */
+export const MAX_REASON_CHARS = 500;
+/** Longest room id or secret a join may carry (ids and secrets are 12 and 24 characters). */
+const MAX_TOKEN_CHARS = 128;
+/** Longest dataset, model and mode name in a room config. */
+export const MAX_CONFIG_NAME_CHARS = 64;
+export const MAX_CONFIG_EPOCHS = 1_000_000;
+
+/** The server's bounds that a create is checked against (ROOM_DEFAULTS' by default). */
+export interface ClientMessageLimits {
+  maxConfigBytes?: number;
+  maxMembersPerRoom?: number;
+}
+
+export type ParsedClientMessage = { ok: true; message: ClientMessage } | { ok: false; error: string };
+
+/** A short rendering of a bad value for an error message. */
+function shown(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  let text: string;
+  try {
+    text = JSON.stringify(v) ?? typeof v;
+  } catch {
+    text = typeof v;
+  }
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
+
+const isIntIn = (v: unknown, lo: number, hi: number): v is number => Number.isInteger(v) && (v as number) >= lo && (v as number) <= hi;
+
+/** A room config as a create carries it: null when good, else what is wrong (naming the field). */
+export function roomConfigError(config: unknown, maxConfigBytes: number = ROOM_DEFAULTS.maxConfigBytes): string | null {
+  if (!isObject(config)) return `config must be an object, got ${shown(config)}`;
+  let bytes: number;
+  try {
+    bytes = new TextEncoder().encode(JSON.stringify(config)).length;
+  } catch {
+    return 'config is not serializable as JSON';
+  }
+  if (bytes > maxConfigBytes) return `config is ${bytes} bytes of JSON, the limit is ${maxConfigBytes}`;
+  for (const key of ['dataset', 'model', 'mode'] as const) {
+    const v = config[key];
+    if (typeof v !== 'string' || v.length === 0 || v.length > MAX_CONFIG_NAME_CHARS) {
+      return `config.${key} must be a string of 1..${MAX_CONFIG_NAME_CHARS} characters, got ${shown(v)}`;
+    }
+  }
+  if (!isIntIn(config.epochs, 1, MAX_CONFIG_EPOCHS)) return `config.epochs must be an integer in 1..${MAX_CONFIG_EPOCHS}, got ${shown(config.epochs)}`;
+  return null;
+}
+
+const CLIENT_TYPES = new Set(['create', 'join', 'ping', 'signal', 'commit', 'failed', 'finish', 'bye']);
+
+/**
+ * A client frame as a ClientMessage, or what is wrong with it (the server closes the socket with that
+ * reason). Checks shapes and the bounds a create has to respect; names are cut to MAX_NAME_CHARS and
+ * reasons to MAX_REASON_CHARS. Fields the protocol does not know are ignored. What depends on the room
+ * (whether `to` is one's own id, whether a generation is current) is the server's to check.
+ */
+export function parseClientMessage(text: string, limits: ClientMessageLimits = {}): ParsedClientMessage {
+  const maxConfigBytes = limits.maxConfigBytes ?? ROOM_DEFAULTS.maxConfigBytes;
+  const maxMembers = limits.maxMembersPerRoom ?? ROOM_DEFAULTS.maxMembersPerRoom;
+  const bad = (error: string): ParsedClientMessage => ({ ok: false, error });
+  const good = (message: ClientMessage): ParsedClientMessage => ({ ok: true, message });
+  let m: unknown;
+  try {
+    m = JSON.parse(text);
+  } catch {
+    return bad('malformed message: not JSON');
+  }
+  if (!isObject(m)) return bad(`malformed message: not a JSON object (${Array.isArray(m) ? 'an array' : m === null ? 'null' : typeof m})`);
+  const type = m.type;
+  if (typeof type !== 'string' || !CLIENT_TYPES.has(type)) return bad(`unknown message type ${shown(type)}`);
+  const count = (key: string): string | null => (isCount(m[key]) ? null : `${type}: ${key} must be a non-negative integer, got ${shown(m[key])}`);
+  const name = (): string | undefined | null => {
+    if (m.name === undefined) return undefined;
+    return typeof m.name === 'string' ? m.name.slice(0, MAX_NAME_CHARS) : null;
+  };
+  switch (type) {
+    case 'create': {
+      const configError = roomConfigError(m.config, maxConfigBytes);
+      if (configError) return bad(`create: ${configError}`);
+      const { size, minMembers, maxMembers: most } = m;
+      if (!isIntIn(size, 1, maxMembers)) return bad(`create: size must be an integer in 1..${maxMembers}, got ${shown(size)}`);
+      if (minMembers !== undefined && !isIntIn(minMembers, 1, size)) return bad(`create: minMembers must be an integer in 1..${size} (the size), got ${shown(minMembers)}`);
+      if (most !== undefined && !isIntIn(most, size, maxMembers)) return bad(`create: maxMembers must be an integer in ${size}..${maxMembers}, got ${shown(most)}`);
+      const n = name();
+      if (n === null) return bad(`create: name must be a string, got ${shown(m.name)}`);
+      return good({
+        type,
+        config: m.config as RoomConfig,
+        size,
+        ...(minMembers !== undefined ? { minMembers: minMembers as number } : {}),
+        ...(most !== undefined ? { maxMembers: most as number } : {}),
+        ...(n !== undefined ? { name: n } : {}),
+      });
+    }
+    case 'join': {
+      const { room, secret } = m;
+      if (typeof room !== 'string' || room.length === 0 || room.length > MAX_TOKEN_CHARS) return bad(`join: room must be a string of 1..${MAX_TOKEN_CHARS} characters, got ${shown(room)}`);
+      if (typeof secret !== 'string' || secret.length > MAX_TOKEN_CHARS) return bad(`join: secret must be a string of at most ${MAX_TOKEN_CHARS} characters, got ${shown(secret)}`);
+      const n = name();
+      if (n === null) return bad(`join: name must be a string, got ${shown(m.name)}`);
+      return good({ type, room, secret, ...(n !== undefined ? { name: n } : {}) });
+    }
+    case 'ping':
+    case 'bye':
+      return good({ type });
+    case 'signal': {
+      if (!Number.isInteger(m.to)) return bad(`signal: to must be a member id (an integer), got ${shown(m.to)}`);
+      const error = count('generation');
+      if (error) return bad(error);
+      return good({ type, to: m.to as number, generation: m.generation as number, payload: m.payload ?? null });
+    }
+    case 'commit':
+    case 'finish': {
+      const error = count('generation') ?? count('epoch');
+      if (error) return bad(error);
+      return good({ type, generation: m.generation as number, epoch: m.epoch as number });
+    }
+    case 'failed': {
+      const error = count('generation') ?? count('epoch');
+      if (error) return bad(error);
+      if (m.culprit !== undefined && !isCount(m.culprit)) return bad(`failed: culprit must be a member id (a non-negative integer), got ${shown(m.culprit)}`);
+      if (typeof m.reason !== 'string') return bad(`failed: reason must be a string, got ${shown(m.reason)}`);
+      return good({
+        type,
+        generation: m.generation as number,
+        epoch: m.epoch as number,
+        ...(m.culprit !== undefined ? { culprit: m.culprit as number } : {}),
+        reason: m.reason.slice(0, MAX_REASON_CHARS),
+      });
+    }
+    default:
+      return bad(`unknown message type ${shown(type)}`);
+  }
+}
