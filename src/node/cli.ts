@@ -19,6 +19,7 @@ import { createSarEngine, type SarTransportKind } from './sar-setup.ts';
 import { trainTemporal } from './train-temporal.ts';
 import type { RoomTraining } from '../engines/rooms/room-training.ts';
 import { joinRoomCommand, leadRoom } from './room-command.ts';
+import { serveCommand } from './serve-command.ts';
 
 function number(name: string, check: (v: number) => boolean = Number.isFinite) {
   return (text: string): number => {
@@ -289,6 +290,18 @@ export function buildProgram(): Command {
     .option('--checkpoint <path>', "save the room's commit here (atomically) when the room's checkpoint is due")
     .option('--json', 'print one JSON object as the last line of stdout', false)
     .action((link: string, flags) => joinRoomCommand(link, flags));
+  program
+    .command('serve')
+    .description("run a room server at ws://HOST:PORT/rooms for 'train --room' leaders, 'join' peers and tabs, until SIGINT or SIGTERM")
+    .option('--host <address>', 'address to listen on (anything but loopback lets anyone who can reach it and has a room link join)', '127.0.0.1')
+    .option('--port <n>', 'port (0: a free one, printed)', number('--port', (v) => Number.isInteger(v) && v >= 0 && v <= 65535), 8787)
+    .option('--heartbeat-timeout <ms>', 'drop a member silent for this long', positiveInt('--heartbeat-timeout'), 5000)
+    .option('--max-members <n>', 'most members any room may have (default 32)', positiveInt('--max-members'))
+    .option('--max-message-bytes <n>', 'largest message a client may send (default 65536)', positiveInt('--max-message-bytes'))
+    .option('--rate <msgs/s>', 'messages per second a client may send, in bursts of twice as many (default 100)', positiveInt('--rate'))
+    .option('--max-rooms <n>', 'most rooms at once (default 64)', positiveInt('--max-rooms'))
+    .option('--quiet', 'no line per room event on stderr', false)
+    .action(serveCommand);
   program
     .command('train-temporal')
     .description('train a memory-based temporal GNN (TGN) for link prediction on an event stream')
