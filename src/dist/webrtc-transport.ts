@@ -111,6 +111,11 @@ interface Link {
 
 export class WebRtcTransport extends BaseTransport {
   readonly name = 'webrtc' as const;
+  /**
+   * How long close() waits for each peer's queued messages and goodbye. A room that regrouped lowers it:
+   * a member that left will never answer, and the others are about to link again.
+   */
+  closeGraceMs = 2000;
   private readonly links: (Link | null)[];
   private signaling: SignalingPort | null = null;
   private closing = false;
@@ -535,8 +540,8 @@ export class WebRtcTransport extends BaseTransport {
       // Queued messages (and abort notices) go first, then the goodbye on the same ordered channel; then
       // wait for the peer's goodbye (its answer, or its own close). Bounded: a dead peer answers nothing.
       this.sayGoodbye(link);
-      await within(link.sends, 2000);
-      await within(link.ended, 2000);
+      await within(link.sends, this.closeGraceMs);
+      await within(link.ended, this.closeGraceMs);
     }
     try {
       // Closes the channel too; after both goodbyes nobody sends on it any more.

@@ -29,6 +29,9 @@ test('rooms of Node processes in a private network namespace', { skip: skip ?? f
   await t.test('the leader killed: the deputy, which holds the dataset, leads the rest to the end', async () => {
     await scenario('killed-leader', [/^ok the two survivors finished/m, /^ok the summary lists member 1/m, /^ok every epoch's loss/m]);
   });
+  await t.test('a member frozen (SIGSTOP, as behind a cut network) is dropped as silent within 10 s and the rest go on', async () => {
+    await scenario('frozen-member', [/^ok the two survivors finished/m, /^ok the summary lists member 3 \(silent\)/m, /^ok every epoch's loss/m]);
+  });
   await t.test('below the minimum the room pauses; a member joining later is admitted and training resumes from the commit', async () => {
     await scenario('pause-and-join', [/^ok the leader, alone below the minimum/m, /^ok a member that joined the paused room/m, /^ok every epoch's loss across the pause/m]);
   });

@@ -285,6 +285,7 @@ export class RoomMember {
         await gpu.waits.whenIdle();
         worker.dispose();
       }
+      if (transport && regrouped) transport.closeGraceMs = 250;
       await transport?.close();
     }
   }
