@@ -3,12 +3,15 @@
 // The root is the repository, so the pages import src/ and shaders/ with the same relative paths as Node; shaders load as `./x.wgsl?raw`, which
 // Vite supports natively (Node does it through scripts/wgsl-hooks.mjs).
 //
-//   npm run demo    dev server on http://127.0.0.1:5173/ (redirects to the demo at /demo/)
+//   npm run demo    dev server on http://127.0.0.1:5173/ (redirects to the demo at /demo/), with a room
+//                   server at ws://127.0.0.1:5173/rooms (also in `vite preview`): the demo's rooms need no other process
 //   npm run build:demo   static site in site/ (site/index.html leads to site/demo/); `npm run build` is the
 //                        library (dist/, scripts/build-lib.mjs)
 
+import type { Server as HttpServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
+import { attachRoomServer } from './src/dist/room-server.ts';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 const pages = {
@@ -42,12 +45,32 @@ function demoAtRoot(): Plugin {
   };
 }
 
+/**
+ * Rooms (src/dist/room-server.ts) on the dev and preview servers' own HTTP server, at /rooms: the page connects
+ * to ws(s)://<its host>/rooms. Only upgrades to that path are the rooms'; Vite's HMR socket is left alone.
+ */
+function roomsOnSamePort(): Plugin {
+  const attach = (httpServer: unknown, log: (line: string) => void): void => {
+    // No HTTP server of Vite's own in middleware mode: nothing to attach to.
+    if (!httpServer) return;
+    const server = httpServer as HttpServer;
+    const rooms = attachRoomServer(server, { path: '/rooms', log: (line) => log(`[rooms] ${line}`) });
+    // Vite destroys every open socket when it closes (members see 1006, "connection lost"); this clears the timers.
+    server.once('close', () => void rooms.close());
+  };
+  return {
+    name: 'webgnn-rooms',
+    configureServer: (server) => attach(server.httpServer, (line) => server.config.logger.info(line, { timestamp: true })),
+    configurePreviewServer: (server) => attach(server.httpServer, (line) => server.config.logger.info(line, { timestamp: true })),
+  };
+}
+
 export default defineConfig({
   root,
   // Relative asset URLs: the built site works from any folder of a static host.
   base: './',
   publicDir: false,
-  plugins: [demoAtRoot()],
+  plugins: [demoAtRoot(), roomsOnSamePort()],
   server: { host: '127.0.0.1', port: 5173 },
   preview: { host: '127.0.0.1', port: 4173 },
   // Find every npm dependency when the server starts: one discovered later (say, imported only by the demo's

@@ -4,7 +4,9 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { dirname, join as joinPath } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -732,6 +734,39 @@ describe('room server', () => {
       other.close();
       http.closeAllConnections();
       await new Promise((resolve) => http.close(resolve));
+    }
+  });
+
+  it("Vite's dev and preview servers (vite.config.ts) serve rooms at /rooms and leave the HMR socket alone", { timeout: 60_000 }, async () => {
+    const { createServer: createVite, preview } = await import('vite');
+    const configFile = joinPath(root, 'vite.config.ts');
+    const site = mkdtempSync(joinPath(tmpdir(), 'webgnn-site-'));
+    writeFileSync(joinPath(site, 'index.html'), '<!doctype html>');
+    const quiet = { logLevel: 'silent' as const, configFile };
+    const dev = await createVite({ ...quiet, server: { port: 0 }, optimizeDeps: { noDiscovery: true, entries: [] } });
+    try {
+      await dev.listen();
+      const port = (dev.httpServer!.address() as AddressInfo).port;
+      const member = await create(`ws://127.0.0.1:${port}/rooms`);
+      assert.equal((await member.state()).phase, 'training');
+      const hmr = new WebSocket(`ws://127.0.0.1:${port}/`, 'vite-hmr');
+      const hello = await new Promise<string>((resolve, reject) => {
+        hmr.once('message', (d) => resolve(String(d)));
+        hmr.once('error', reject);
+      });
+      assert.equal(JSON.parse(hello).type, 'connected');
+      hmr.close();
+    } finally {
+      await dev.close();
+    }
+    const pv = await preview({ ...quiet, preview: { port: 0 }, build: { outDir: site } });
+    try {
+      const port = (pv.httpServer.address() as AddressInfo).port;
+      const member = await create(`ws://127.0.0.1:${port}/rooms`);
+      assert.equal((await member.state()).phase, 'training');
+    } finally {
+      await pv.close();
+      rmSync(site, { recursive: true, force: true });
     }
   });
 
