@@ -18,7 +18,7 @@ import type { PartitionMethod } from '../engines/sar/placement.ts';
 import { createSarEngine, type SarTransportKind } from './sar-setup.ts';
 import { trainTemporal } from './train-temporal.ts';
 import type { RoomTraining } from '../engines/rooms/room-training.ts';
-import { joinRoomCommand, leadRoom } from './room-command.ts';
+import { joinRoomCommand, leadRoom, trainElastic } from './room-command.ts';
 import { serveCommand } from './serve-command.ts';
 
 function number(name: string, check: (v: number) => boolean = Number.isFinite) {
@@ -64,6 +64,7 @@ interface TrainFlags {
   profile: boolean;
   /** A room server's URL: create a room there and lead it. */
   room?: string;
+  elastic: boolean;
   minMembers?: number;
   name?: string;
 }
@@ -88,9 +89,10 @@ function withModelDefaults(flags: TrainFlags, command: Command): TrainFlags {
 async function train(given: TrainFlags, command: Command): Promise<void> {
   const flags = withModelDefaults(given, command);
   checkTrainFlags(flags, command);
-  if (flags.room !== undefined) {
-    return leadRoom({
-      room: flags.room,
+  if (flags.room !== undefined || flags.elastic) {
+    const lead = flags.elastic ? trainElastic : leadRoom;
+    return lead({
+      room: flags.room ?? '',
       dataset: flags.dataset,
       workers: flags.workers,
       minMembers: flags.minMembers,
@@ -276,8 +278,9 @@ export function buildProgram(): Command {
     .option('--resume <path>', 'continue from a checkpoint')
     .option('--profile', 'print the GPU time of each kernel (timestamp queries) to stderr', false)
     .option('--room <url>', "SAR in a room: create one on this room server (ws://…/rooms, see 'webgnn serve'), print its link, and lead it; tabs and 'webgnn join' peers train with this process (--workers members start it)")
-    .option('--min-members <n>', 'with --room: below this many members training pauses until enough have joined (default 1)', positiveInt('--min-members'))
-    .option('--name <text>', 'with --room: the name the other members see')
+    .option('--elastic', "SAR over --workers processes of their own (a room on 127.0.0.1 that this process leads; the others are 'webgnn join' children): a worker lost mid-run is recovered from the last epoch's commit", false)
+    .option('--min-members <n>', 'with --room or --elastic: below this many members training pauses until enough have joined (default 1)', positiveInt('--min-members'))
+    .option('--name <text>', 'with --room or --elastic: the name the other members see')
     .action(train);
   program
     .command('join')

@@ -39,4 +39,6 @@ export { RoomPeer } from '../engines/rooms/room-peer.ts';
 export type { CreateRoomSettings, JoinRoomSettings } from '../engines/rooms/room-peer.ts';
 export type { RoomEpoch, RoomPart, RoomSummary, RoomMemberEvents } from '../engines/rooms/room-member.ts';
 export { formatRoomLink, parseRoomLink } from '../dist/room-protocol.ts';
+export { attachRoomServer, startRoomServer } from '../dist/room-server.ts';
+export type { RoomServer, RoomServerOptions } from '../dist/room-server.ts';
 export type { RoomLink, RoomState, RoomEvent } from '../dist/room-protocol.ts';
