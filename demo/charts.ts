@@ -49,6 +49,7 @@ export class LiveChart {
     series: SeriesSpec[],
     options: LiveChartOptions,
   ) {
+    // Values may be undefined as well as null: after clear() the legend can still point at a row that is gone.
     const opts: uPlot.Options = {
       width: Math.max(200, el.clientWidth),
       height: HEIGHT,
@@ -61,13 +62,13 @@ export class LiveChart {
         { stroke: '#475569', grid: { stroke: '#e2e8f0' }, size: 50, values: options.tick ? (_u, ticks) => ticks.map((t) => options.tick!(t)) : undefined },
       ],
       series: [
-        { label: options.x, value: (_u: uPlot, v: number | null) => (v === null ? '–' : options.wholeX ? String(v) : v.toFixed(2)) },
+        { label: options.x, value: (_u: uPlot, v: number | null | undefined) => (v == null ? '–' : options.wholeX ? String(v) : v.toFixed(2)) },
         ...series.map((s) => ({
           label: s.label,
           stroke: s.stroke,
           width: s.width ?? 2,
           points: { show: false },
-          value: (_u: uPlot, v: number | null) => (v === null || Number.isNaN(v) ? '–' : options.format(v)),
+          value: (_u: uPlot, v: number | null | undefined) => (v == null || Number.isNaN(v) ? '–' : options.format(v)),
         })),
       ],
     };
