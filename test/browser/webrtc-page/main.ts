@@ -21,6 +21,7 @@ async function webrtcPeer(run: PeerRun): Promise<PeerReport> {
       },
     });
     window.webrtcStage = 'done';
+    for (const t of report.transfers) print(`throughput ${t.from} → ${t.to}: ${t.bytes / 2 ** 20} MiB in ${t.ms.toFixed(0)} ms`);
     print(`done: connect ${report.ms.connect.toFixed(0)} ms, exchange ${report.ms.exchange.toFixed(0)} ms, all-reduce ${report.ms.allReduce.toFixed(0)} ms`);
     return report;
   } catch (error) {

@@ -4,7 +4,7 @@
 // own globals in a tab, @roamhq/wrtc's and ws's in Node. Browser-safe: no Node imports.
 
 import { allReduceSum, barrier } from '../../../src/dist/collectives.ts';
-import { makeTag, TAG_CHANNEL } from '../../../src/dist/transport.ts';
+import { makeTag, TAG_CHANNEL, type TensorMessage } from '../../../src/dist/transport.ts';
 import { connectWebRtc, MAX_CHUNK_BYTES, type PeerConnectionConstructor } from '../../../src/dist/webrtc-transport.ts';
 import type { WebSocketConstructor } from '../../../src/dist/signaling-client.ts';
 import { checksum, HEADER_BYTES, type WireArray, type WireKind } from '../../../src/dist/wire.ts';
@@ -13,8 +13,18 @@ import { checksum, HEADER_BYTES, type WireArray, type WireKind } from '../../../
  * 'exchange': every rank sends MESSAGE_CASES to every other and checks what it gets, then all-reduces
  * allReduceInput(rank), passes a barrier and closes in order.
  * 'wait': passes a barrier, then waits for a message from `waitFor` that never comes, until that fails.
+ * 'throughput': runs `transfers` one after another, each between barriers: the sender sends `messages`
+ * messages of THROUGHPUT_ELEMENTS f32 (4 MiB) on THROUGHPUT_TAG, the receiver answers the last one on
+ * THROUGHPUT_ACK_TAG and only then checks what it got; the sender times from its first send to the ack.
  */
-export type PeerScriptName = 'exchange' | 'wait';
+export type PeerScriptName = 'exchange' | 'wait' | 'throughput';
+
+/** One direction of 'throughput'. */
+export interface Transfer {
+  from: number;
+  to: number;
+  messages: number;
+}
 
 /** One peer's part in a session; plain data, so Playwright can pass it into a tab. */
 export interface PeerRun {
@@ -28,6 +38,8 @@ export interface PeerRun {
   waitFor?: number;
   /** Passed to connectWebRtc: how long a peer that left the signaling room has to say goodbye (250 ms). */
   leftGraceMs?: number;
+  /** For 'throughput': the transfers, in order (every rank is given the same list). */
+  transfers?: Transfer[];
 }
 
 /** What differs between a tab and Node: the classes (a tab passes none and gets its globals). */
@@ -67,6 +79,13 @@ export const messageTag = (index: number): number => makeTag(TAG_CHANNEL.test, i
 /** Distinct contents for every (sender, receiver, case). */
 export const messageSeed = (from: number, to: number, index: number): number => from * 1000 + to * 100 + index;
 const NEVER_SENT_TAG = makeTag(TAG_CHANNEL.test, 0xfff);
+
+/** Elements of one 'throughput' message: 4 MiB of f32. */
+export const THROUGHPUT_ELEMENTS = 1 << 20;
+export const THROUGHPUT_TAG = makeTag(TAG_CHANNEL.test, 0x100);
+export const THROUGHPUT_ACK_TAG = makeTag(TAG_CHANNEL.test, 0x101);
+/** Distinct contents for every message of every transfer (apart from messageSeed's). */
+export const throughputSeed = (from: number, to: number, index: number): number => 100_000 + from * 10_000 + to * 1000 + index;
 
 /** Deterministic contents keyed by (seed, index): integer arithmetic, so V8 in a tab and in Node agree. */
 export function pattern(kind: WireKind, length: number, seed: number): WireArray {
@@ -109,11 +128,26 @@ export interface PeerReport {
   received: ReceivedMessage[];
   /** The all-reduce result's bytes in base64 ('exchange'), so it crosses from a tab bit for bit. */
   allReduce: string | null;
+  /** 'throughput', by the sender of each transfer: the time from its first send to the receiver's ack. */
+  transfers: TransferTiming[];
   /** How the pending recv of 'wait' ended. */
   waitError: { name: string; peer: number | null; message: string; at: number } | null;
   bytesSent: number[];
   bytesReceived: number[];
+  /** exchange: the script's main part, 'exchange' or 'throughput' (all its transfers and barriers). */
   ms: { connect: number; exchange: number; allReduce: number; close: number };
+}
+
+export interface TransferTiming {
+  from: number;
+  to: number;
+  messages: number;
+  /** Payload bytes sent. */
+  bytes: number;
+  /** What the receiver's ack says: messages and payload bytes it received. */
+  ackedMessages: number;
+  ackedBytes: number;
+  ms: number;
 }
 
 function runtime(): string {
@@ -156,6 +190,7 @@ export async function runPeer(run: PeerRun, env: PeerEnvironment = {}): Promise<
     script: run.script,
     runtime: runtime(),
     received: [],
+    transfers: [],
     allReduce: null,
     waitError: null,
     bytesSent: [],
@@ -192,6 +227,40 @@ export async function runPeer(run: PeerRun, env: PeerEnvironment = {}): Promise<
       report.ms.allReduce = clock() - t2;
       report.allReduce = base64(new Uint8Array(sum.buffer, sum.byteOffset, sum.byteLength));
       await barrier(transport, 3);
+    } else if (run.script === 'throughput') {
+      const t1 = clock();
+      for (const [k, { from, to, messages }] of (run.transfers ?? []).entries()) {
+        // Everyone waits for the transfer before: one direction at a time.
+        await barrier(transport, 10 + k);
+        if (rank === from) {
+          // Made before the clock starts; one array per message, as send takes ownership.
+          const data = Array.from({ length: messages }, (_, i) => pattern('f32', THROUGHPUT_ELEMENTS, throughputSeed(from, to, i)));
+          const bytes = data.reduce((n, d) => n + d.byteLength, 0);
+          const start = clock();
+          const sent = Promise.all(data.map((d) => transport.send(to, THROUGHPUT_TAG, d)));
+          sent.catch(() => {}); // a failed send also fails the recv below, which reports it
+          const ack = await transport.recv(to, THROUGHPUT_ACK_TAG, { kind: 'u32', shape: [2] });
+          const ms = clock() - start;
+          await sent;
+          report.transfers.push({ from, to, messages, bytes, ackedMessages: ack.data[0], ackedBytes: ack.data[1], ms });
+        } else if (rank === to) {
+          const got: TensorMessage[] = [];
+          let bytes = 0;
+          for (let i = 0; i < messages; i++) {
+            const m = await transport.recv(from, THROUGHPUT_TAG, { kind: 'f32', shape: [THROUGHPUT_ELEMENTS] });
+            bytes += m.data.byteLength;
+            got.push(m);
+          }
+          await transport.send(from, THROUGHPUT_ACK_TAG, new Uint32Array([got.length, bytes]));
+          // Checked after the ack, so that the check is not timed.
+          got.forEach((m, i) => {
+            const want = pattern('f32', THROUGHPUT_ELEMENTS, throughputSeed(from, to, i));
+            report.received.push({ from, index: i, kind: m.kind, shape: m.shape, checksum: checksum(m.data), firstDifference: firstDifference(m.data, want) });
+          });
+        }
+      }
+      await barrier(transport, 9);
+      report.ms.exchange = clock() - t1;
     } else {
       const waitFor = run.waitFor ?? -1;
       const pending = transport.recv(waitFor, NEVER_SENT_TAG);
