@@ -66,7 +66,8 @@ export class RoomClient {
   private readonly stateListeners = new Set<Listener<RoomState>>();
   private readonly proceedListeners = new Set<Listener<{ generation: number; epoch: number }>>();
   private readonly closeListeners = new Set<Listener<RoomClosedError>>();
-  private readonly ports = new Map<number, SignalingHandlers & { rankOf: Map<number, number> }>();
+  /** `ready` once the signals that came before the port opened have been handed over (order is kept). */
+  private readonly ports = new Map<number, SignalingHandlers & { rankOf: Map<number, number>; ready: boolean }>();
   private readonly early = new Map<number, { from: number; payload: unknown }[]>();
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   private lastHeard = Date.now();
@@ -188,12 +189,11 @@ export class RoomClient {
   port(generation: number, members: readonly number[]): SignalingConnector {
     return async (handlers) => {
       const rankOf = new Map(members.map((id, rank) => [id, rank]));
-      this.ports.set(generation, { ...handlers, rankOf });
+      const entry = { ...handlers, rankOf, ready: false };
+      this.ports.set(generation, entry);
       // Older generations are over: their ports and early signals go.
       for (const g of [...this.ports.keys()]) if (g < generation) this.ports.delete(g);
       for (const g of [...this.early.keys()]) if (g < generation) this.early.delete(g);
-      const waiting = this.early.get(generation) ?? [];
-      this.early.delete(generation);
       const self = rankOf.get(this.id);
       const port: SignalingPort = {
         // Every member of the generation is in the room already: each offers to those above it.
@@ -206,8 +206,12 @@ export class RoomClient {
           this.ports.delete(generation);
         },
       };
-      // After the transport has the port (it offers to port.peers first).
+      // After the transport has the port (it offers to port.peers first). Signals that arrive until then join
+      // the early ones, behind them: an ICE candidate must not overtake the description it belongs to.
       setTimeout(() => {
+        entry.ready = true;
+        const waiting = this.early.get(generation) ?? [];
+        this.early.delete(generation);
         for (const s of waiting) this.deliverSignal(generation, s.from, s.payload);
       }, 0);
       return port;
@@ -239,7 +243,7 @@ export class RoomClient {
 
   private deliverSignal(generation: number, from: number, payload: unknown): void {
     const port = this.ports.get(generation);
-    if (!port) {
+    if (!port || !port.ready) {
       if (this.state && generation < this.state.generation) return;
       const list = this.early.get(generation) ?? [];
       if (list.length < MAX_EARLY_SIGNALS) list.push({ from, payload });
