@@ -60,8 +60,9 @@ const server =
 export default defineConfig({
   testDir: 'test/browser',
   testMatch: '**/*.spec.ts',
-  // WebRTC peers run in their own Playwright run inside a private network namespace (playwright.webrtc.config.ts).
-  testIgnore: '**/webrtc.spec.ts',
+  // WebRTC peers (and the rooms they train in) run in their own Playwright run inside a private network
+  // namespace (playwright.webrtc.config.ts).
+  testIgnore: ['**/webrtc.spec.ts', '**/rooms.spec.ts'],
   // Two cores: one worker, and the browser's GPU process gets the other core.
   workers: 1,
   fullyParallel: false,

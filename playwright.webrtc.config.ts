@@ -1,11 +1,13 @@
-// Playwright for test/browser/webrtc.spec.ts alone: Chromium tabs and a Node peer linked by WebRTC. It must run
+// Playwright for the WebRTC specs alone: test/browser/webrtc.spec.ts (Chromium tabs and a Node peer linked by
+// WebRTC) and test/browser/rooms.spec.ts (the demo's training rooms: tabs and Node peers train one model). They must run
 // inside a private network namespace (ARCHITECTURE.md, "Testing WebRTC without leaving the machine"), which
 // `npm test` (scripts/run-tests.mjs) creates; by hand, as root:
 //
 //   unshare -n sh -c '<NETNS_SETUP from test/node/fixtures/netns.ts>; exec npx playwright test --config playwright.webrtc.config.ts'
 //
 // Everything (Vite's server, the signaling server, Chromium, the Node peer) then lives in that namespace: the
-// pages on 127.0.0.1, the peers' candidates on the veth pair. Outside one the spec skips itself.
+// pages on 127.0.0.1, the peers' candidates on the veth pair; `vite preview` also serves the room server at
+// /rooms (vite.config.ts). Outside a namespace the specs refuse to run.
 
 import { defineConfig } from '@playwright/test';
 import { CHROMIUM, CHROMIUM_ARGS, freePort } from './playwright.config.ts';
@@ -32,7 +34,7 @@ const site = 'test-results/webrtc-site';
 
 export default defineConfig({
   testDir: 'test/browser',
-  testMatch: 'webrtc.spec.ts',
+  testMatch: ['webrtc.spec.ts', 'rooms.spec.ts'],
   workers: 1,
   fullyParallel: false,
   forbidOnly: Boolean(process.env.CI),

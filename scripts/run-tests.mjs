@@ -1,15 +1,17 @@
 // `npm test`: type-checks, runs every Node suite (test/node/*.test.ts, test/package/*.test.ts) with node's test runner on Dawn,
-// then every browser spec (test/browser/*.spec.ts) with Playwright in Chromium, then the WebRTC spec
-// (Chromium tabs and a Node peer) with playwright.webrtc.config.ts inside a private network namespace, and
+// then every browser spec (test/browser/*.spec.ts) with Playwright in Chromium, then the WebRTC specs
+// (Chromium tabs and Node peers: the transport, and training rooms) with playwright.webrtc.config.ts inside a
+// private network namespace, and
 // ends with one line "N passed, N failed" over all of them, which CI reads. Exits non-zero when any part fails.
 //
 //   node scripts/run-tests.mjs                         everything
 //   node scripts/run-tests.mjs test/node/x.test.ts     only those files (no type check); .spec.ts files go
 //                                                      to Playwright, .test.ts files to node's runner, and
-//                                                      test/browser/webrtc.spec.ts to its namespaced run
+//                                                      test/browser/webrtc.spec.ts and rooms.spec.ts to
+//                                                      their namespaced run
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
 
@@ -17,8 +19,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // Written by the json reporter configured in playwright.config.ts.
 const BROWSER_RESULTS = join(root, 'test-results/browser-results.json');
 // WebRTC links peers only inside a network namespace of their own (ARCHITECTURE.md, "Testing WebRTC without
-// leaving the machine"): this spec runs under its own config there; playwright.config.ts's run skips it.
-const WEBRTC_SPEC = 'test/browser/webrtc.spec.ts';
+// leaving the machine"): these specs run under their own config there; playwright.config.ts's run skips them.
+const WEBRTC_SPECS = ['test/browser/webrtc.spec.ts', 'test/browser/rooms.spec.ts'];
 const WEBRTC_CONFIG = 'playwright.webrtc.config.ts';
 // Written by the json reporter configured in playwright.webrtc.config.ts.
 const WEBRTC_RESULTS = join(root, 'test-results/webrtc-results.json');
@@ -47,7 +49,9 @@ const listed = (dir, suffix) =>
     .map((f) => join(dir, f));
 
 const only = process.argv.slice(2);
-const isWebRtcSpec = (f) => resolve(root, f) === join(root, WEBRTC_SPEC);
+const isWebRtcSpec = (f) => WEBRTC_SPECS.some((spec) => resolve(root, f) === join(root, spec));
+// The namespaced specs asked for by name (relative to the root, as Playwright matches them); all when none.
+const webRtcFiles = only.filter(isWebRtcSpec).map((f) => relative(root, resolve(root, f)));
 // test/package: the packed tarball installed in an empty project, used from Node, tsc and Chromium.
 const nodeFiles = only.length ? only.filter((f) => !f.endsWith('.spec.ts')) : [...listed('test/node', '.test.ts'), ...listed('test/package', '.test.ts')];
 const browserFiles = only.length ? only.filter((f) => f.endsWith('.spec.ts') && !isWebRtcSpec(f)) : [];
@@ -129,7 +133,7 @@ if (runWebRtc) {
   const unavailable = netnsUnavailable();
   if (unavailable) {
     // Its tests count as skipped in the summary (as many as Playwright lists), not as nothing.
-    const listed = spawnSync(process.execPath, [join(root, 'node_modules/@playwright/test/cli.js'), 'test', '--config', WEBRTC_CONFIG, '--list'], {
+    const listed = spawnSync(process.execPath, [join(root, 'node_modules/@playwright/test/cli.js'), 'test', '--config', WEBRTC_CONFIG, '--list', ...webRtcFiles], {
       cwd: root,
       encoding: 'utf8',
     });
@@ -138,7 +142,7 @@ if (runWebRtc) {
     console.log(`\nPlaywright WebRTC spec skipped (${total ? `${skipped} tests` : 'its tests could not be listed'}): ${unavailable}`);
     parts.push({ name: 'Playwright (WebRTC)', ok: true, passed: 0, failed: 0, skipped, note: `skipped: ${unavailable}` });
   } else {
-    console.log(`\nPlaywright WebRTC (Chromium tabs and a Node peer) in a private network namespace: ${WEBRTC_SPEC}`);
+    console.log(`\nPlaywright WebRTC (Chromium tabs and Node peers) in a private network namespace: ${(webRtcFiles.length ? webRtcFiles : WEBRTC_SPECS).join(' ')}`);
     rmSync(WEBRTC_RESULTS, { force: true });
     // Vite, the signaling server, Chromium and the Node peer all live in the namespace; the command line is
     // passed as sh's positional parameters, so nothing needs quoting.
@@ -152,6 +156,7 @@ if (runWebRtc) {
       'test',
       '--config',
       WEBRTC_CONFIG,
+      ...webRtcFiles,
     ]);
     parts.push(playwrightPart('Playwright (WebRTC)', status, WEBRTC_RESULTS));
   }
