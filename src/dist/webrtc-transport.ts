@@ -351,6 +351,9 @@ export class WebRtcTransport extends BaseTransport {
     const state = link.pc.connectionState;
     if (state === 'failed') return this.linkFailed(link.peer, 'peer connection failed');
     if (!link.open || state === 'closed') return;
+    // Before the first 'connected', 'new' and 'connecting' are the link's start, not a flap: Chromium may
+    // dispatch 'connecting' after the channel's 'open' (seen in room tabs), and a probe then may drop a busy peer.
+    if (!link.sawConnected && (state === 'new' || state === 'connecting')) return;
     // The first 'connected' is the normal start; any other change (a second 'connected' is a flap of the
     // selected candidate pair) raises the question whether the peer is still there.
     if (state === 'connected' && !link.sawConnected) {
