@@ -25,7 +25,8 @@
 // - A finish of an older generation is stale and ignored (as commits are); one of the current generation
 //   from anyone but its leader is a protocol error.
 
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { digest } from './signaling-server.ts';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -695,10 +696,6 @@ export function attachRoomServer(httpServer: HttpServer, options: RoomServerOpti
   };
 }
 
-/** Fixed-length digests, so timingSafeEqual compares in constant time whatever the secret lengths. */
-function digest(secret: string): Buffer {
-  return createHash('sha256').update(secret, 'utf8').digest();
-}
 
 /** At most `max` bytes of UTF-8, cut at a character boundary. */
 function truncateBytes(text: string, max: number): string {

@@ -198,7 +198,7 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
 }
 
 /** Fixed-length digests, so timingSafeEqual compares in constant time whatever the secret lengths. */
-function digest(secret: string): Buffer {
+export function digest(secret: string): Buffer {
   return createHash('sha256').update(secret, 'utf8').digest();
 }
 

@@ -30,7 +30,7 @@ import { placeForSar } from '../sar/placement.ts';
 import { SarWorker, type SarEpochResult } from '../sar/sar-worker.ts';
 import type { NodeTrainingOptions } from '../training-state.ts';
 import { partitionFor } from '../sar/worker-partition.ts';
-import { announceHolding, gatherHoldings, receiveSetup, sendSetup } from './room-setup.ts';
+import { announceHolding, gatherHoldings, receiveSetup, RoomSetupError, sendSetup } from './room-setup.ts';
 import { roomTraining, type RoomTraining } from './room-training.ts';
 
 /** One epoch as a member saw it: the room's global metrics plus this member's own traffic and memory. */
@@ -102,7 +102,8 @@ type Listeners = { [K in keyof RoomMemberEvents]: Set<(value: RoomMemberEvents[K
 
 interface Commit {
   epoch: number;
-  bytes: Uint8Array;
+  /** Weights, optimizer state and epoch; encoded only when a leader sends it. */
+  data: CheckpointData;
   history: RoomEpoch[];
 }
 
@@ -116,6 +117,9 @@ export class RoomRunError extends Error {
 
 /** Why a generation ended early: the room regrouped, or a peer failed (then reported to the server). */
 class GenerationOver extends Error {}
+
+/** The generation's links did not all open (a member gone, or too slow): the room retries or regroups. */
+class LinkError extends Error {}
 
 export class RoomMember {
   readonly training: RoomTraining;
@@ -137,7 +141,7 @@ export class RoomMember {
     }
     if (options.resume) {
       const r = options.resume;
-      this.confirmed = { epoch: r.epoch, bytes: encodeCheckpoint(r), history: historyOf(r) };
+      this.confirmed = { epoch: r.epoch, data: r, history: historyOf(r) };
       this.history = this.confirmed.history;
     }
     this.offState = options.client.onState((state) => {
@@ -212,6 +216,8 @@ export class RoomMember {
         RTCPeerConnection: this.options.RTCPeerConnection,
         timeoutMs: this.options.connectTimeoutMs ?? 20_000,
         limits: { maxMessageBytes: this.options.maxMessageBytes ?? 256 * 1024 * 1024 },
+      }).catch((e: Error) => {
+        throw new LinkError(e.message);
       });
       if (regrouped) throw new GenerationOver();
       this.emit('transport', { generation, rank, members, transport });
@@ -221,7 +227,7 @@ export class RoomMember {
         throw new RoomRunError(`this member's commit is of epoch ${this.confirmed.epoch}, the room committed ${state.committedEpoch}`);
       }
       const { placement, partition, commit } = await this.setUp(transport, rank, size, state);
-      const resume = commit ? decodeCheckpoint(commit.bytes, 'the room commit') : undefined;
+      const resume = commit?.data;
       if (commit) {
         this.confirmed = commit;
         this.history = commit.history;
@@ -238,9 +244,8 @@ export class RoomMember {
         const epoch = worker.currentEpoch;
         const metrics = roomEpoch(epoch, result, generation, rank, members);
         const snapshot = await worker.snapshot({ room: { generation, members: size } });
-        const pending: Commit = { epoch, bytes: new Uint8Array(0), history: [...this.history, metrics] };
+        const pending: Commit = { epoch, data: snapshot, history: [...this.history, metrics] };
         snapshot.extra = { ...(snapshot.extra ?? {}), history: pending.history };
-        pending.bytes = encodeCheckpoint(snapshot);
         client.commit(generation, epoch);
         const answer = await client.waitForProceed(generation, epoch);
         // Committed by the whole room: either 'proceed', or a regroup that the server made at this boundary.
@@ -262,8 +267,8 @@ export class RoomMember {
       if (this.stopped) throw new RoomRunError('left the room');
       if (error instanceof RoomRunError) throw error;
       if (regrouped || error instanceof GenerationOver) return false;
-      if (error instanceof PeerError || (transport?.failure && !(error instanceof RoomRunError))) {
-        const peerError = error instanceof PeerError ? error : transport!.failure!;
+      const peerError = error instanceof PeerError ? error : (transport?.failure ?? null);
+      if (peerError) {
         const culprit = peerError.peer !== rank ? members[peerError.peer] : undefined;
         this.emit('status', `generation ${generation} failed: ${peerError.reason}; waiting for the room to regroup`);
         // Ranks mean nothing outside this generation: the room hears member ids.
@@ -272,10 +277,10 @@ export class RoomMember {
         return false;
       }
       if (!client.isOpen) throw client.closedBy ?? new RoomRunError('the connection to the room server ended');
-      // Setup problems from a peer (RoomSetupError), a link that never opened: the generation failed.
-      const message = (error as Error).message;
-      if ((error as Error).name === 'RoomSetupError' || /webrtc connect/.test(message)) {
-        client.failed(generation, state.committedEpoch + 1, message, (error as Error).name === 'RoomSetupError' && rank !== 0 ? members[0] : undefined);
+      // A peer's setup message was wrong (it is blamed), or the links never all opened: the generation failed.
+      if (error instanceof RoomSetupError || error instanceof LinkError) {
+        const culprit = error instanceof RoomSetupError && error.from !== rank ? members[error.from] : undefined;
+        client.failed(generation, state.committedEpoch + 1, error.message, culprit);
         return false;
       }
       throw error;
@@ -298,9 +303,18 @@ export class RoomMember {
       const setup = await receiveSetup(transport, this.training.dataset);
       if (setup.dataset) this.dataset = setup.dataset;
       if (setup.commit && state.committedEpoch > 0 && setup.commitEpoch !== state.committedEpoch) {
-        throw Object.assign(new Error(`the leader sent a commit of epoch ${setup.commitEpoch}, the room committed ${state.committedEpoch}`), { name: 'RoomSetupError' });
+        throw new RoomSetupError(0, `a commit of epoch ${setup.commitEpoch}, the room committed ${state.committedEpoch}`);
       }
-      const commit = setup.commit ? { epoch: setup.commitEpoch, bytes: setup.commit, history: historyOf(decodeCheckpoint(setup.commit, 'the room commit')) } : null;
+      let commit: Commit | null = null;
+      if (setup.commit) {
+        let data: CheckpointData;
+        try {
+          data = decodeCheckpoint(setup.commit, 'the room commit');
+        } catch (e) {
+          throw new RoomSetupError(0, (e as Error).message);
+        }
+        commit = { epoch: setup.commitEpoch, data, history: historyOf(data) };
+      }
       return { placement: setup.placement, partition: setup.partition, commit };
     }
     const dataset = this.dataset;
@@ -314,8 +328,10 @@ export class RoomMember {
     const holds = await gatherHoldings(transport);
     const { placement } = placeForSar(dataset, size, 'metis', this.training.seed);
     const commit = this.confirmed;
+    // Encoded once for every member that receives it.
+    const sent = commit && size > 1 ? { bytes: encodeCheckpoint(commit.data), epoch: commit.epoch } : null;
     await Promise.all(
-      Array.from({ length: size - 1 }, (_, i) => sendSetup(transport, i + 1, dataset, placement, commit, i + 1 === 1 && !holds[1])),
+      Array.from({ length: size - 1 }, (_, i) => sendSetup(transport, i + 1, dataset, placement, sent, i + 1 === 1 && !holds[1])),
     );
     return { placement, partition: partitionFor(dataset, placement, 0), commit };
   }

@@ -55,7 +55,11 @@ export const SETUP_LIMITS = {
 };
 
 export class RoomSetupError extends Error {
-  constructor(from: number, problem: string) {
+  constructor(
+    /** The rank whose message was wrong. */
+    readonly from: number,
+    problem: string,
+  ) {
     super(`room setup from rank ${from}: ${problem}`);
     this.name = 'RoomSetupError';
   }
@@ -164,11 +168,8 @@ export async function receiveSetup(transport: Transport, name: string): Promise<
   bounded('whole-dataset flag', whole, 0, 1);
   if (owned * numFeatures > SETUP_LIMITS.maxNodes * 64) fail(`${owned} × ${numFeatures} features is more than a member accepts`);
 
-  const i32 = async (k: number, length: number, what: string) => {
-    const data = (await transport.recv(0, tag(k), { kind: 'i32', shape: [length] })).data as Int32Array<ArrayBuffer>;
-    return Object.assign(data, { what });
-  };
-  const owner = await i32(TAG.owner, numNodes, 'owner');
+  const i32 = async (k: number, length: number) => (await transport.recv(0, tag(k), { kind: 'i32', shape: [length] })).data as Int32Array<ArrayBuffer>;
+  const owner = await i32(TAG.owner, numNodes);
   let count = 0;
   for (let v = 0; v < numNodes; v++) {
     const q = owner[v];
@@ -177,17 +178,20 @@ export async function receiveSetup(transport: Transport, name: string): Promise<
   }
   if (count !== owned) fail(`the placement gives rank ${rank} ${count} nodes, the header says ${owned}`);
   const placement = placeNodes(owner, size);
-  const edgeSrc = await i32(TAG.src, numEdges, 'src');
-  const edgeDst = await i32(TAG.dst, numEdges, 'dst');
-  for (const list of [edgeSrc, edgeDst]) checkIds(list, numNodes, `edge ${list.what}`, fail);
+  const edgeSrc = await i32(TAG.src, numEdges);
+  const edgeDst = await i32(TAG.dst, numEdges);
+  checkIds(edgeSrc, numNodes, 'edge src', fail);
+  checkIds(edgeDst, numNodes, 'edge dst', fail);
   const features = (await transport.recv(0, tag(TAG.features), { kind: 'f32', shape: [owned, numFeatures] })).data as Float32Array<ArrayBuffer>;
   checkFinite(features, 'features', fail);
-  const labels = await i32(TAG.labels, owned, 'labels');
+  const labels = await i32(TAG.labels, owned);
   checkLabels(labels, numClasses, fail);
-  const train = await i32(TAG.train, trainLocal, 'train');
-  const val = await i32(TAG.val, valLocal, 'val');
-  const test = await i32(TAG.test, testLocal, 'test');
-  for (const split of [train, val, test]) checkAscending(split, owned, `${split.what} ids`, fail);
+  const train = await i32(TAG.train, trainLocal);
+  const val = await i32(TAG.val, valLocal);
+  const test = await i32(TAG.test, testLocal);
+  checkAscending(train, owned, 'train ids', fail);
+  checkAscending(val, owned, 'val ids', fail);
+  checkAscending(test, owned, 'test ids', fail);
   const commit = commitBytes > 0 ? ((await transport.recv(0, tag(TAG.commit), { kind: 'u8', shape: [commitBytes] })).data as Uint8Array) : null;
 
   const nodes = new Int32Array(owned);
@@ -212,10 +216,10 @@ export async function receiveSetup(transport: Transport, name: string): Promise<
     if (numNodes * numFeatures > SETUP_LIMITS.maxNodes * 64) fail(`${numNodes} × ${numFeatures} features is more than a member accepts`);
     const allFeatures = (await transport.recv(0, tag(TAG.allFeatures), { kind: 'f32', shape: [numNodes, numFeatures] })).data as Float32Array<ArrayBuffer>;
     checkFinite(allFeatures, 'whole-dataset features', fail);
-    const allLabels = await i32(TAG.allLabels, numNodes, 'whole-dataset labels');
+    const allLabels = await i32(TAG.allLabels, numNodes);
     checkLabels(allLabels, numClasses, fail);
     const split = async (k: number, length: number, what: string) => {
-      const ids = await i32(k, length, what);
+      const ids = await i32(k, length);
       checkAscending(ids, numNodes, what, fail, false);
       return ids;
     };
