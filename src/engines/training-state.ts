@@ -29,26 +29,43 @@ export function firstLayerParameters(model: Module): Tensor[] {
   return first ? first.parameters() : [];
 }
 
+/** Full dotted names of the parameters of the model's first block that has any (known before materialising). */
+export function firstLayerNames(model: Module): Set<string> {
+  const first = blocksOf(model).find((b) => b.parameterShapes().length > 0);
+  if (!first) return new Set();
+  const prefix = first === model || !first.path ? '' : `${first.path}.`;
+  return new Set(first.parameterShapes().map(([name]) => prefix + name));
+}
+
 /**
  * Materialises `model` on `gpu` and builds its optimizer, both continuing from `resume` when given
  * (a checkpoint whose parameter names or shapes differ from the model's is refused, naming each).
  */
 export function prepareTraining(gpu: Gpu, model: Module, options: NodeTrainingOptions, resume?: CheckpointData): Optimizer {
   model.materialize(gpu, options.seed, resume ? checkpointParameters(resume) : undefined);
-  const decayed = options.decayFirstLayerOnly ? new Set(firstLayerParameters(model)) : null;
-  const all = model.parameters();
-  const optimizer = new Optimizer(
-    options.optimizer,
-    decayed
-      ? [
-          { params: all.filter((p) => decayed.has(p)), weightDecay: options.weightDecay },
-          { params: all.filter((p) => !decayed.has(p)), weightDecay: 0 },
-        ]
-      : [{ params: all, weightDecay: options.weightDecay }],
-    options,
-  );
+  const optimizer = buildOptimizer(model, model.namedParameters(), options);
   if (resume) optimizer.loadState(resume, model.namedParameters());
   return optimizer;
+}
+
+/**
+ * The optimizer of `named` (all of `model`'s parameters, or a pipeline stage's share, by full name): one
+ * group per weight decay. The decay of each parameter is the model's (`weightDecayFor`), except under
+ * Kipf & Welling's rule (`decayFirstLayerOnly`), which decays the first block with parameters only.
+ */
+export function buildOptimizer(model: Module, named: Array<[string, Tensor]>, options: NodeTrainingOptions): Optimizer {
+  const first = options.decayFirstLayerOnly ? firstLayerNames(model) : null;
+  const groups = new Map<number, Tensor[]>();
+  for (const [name, p] of named) {
+    const decay = first ? (first.has(name) ? options.weightDecay : 0) : model.weightDecayFor(name, options.weightDecay);
+    if (!groups.has(decay)) groups.set(decay, []);
+    groups.get(decay)!.push(p);
+  }
+  return new Optimizer(
+    options.optimizer,
+    [...groups].map(([weightDecay, params]) => ({ params, weightDecay })),
+    options,
+  );
 }
 
 /** Everything needed to continue exactly where training stands after `epoch` epochs. */

@@ -43,6 +43,11 @@ export function initialValues(name: string, shape: readonly number[], init: Init
   return out;
 }
 
+export interface MaterializeOptions {
+  /** Name parameters by their path in the whole model (this module's path first), not from this module. */
+  fullNames?: boolean;
+}
+
 export abstract class Module {
   training = true;
   /** Dotted name of this module in its tree ('' for the root), e.g. 'conv2' or 'blocks.1.lin'. */
@@ -143,8 +148,15 @@ export abstract class Module {
    * Creates every parameter on `gpu`: initial values from `seed`, or, when `values` is given, exactly
    * those (by dotted name; a missing, extra or wrongly shaped entry is refused before anything is created).
    */
-  materialize(gpu: Gpu, seed: number, values?: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array } | Float32Array>): this {
-    const slots = [...this.slotsWithNames()];
+  materialize(
+    gpu: Gpu,
+    seed: number,
+    values?: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array } | Float32Array>,
+    options: MaterializeOptions = {},
+  ): this {
+    // A pipeline stage materialises some blocks of a model: their parameters take the names (and so the
+    // initial values) they have in the whole model.
+    const slots = [...this.slotsWithNames(options.fullNames && this.path ? `${this.path}.` : '')];
     if (values) checkValues(this.constructor.name, slots, values);
     for (const [name, slot] of slots) {
       slot.tensor?.dispose();
@@ -155,6 +167,16 @@ export abstract class Module {
       slot.tensor = t;
     }
     return this;
+  }
+
+  /**
+   * The weight decay of parameter `name` (a dotted name in this module's tree) when a run's weight decay
+   * is `runDecay`. Models with per-layer decays (GCNII: 0.01 on convolutions, 5e-4 on its two linear
+   * layers) override it; the default is the run's for every parameter.
+   */
+  weightDecayFor(name: string, runDecay: number): number {
+    void name;
+    return runDecay;
   }
 
   /** Sets training mode (dropout active) on this module and every sub-module; `eval()` clears it. */
