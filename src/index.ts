@@ -35,7 +35,7 @@ export type { DropoutOptions } from './tensor/ops/dropout.ts';
 export { add, addBias, fill, ones, scale, elementwiseReference } from './tensor/ops/elementwise.ts';
 export { sumColumns, total, reduceReference } from './tensor/ops/reduce.ts';
 export { gatherRows, scatterAddRows, rowsReference } from './tensor/ops/rows.ts';
-export { concatColumns, sliceRows, layoutReference } from './tensor/ops/layout.ts';
+export { concatColumns, sliceColumns, sliceRows, layoutReference } from './tensor/ops/layout.ts';
 export { layerNorm, layerNormReference } from './tensor/ops/layer-norm.ts';
 export { accuracyCounts, crossEntropy, predict, crossEntropyReference } from './tensor/ops/cross-entropy.ts';
 export type { CrossEntropyOptions } from './tensor/ops/cross-entropy.ts';

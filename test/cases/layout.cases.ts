@@ -1,8 +1,8 @@
-// Column concatenation and row slices: pure data movement, so exact against the reference; their
-// gradients (split and zero-padded copies) by finite differences of the GPU forward.
+// Column concatenation, column slices and row slices: pure data movement, so exact against the reference;
+// their gradients (split and zero-padded copies) by finite differences of the GPU forward.
 
 import { fromArray } from '../../src/tensor/create.ts';
-import { concatColumns, layoutReference, sliceRows } from '../../src/tensor/ops/layout.ts';
+import { concatColumns, layoutReference, sliceColumns, sliceRows } from '../../src/tensor/ops/layout.ts';
 import { withScope } from '../../src/tensor/scope.ts';
 import { assertClose, assertThrows, gradCheck, randomArray, read, type KernelCase } from './harness.ts';
 
@@ -29,6 +29,22 @@ export const layoutCases: KernelCase[] = [
     },
   },
   {
+    name: 'layout: sliceColumns equals the reference (first, middle and last columns); its gradient',
+    async run(gpu) {
+      // 37 rows × 12 columns: slices at the start, in the middle, at the end, and the whole width.
+      const [rows, cols] = [37, 12];
+      const x = randomArray(rows * cols, 5);
+      for (const [start, count] of [[0, 5], [3, 4], [7, 5], [0, 12]]) {
+        const got = await read(withScope(() => sliceColumns(fromArray(gpu, x, [rows, cols]), start, count)));
+        assertClose(got, layoutReference.sliceColumns(x, rows, cols, start, count), EXACT, `sliceColumns [${start}, ${start + count})`);
+      }
+      // The backward puts the gradient into the sliced columns and zeros elsewhere; both halves of a
+      // [H ‖ h0] split reach the input.
+      await gradCheck(gpu, 'sliceColumns', [{ data: randomArray(42, 6), shape: [6, 7] }], ([a]) => sliceColumns(a, 2, 3));
+      await gradCheck(gpu, 'sliceColumns halves', [{ data: randomArray(48, 8), shape: [6, 8] }], ([a]) => concatColumns([sliceColumns(a, 4, 4), sliceColumns(a, 0, 4)]));
+    },
+  },
+  {
     name: 'layout: bad arguments are refused',
     async run(gpu) {
       withScope(() => {
@@ -36,6 +52,8 @@ export const layoutCases: KernelCase[] = [
         assertThrows(() => concatColumns([a, fromArray(gpu, new Float32Array(4), [2, 2])]), /3 rows/, 'rows differ');
         assertThrows(() => sliceRows(a, 2, 2), /outside/, 'past the end');
         assertThrows(() => concatColumns([]), /at least one/, 'nothing');
+        assertThrows(() => sliceColumns(a, 1, 2), /columns \[1, 3\) outside/, 'columns past the end');
+        assertThrows(() => sliceColumns(fromArray(gpu, new Float32Array(3), [3]), 0, 1), /\[rows, cols\]/, 'a vector');
       });
     },
   },

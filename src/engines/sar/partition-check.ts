@@ -1,7 +1,7 @@
 // Before a SAR run starts: does the model only do what SAR can split over workers? SAR partitions the
 // rows (nodes); a model is exact under it when every op it applies to node rows is row-local (each output
 // row depends on the same input row: activations, dropout, x·W, bias, per-row norms, concatenation of
-// columns) and every mixing of rows goes through the graph (`graph.aggregate`, `graph.attend`), which
+// columns and slices of columns) and every mixing of rows goes through the graph (`graph.aggregate`, `graph.attend`), which
 // SarWorker's PartitionedGraph answers with its peers' rows. Anything else — selecting rows by position,
 // a product that mixes rows, a sparse product over a matrix of the model's own — would silently compute
 // something else on a partition, so it is refused, naming the op and the layer.
@@ -20,7 +20,7 @@ import { clearTape, tapeEntries } from '../../tensor/tape.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
 
 /** Ops whose output row i depends only on row i of their node-row inputs. */
-const ROW_LOCAL = new Set(['relu', 'elu', 'leakyRelu', 'dropout', 'addBias', 'scale', 'add', 'layerNorm', 'concatColumns', 'timeEncoding', 'gruGates']);
+const ROW_LOCAL = new Set(['relu', 'elu', 'leakyRelu', 'dropout', 'addBias', 'scale', 'add', 'layerNorm', 'concatColumns', 'sliceColumns', 'timeEncoding', 'gruGates']);
 
 export class PartitionError extends Error {
   constructor(

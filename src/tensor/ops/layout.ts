@@ -1,5 +1,6 @@
-// Differentiable layout ops: column concatenation [a ‖ b ‖ …] (TGN's messages and attention inputs)
-// and contiguous row slices (the positive, destination and negative parts of one batch of embeddings).
+// Differentiable layout ops: column concatenation [a ‖ b ‖ …] (TGN's messages and attention inputs),
+// contiguous column slices (the parts of such a concatenation: GCNII's blocks carry [H ‖ h0]) and
+// contiguous row slices (the positive, destination and negative parts of one batch of embeddings).
 // Pure data movement: results are exact.
 
 import source from '../../../shaders/layout.wgsl?raw';
@@ -45,6 +46,23 @@ export function concatColumns(parts: Tensor[]): Tensor {
   });
 }
 
+/** Columns [start, start + count) of a [rows, cols] tensor as a new [rows, count] tensor (a copy). */
+export function sliceColumns(x: Tensor, start: number, count: number): Tensor {
+  if (x.dtype !== 'f32' || x.shape.length !== 2) throw new RangeError(`sliceColumns: expects an f32 [rows, cols] tensor, got ${x}`);
+  if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 0 || start + count > x.cols) {
+    throw new RangeError(`sliceColumns: columns [${start}, ${start + count}) outside ${x}`);
+  }
+  const rows = x.rows;
+  const cols = x.cols;
+  const out = empty(x.gpu, [rows, count], 'f32', 'slice_columns');
+  moveColumns('take', x, out, rows, count, cols, start);
+  return record('sliceColumns', [x], out, (g) => {
+    const gx = zeros(x.gpu, x.shape, 'f32', 'slice_columns_grad');
+    moveColumns('put', g, gx, rows, count, cols, start);
+    return [gx];
+  });
+}
+
 /** Rows [start, start + count) of x as a new tensor (a copy). */
 export function sliceRows(x: Tensor, start: number, count: number): Tensor {
   if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 0 || start + count > x.rows) {
@@ -70,6 +88,11 @@ export const layoutReference = {
       for (let r = 0; r < rows; r++) for (let c = 0; c < p.cols; c++) out[r * cols + offset + c] = p.data[r * p.cols + c];
       offset += p.cols;
     }
+    return out;
+  },
+  sliceColumns(x: ArrayLike<number>, rows: number, cols: number, start: number, count: number): Float64Array {
+    const out = new Float64Array(rows * count);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < count; c++) out[r * count + c] = x[r * cols + start + c];
     return out;
   },
 };

@@ -6,7 +6,7 @@ export { add, addBias, scale } from './elementwise.ts';
 export { matmul } from './matmul.ts';
 export { spmm } from './spmm.ts';
 export { dropout } from './dropout.ts';
-export { concatColumns, sliceRows } from './layout.ts';
+export { concatColumns, sliceColumns, sliceRows } from './layout.ts';
 export { layerNorm } from './layer-norm.ts';
 export { gatherRows } from './rows.ts';
 export { sumColumns, total } from './reduce.ts';
