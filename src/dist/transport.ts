@@ -31,6 +31,10 @@ export const TAG_CHANNEL = {
   sarForward: 0x02,
   sarBackward: 0x03,
   engine: 0x04,
+  /** Pipeline: a chunk's boundary activations (stage s → s+1), its gradients (s+1 → s), exact passes. */
+  pipeForward: 0x05,
+  pipeBackward: 0x06,
+  pipeExact: 0x07,
   test: 0x7e,
   /** Transport-internal: abort notices. Never returned by recv. */
   control: 0xff,

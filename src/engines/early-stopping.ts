@@ -27,7 +27,9 @@ export class EarlyStopping<M = EpochMetrics> {
 
   /** Returns true when training should stop. */
   update(m: M): boolean {
-    if (!this.best || this.better(m, this.best)) {
+    // An epoch without an evaluation (pipe mode's --eval-every) counts towards patience but is never the best.
+    const evaluated = (m as { evaluated?: boolean }).evaluated !== false;
+    if (evaluated && (!this.best || this.better(m, this.best))) {
       this.best = m;
       this.sinceBest = 0;
     } else {

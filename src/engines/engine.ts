@@ -21,6 +21,13 @@ export interface EpochMetrics {
   gpuBytes: number[];
   /** Distributed modes: bytes each worker sent to its peers during this epoch. */
   bytesSent?: number[];
+  /**
+   * Pipe mode: false on epochs without an exact evaluation (validation and test figures are then the
+   * last evaluation's, and early stopping does not take the epoch as a best).
+   */
+  evaluated?: boolean;
+  /** Pipe mode: ages in epochs of the historical rows read this epoch (embeddings; gradients). */
+  staleness?: { maxAge: number; meanAge: number; gradientMaxAge: number; gradientMeanAge: number };
 }
 
 /** Node classification engines yield EpochMetrics; the temporal engine its own link-prediction metrics. */

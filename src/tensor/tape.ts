@@ -173,6 +173,22 @@ class BackwardWalk {
   }
 }
 
+/**
+ * Takes the entries recorded so far off the tape (a pipeline stage keeps one chunk's forward while it
+ * records the next); `restoreTape` puts them back before that chunk's backward.
+ */
+export function takeTape(gpu: Gpu): TapeEntry[] {
+  const tape = tapeOf(gpu);
+  return tape.entries.splice(0, tape.entries.length);
+}
+
+/** Puts entries taken by `takeTape` back onto an empty tape. */
+export function restoreTape(gpu: Gpu, entries: TapeEntry[]): void {
+  const tape = tapeOf(gpu);
+  if (tape.entries.length) throw new Error(`autograd: restoreTape onto a tape that holds ${tape.entries.length} entries`);
+  tape.entries.push(...entries);
+}
+
 /** Drops recorded entries without back-propagating (e.g. after an evaluation forward with grad on). */
 export function clearTape(gpu: Gpu): void {
   tapeOf(gpu).entries.length = 0;

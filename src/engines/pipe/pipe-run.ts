@@ -1,0 +1,85 @@
+// Builds a pipeline run over devices and transports the caller made (in-process devices, WebRTC peers):
+// chunks the graph, measures the per-block cost profile on the first device, plans the stages, and gives
+// each stage its blocks and its share of the dataset.
+
+import type { Gpu } from '../../gpu/gpu.ts';
+import type { Transport } from '../../dist/transport.ts';
+import type { NodeDataset } from '../../graph/node-dataset.ts';
+import type { CheckpointData } from '../../nn/checkpoint.ts';
+import { blocksOf, type GraphModule } from '../../nn/graph-module.ts';
+import { fromArray } from '../../tensor/create.ts';
+import { checkpointParameters, type NodeTrainingOptions } from '../training-state.ts';
+import { ChunkedGraph, WHOLE } from './chunked-graph.ts';
+import { chunkGraph, type Chunking } from './chunking.ts';
+import { HistoryStore } from './history.ts';
+import { pipeDataFor } from './pipe-data.ts';
+import { PipeEngine } from './pipe-engine.ts';
+import { checkPipeOptions, type PipeOptions } from './pipe-options.ts';
+import { PipeStage } from './pipe-stage.ts';
+import { checkCuttable, describePlan, planStages, profileBlocks, type StagePlan } from './stage-plan.ts';
+
+/**
+ * The stage plan for `stages` stages: the model's blocks run once over the whole graph on `gpu` (their
+ * cost profile and output widths), then the linear partition of their costs.
+ */
+export async function planPipeline(
+  gpu: Gpu,
+  model: GraphModule,
+  dataset: NodeDataset,
+  chunking: Chunking,
+  stages: number,
+  options: PipeOptions,
+  training: NodeTrainingOptions,
+  resume?: CheckpointData,
+): Promise<StagePlan> {
+  const blocks = blocksOf(model);
+  checkCuttable(blocks, stages);
+  const data = pipeDataFor(dataset, chunking, 0, stages);
+  const graph = new ChunkedGraph(gpu, chunking, data.edges, new HistoryStore(gpu, chunking, { snapshotPeriod: 1, unbiasedGradients: false }));
+  const x = fromArray(gpu, data.features!, [dataset.numNodes, dataset.numFeatures], { label: 'features' });
+  try {
+    model.materialize(gpu, training.seed, resume ? checkpointParameters(resume) : undefined);
+    const measured = await profileBlocks(gpu, blocks, graph.view(WHOLE, 'eval', { seed: training.seed, step: 0 }), x);
+    return planStages(blocks, stages, options.stages, measured);
+  } finally {
+    model.dispose();
+    x.dispose();
+    graph.dispose();
+  }
+}
+
+/** A pipeline engine over `gpus[i]` linked by `transports[i]` (rank i = stage i). */
+export async function createPipeEngine(
+  gpus: Gpu[],
+  transports: Transport[],
+  dataset: NodeDataset,
+  replica: () => GraphModule,
+  training: NodeTrainingOptions,
+  options: PipeOptions,
+  resume?: CheckpointData,
+  release: () => Promise<void> | void = () => {},
+): Promise<PipeEngine> {
+  const P = gpus.length;
+  checkPipeOptions(options, dataset.numNodes);
+  const chunking = chunkGraph(dataset, options.chunks, training.seed);
+  const plan = await planPipeline(gpus[0], replica(), dataset, chunking, P, options, training, resume);
+  const stages: PipeStage[] = [];
+  try {
+    for (let r = 0; r < P; r++) stages.push(new PipeStage(gpus[r], transports[r], replica(), pipeDataFor(dataset, chunking, r, P), plan, options, training, resume));
+  } catch (error) {
+    for (const s of stages) s.dispose();
+    throw error;
+  }
+  const model = replica();
+  const describe = {
+    stages: P,
+    chunks: options.chunks,
+    recompute: options.recompute,
+    tricks: { shuffle: options.shuffle, unbiasedGradients: options.unbiasedGradients, snapshotPeriod: options.snapshotPeriod },
+    warmupEpochs: options.warmupEpochs,
+    evalEvery: options.evalEvery,
+    stageMethod: plan.method,
+    plan: describePlan(plan, blocksOf(model)),
+  };
+  return new PipeEngine(stages, model, training, options, describe, { train: dataset.train.length, val: dataset.val.length, test: dataset.test.length }, release);
+}
