@@ -2,6 +2,7 @@
 // early stopping, periodic checkpoints, and the summary a run reports.
 
 import type { CheckpointData } from '../nn/checkpoint.ts';
+import type { NodeModelKind } from '../nn/models/node-classifier.ts';
 import { EarlyStopping } from './early-stopping.ts';
 import type { Engine, EpochMetrics } from './engine.ts';
 import { median } from '../tensor/stats.ts';
@@ -20,12 +21,16 @@ export interface NodeLoopOptions {
 
 /** A run of a built-in model: the loop's options, the model's (kind, widths, dropout) and the optimizer's. */
 export interface NodeRunOptions extends NodeLoopOptions {
-  model: 'gcn' | 'sage' | 'gat';
+  model: NodeModelKind;
   hidden: number;
   /** GAT: attention heads of the hidden layer. */
   heads?: number;
-  /** Graph convolutions (default 2). */
+  /** Graph convolutions (default 2; GCNII 16, ResGCN+ 8). */
   layers?: number;
+  /** GCN, GraphSAGE: residual hidden convolutions. */
+  residual?: boolean;
+  /** GCNII: weight decay of the convolutions (0.01; the linear layers take training.weightDecay). */
+  convWeightDecay?: number;
   dropout: number;
 }
 

@@ -3,27 +3,40 @@
 
 import type { NodeDataset } from '../../graph/node-dataset.ts';
 import type { CheckpointData } from '../checkpoint.ts';
-import { NodeClassifier, type NodeModelConfig, type NodeModelKind } from './node-classifier.ts';
+import { GCNII_DEFAULTS } from './gcnii.ts';
+import { DEFAULT_LAYERS, NodeClassifier, type NodeModelConfig, type NodeModelKind } from './node-classifier.ts';
 
 export interface BuiltinModelOptions {
   model: NodeModelKind;
   hidden: number;
   /** GAT: attention heads of the hidden layer. */
   heads?: number;
-  /** Graph convolutions (default 2). */
+  /** Graph convolutions (default 2; GCNII 16, ResGCN+ 8). */
   layers?: number;
+  /** GCN, GraphSAGE: each hidden→hidden convolution adds its input back (layers ≥ 3). */
+  residual?: boolean;
+  /** GCNII: weight decay of the convolutions (0.01); its linear layers take the run's weight decay. */
+  convWeightDecay?: number;
   dropout: number;
 }
 
 export function modelConfigFor(dataset: NodeDataset, options: BuiltinModelOptions): NodeModelConfig {
+  const kind = options.model;
+  // The deep models record their depth and settings always (their defaults are not the classic 2 layers).
+  const deep = kind === 'gcnii' || kind === 'resgcn';
+  const layers = options.layers ?? DEFAULT_LAYERS[kind];
   return {
-    kind: options.model,
+    kind,
     inChannels: dataset.numFeatures,
     hiddenChannels: options.hidden,
     outChannels: dataset.numClasses,
     dropout: options.dropout,
-    ...(options.model === 'gat' ? { heads: options.heads ?? 8 } : {}),
-    ...(options.layers && options.layers !== 2 ? { layers: options.layers } : {}),
+    ...(kind === 'gat' ? { heads: options.heads ?? 8 } : {}),
+    ...(deep || layers !== 2 ? { layers } : {}),
+    ...(options.residual ? { residual: true } : {}),
+    ...(kind === 'gcnii'
+      ? { alpha: GCNII_DEFAULTS.alpha, lambda: GCNII_DEFAULTS.lambda, convWeightDecay: options.convWeightDecay ?? GCNII_DEFAULTS.convWeightDecay }
+      : {}),
   };
 }
 
