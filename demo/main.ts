@@ -599,6 +599,9 @@ const MODEL_DEFAULTS: Record<RunSettings['model'], { hidden: number; lr: number;
   gcn: { hidden: 16, lr: 0.01, dropout: 0.5 },
   sage: { hidden: 16, lr: 0.01, dropout: 0.5 },
   gat: { hidden: 8, lr: 0.005, dropout: 0.6 },
+  // GCNII's Cora settings (16 layers here; the paper's 64); its convolutions' own decay is 0.01.
+  gcnii: { hidden: 64, lr: 0.01, dropout: 0.6 },
+  resgcn: { hidden: 64, lr: 0.01, dropout: 0.5 },
 };
 
 function wire(): void {

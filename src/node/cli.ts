@@ -41,6 +41,8 @@ interface TrainFlags {
   model: string;
   heads: number;
   layers: number;
+  residual: boolean;
+  convWeightDecay: number;
   mode: 'single' | 'sar';
   workers: number;
   transport: SarTransportKind;
@@ -70,11 +72,14 @@ interface TrainFlags {
 }
 
 /** Each model's published Cora hyperparameters, used for the flags a user did not give
- * (GCN: Kipf & Welling; GraphSAGE: PyG's example; GAT: Veličković et al.). */
+ * (GCN: Kipf & Welling; GraphSAGE: PyG's example; GAT: Veličković et al.; GCNII: Chen et al., but 16 layers
+ * instead of the paper's 64 unless --layers says; ResGCN+ has no published Cora settings: GCNII's widths). */
 const MODEL_DEFAULTS: Record<string, Partial<TrainFlags>> = {
   gcn: { hidden: 16, lr: 0.01, dropout: 0.5, weightDecay: 5e-4 },
   sage: { hidden: 16, lr: 0.01, dropout: 0.5, weightDecay: 5e-4 },
   gat: { hidden: 8, heads: 8, lr: 0.005, dropout: 0.6, weightDecay: 5e-4 },
+  gcnii: { hidden: 64, layers: 16, lr: 0.01, dropout: 0.6, weightDecay: 5e-4, convWeightDecay: 0.01 },
+  resgcn: { hidden: 64, layers: 8, lr: 0.01, dropout: 0.5, weightDecay: 5e-4 },
 };
 
 function withModelDefaults(flags: TrainFlags, command: Command): TrainFlags {
@@ -127,6 +132,8 @@ async function train(given: TrainFlags, command: Command): Promise<void> {
     hidden: flags.hidden,
     heads: flags.heads,
     layers: flags.layers,
+    residual: flags.residual,
+    convWeightDecay: flags.convWeightDecay,
     dropout: flags.dropout,
     epochs: flags.epochs,
     patience: flags.patience,
@@ -176,8 +183,10 @@ async function train(given: TrainFlags, command: Command): Promise<void> {
     hidden: flags.hidden,
     ...(flags.model === 'gat' ? { heads: flags.heads } : {}),
     layers: flags.layers,
+    ...(flags.residual ? { residual: true } : {}),
     lr: flags.lr,
     weight_decay: flags.weightDecay,
+    ...(flags.model === 'gcnii' ? { conv_weight_decay: flags.convWeightDecay } : {}),
     dropout: flags.dropout,
     epochs: summary.last?.epoch ?? 0,
     epochs_run: summary.epochsRun,
@@ -260,12 +269,14 @@ export function buildProgram(): Command {
     .option('--no-remat', 'SAR baseline: keep fetched neighbour rows for the backward instead of rematerializing')
     .addOption(new Option('--partition <method>', 'how nodes are split over workers').choices(['metis', 'random']).default('metis'))
     .option('--epochs <n>', 'maximum epochs', positiveInt('--epochs'), 200)
-    .option('--hidden <n>', 'hidden channels (per head for GAT)', positiveInt('--hidden'), 16)
-    .option('--layers <n>', 'graph convolution layers', positiveInt('--layers'), 2)
+    .option('--hidden <n>', 'hidden channels (per head for GAT; default per model: 16, GAT 8, gcnii and resgcn 64)', positiveInt('--hidden'), 16)
+    .option('--layers <n>', 'graph convolution layers (default per model: 2; gcnii 16, where the paper has 64; resgcn 8)', positiveInt('--layers'), 2)
+    .option('--residual', 'gcn, sage: every hidden convolution adds its input back (x + ReLU(conv(dropout(x))); needs --layers 3 or more)', false)
     .option('--heads <n>', 'GAT attention heads in the hidden layer', positiveInt('--heads'), 8)
     .option('--lr <x>', 'learning rate (default per model: 0.01, GAT 0.005)', number('--lr', (v) => v > 0), 0.01)
-    .option('--weight-decay <x>', 'L2 weight decay', number('--weight-decay', (v) => v >= 0), 5e-4)
-    .option('--dropout <p>', 'dropout probability (default per model: 0.5, GAT 0.6)', number('--dropout', (v) => v >= 0 && v < 1), 0.5)
+    .option('--weight-decay <x>', "L2 weight decay (gcn: first layer only, as Kipf & Welling; gcnii: its two linear layers, the convolutions take --conv-weight-decay)", number('--weight-decay', (v) => v >= 0), 5e-4)
+    .option('--conv-weight-decay <x>', "gcnii: L2 weight decay of the GCNII convolutions (the paper's 0.01)", number('--conv-weight-decay', (v) => v >= 0), 0.01)
+    .option('--dropout <p>', 'dropout probability (default per model: 0.5, GAT and gcnii 0.6)', number('--dropout', (v) => v >= 0 && v < 1), 0.5)
     .option('--seed <n>', 'random seed', nonNegativeInt('--seed'), 0)
     .option('--patience <n>', 'stop after n epochs without better validation accuracy (0: never)', nonNegativeInt('--patience'), 100)
     .addOption(new Option('--optimizer <kind>', 'optimizer').choices(['adam', 'adamw', 'sgd']).default('adam'))

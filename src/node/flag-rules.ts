@@ -85,6 +85,22 @@ export const TRAIN_FLAG_RULES: readonly FlagRule[] = [
     refuse: (f) => (f.model === 'gat' ? null : `--heads is the number of GAT attention heads and needs --model gat; this run is --model ${f.model}`),
   },
   {
+    key: 'residual',
+    flag: '--residual',
+    refuse: (f) =>
+      f.model === 'gcn' || f.model === 'sage'
+        ? null
+        : `--residual adds residual connections to the built-in gcn and sage models; ${
+            f.model === 'gcnii' || f.model === 'resgcn' ? `--model ${f.model} has residual connections of its own` : `this run is --model ${f.model}`
+          }`,
+  },
+  notInRoom('residual', '--residual', "a room's members build the plain built-in model (the room's settings carry no residual flag)"),
+  {
+    key: 'convWeightDecay',
+    flag: '--conv-weight-decay',
+    refuse: (f) => (f.model === 'gcnii' ? null : `--conv-weight-decay is the weight decay of GCNII's convolutions and needs --model gcnii; this run is --model ${f.model}`),
+  },
+  {
     key: 'checkpointEvery',
     flag: '--checkpoint-every',
     refuse: (f) => (f.checkpoint === undefined ? '--checkpoint-every needs --checkpoint <path> (where to save)' : null),

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ModelModule } from '../nn/model-import.ts';
 
-export const BUILTIN_MODELS = ['gcn', 'sage', 'gat'] as const;
+export const BUILTIN_MODELS = ['gcn', 'sage', 'gat', 'gcnii', 'resgcn'] as const;
 
 /** What the module's export is called (or constructed) with. */
 export interface ModelFileArgs {

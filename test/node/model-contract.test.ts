@@ -184,6 +184,6 @@ test('webgnn train --model FILE: a model of one\'s own from the command line, --
   assert.ok(Math.abs(sar.final_loss - single.final_loss) <= 1e-5 * single.final_loss, `SAR ${sar.final_loss} vs one device ${single.final_loss}`);
   assert.throws(
     () => execFileSync(process.execPath, ['scripts/webgnn.mjs', 'train', '--model', 'transformer', '--epochs', '1'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }),
-    (e: Error & { stderr: string }) => /--model must be gcn, sage, gat or a module file/.test(e.stderr),
+    (e: Error & { stderr: string }) => /--model must be gcn, sage, gat, gcnii, resgcn or a module file/.test(e.stderr),
   );
 });
