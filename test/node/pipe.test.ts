@@ -93,6 +93,23 @@ test('tricks off: 2 and 3 stages equal one stage over the same chunks and order,
   }
 });
 
+test('deep models cut anywhere: GCNII (h0 travels in the boundary columns) and ResGCN+ on 3 stages equal one stage, tricks off', async () => {
+  for (const kind of ['gcnii', 'resgcn'] as const) {
+    const model = () => new NodeClassifier({ ...config(4, kind), hiddenChannels: 8 });
+    const run = async (stages: number) =>
+      collect(await createPipeEngine(await devices(stages), LocalTransport.group(stages), dataset, model, training, { ...pipeDefaults(stages), chunks: 3, ...TRICKS_OFF }), 3);
+    const one = await run(1);
+    const engine = await createPipeEngine(await devices(3), LocalTransport.group(3), dataset, model, training, { ...pipeDefaults(3), chunks: 3, ...TRICKS_OFF });
+    const plan = engine.describe.plan as string[];
+    const three = await collect(engine, 3);
+    assertClose(three.map((m) => m.loss), one.map((m) => m.loss), 1e-6, `${kind}: 3 stages vs 1`);
+    assert.ok(three.every((m) => m.staleness!.maxAge === 1), `${kind}: historical rows are read`);
+    // GCNII's boundaries carry [H ‖ h0]: twice the hidden width; ResGCN+'s the hidden width.
+    const width = { gcnii: 16, resgcn: 8 }[kind];
+    assert.ok(plan.slice(0, -1).every((line) => line.endsWith(`sends ${width} columns`)), plan.join('; '));
+  }
+});
+
 test('recomputation: the same losses as keeping activations, with less memory on every stage', async () => {
   // Fresh devices per run: a pool's peak covers everything the device ever held.
   const run = async (recompute: boolean) => {
