@@ -20,7 +20,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, test } from 'node:test';
-import type { Engine } from '../../src/engines/engine.ts';
+import { losses } from './fixtures/engine-losses.ts';
 import { SingleEngine } from '../../src/engines/single.ts';
 import { buildOptimizer } from '../../src/engines/training-state.ts';
 import type { Gpu } from '../../src/gpu/gpu.ts';
@@ -328,16 +328,6 @@ test("weightDecayFor: GCNII's convolutions 0.01 (or the config's), its two linea
 const dataset = syntheticNodeDataset({ numNodes: 200, numEdges: 800, numFeatures: 16, numClasses: 4, seed: 7 });
 const run = { model: 'gcnii' as const, hidden: 16, layers: 4, dropout: 0.6 };
 const training = { optimizer: 'adam' as const, lr: 0.01, weightDecay: 5e-4, seed: 3, decayFirstLayerOnly: false };
-
-async function losses(engine: Engine, epochs: number): Promise<number[]> {
-  const out: number[] = [];
-  try {
-    for await (const m of engine.run(epochs)) out.push(m.loss, m.valLoss);
-  } finally {
-    await engine.dispose();
-  }
-  return out;
-}
 
 test('SAR: GCNII-4 over 2 workers gives the losses of one device (within 1e-4 every epoch)', async () => {
   const config = modelConfigFor(dataset, run);

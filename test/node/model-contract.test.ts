@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import { loopOptions, trainToEnd } from '../../src/engines/node-classification.ts';
 import { PartitionError } from '../../src/engines/sar/partition-check.ts';
 import { SingleEngine } from '../../src/engines/single.ts';
-import type { Engine } from '../../src/engines/engine.ts';
+import { losses } from './fixtures/engine-losses.ts';
 import type { Gpu } from '../../src/gpu/gpu.ts';
 import { syntheticNodeDataset } from '../../src/graph/synthetic.ts';
 import { ReLU } from '../../src/nn/activation.ts';
@@ -39,17 +39,6 @@ let shared: Gpu | null = null;
 async function gpu(): Promise<Gpu> {
   shared ??= await createNodeGpu({ label: 'model contract' });
   return shared;
-}
-
-async function losses(engine: Engine, epochs: number): Promise<number[]> {
-  const out: number[] = [];
-  try {
-    for await (const m of engine.run(epochs)) out.push(m.loss, m.valLoss);
-  } finally {
-    // SAR over threads settles once every thread has ended (dawn.node must not be mid-call at exit).
-    await engine.dispose();
-  }
-  return out;
 }
 
 function maxRelative(a: number[], b: number[]): number {
