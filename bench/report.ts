@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { GatBenchResult } from './gat-bench.ts';
 import type { GcnBenchResult, GcnProfile } from './gcn-epoch-bench.ts';
 import type { MatmulBenchResult } from './matmul-bench.ts';
+import type { PipeBenchResult } from './pipe-bench.ts';
 import type { SpmmBenchResult } from './spmm-bench.ts';
 
 export const RESULTS_FILE = join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
@@ -154,6 +155,57 @@ export function gatRows(r: GatBenchResult): Row[] {
     { who: 'fused/unfused', what: `${what}: peak bytes`, figure: `${(r.fused.peakBytes / 2 ** 20).toFixed(1)} vs ${(r.unfused.peakBytes / 2 ** 20).toFixed(1)} MiB`, ratio: `${f(r.memoryRatio)}×`, goal: GOALS.gatMemory.text, met: yesNo(GOALS.gatMemory.met(r.memoryRatio)) },
     { who: 'fused/unfused', what: `${what}: time`, figure: `${f(r.fused.stepMs, 1)} vs ${f(r.unfused.stepMs, 1)} ms`, ratio: `${f(r.timeRatio)}×`, goal: GOALS.gatTime.text, met: yesNo(GOALS.gatTime.met(r.timeRatio)) },
   ];
+}
+
+/** GNNPipe beside SAR (issue 16): bytes ratio (goal ≥ 8× at 32 layers), accuracy (≥ 84 %, within 1 point), time, memory, ablation. */
+export function pipeRows(r: PipeBenchResult): Row[] {
+  const rows: Row[] = [];
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(2)} MiB`;
+  for (const b of r.bytes ?? []) {
+    rows.push({
+      who: 'pipe/sar',
+      what: `bytes/epoch, 4 workers, GCNII-${b.layers}, ${b.graph}`,
+      figure: `${mib(b.pipeBytes)} vs ${mib(b.sarBytes)}`,
+      ratio: `${f(b.ratio)}× less`,
+      goal: b.layers === 32 ? '≥ 8× less' : '',
+      met: b.layers === 32 ? yesNo(b.ratio >= 8) : '',
+    });
+  }
+  if (r.accuracy) {
+    const [pipe, sar] = r.accuracy.rows;
+    rows.push({
+      who: 'pipe/sar',
+      what: `GCNII-16 Cora test % at best val, seeds ${pipe.seeds.join(',')}, ≤ ${r.accuracy.epochs} epochs (pipe ${pipe.workers} stages, sar ${sar.workers})`,
+      figure: `${f(100 * pipe.meanTest)} vs ${f(100 * sar.meanTest)}`,
+      ratio: `${r.accuracy.gap >= 0 ? '+' : ''}${f(100 * r.accuracy.gap)} points`,
+      goal: '≥ 84, within 1 point',
+      met: yesNo(pipe.meanTest >= 0.84 && Math.abs(r.accuracy.gap) <= 0.01),
+    });
+  }
+  for (const t of r.time ?? []) {
+    rows.push({
+      who: t.mode,
+      what: `GCNII-16 Cora epoch, ${t.workers} workers${t.recompute === null ? '' : `, recompute ${t.recompute ? 'on' : 'off'}`}: ms, max peak/worker`,
+      figure: `${f(t.medianEpochMs, 0)} ms, ${mib(Math.max(...t.peakGpuBytes))}`,
+      ratio: '',
+      goal: '',
+      met: '',
+    });
+  }
+  if (r.ablation) {
+    const all = r.ablation.rows.find((a) => a.tricks === 'all');
+    for (const a of r.ablation.rows) {
+      rows.push({
+        who: 'pipe',
+        what: `tricks ${a.tricks}, GCNII-${r.ablation.layers} Cora test % at best val, seeds ${a.seeds.join(',')}`,
+        figure: f(100 * a.meanTest),
+        ratio: all && a !== all ? `${a.meanTest >= all.meanTest ? '+' : ''}${f(100 * (a.meanTest - all.meanTest))} vs all` : '',
+        goal: '',
+        met: '',
+      });
+    }
+  }
+  return rows;
 }
 
 export function printTable(rows: Row[]): void {

@@ -1,7 +1,9 @@
 // `npm run bench`: webgnn beside TensorFlow.js's WebGPU backend on the same adapter, in one process.
 //   node --import ./scripts/register.mjs bench/run.ts [--only matmul|gcn|spmm|gat[,…]] [--adapter NAME]
 // Sections: adapters in use, dense matmul, GCN epoch on Cora (with webgnn's per-kernel profile),
-// SpMM against a plain copy, fused vs unfused GAT attention, partitioner, transports, SAR, TGN under MSPipe. Prints a table and writes bench/results/latest.json.
+// SpMM against a plain copy, fused vs unfused GAT attention, partitioner, transports, SAR, TGN under MSPipe,
+// GNNPipe beside SAR (pipe: bytes per epoch, accuracy, epoch time and memory, tricks ablation; its
+// expensive parts are chosen with PIPE_* environment variables, see bench/pipe-bench.ts). Prints a table and writes bench/results/latest.json.
 
 import { createNodeGpu } from '../src/node/node-gpu.ts';
 import { benchGcnEpoch, profileWebgnnEpoch } from './gcn-epoch-bench.ts';
@@ -17,6 +19,7 @@ import {
   printGcn,
   printMatmul,
   printSpmm,
+  pipeRows,
   printTable,
   spmmRows,
   writeReport,
@@ -30,8 +33,9 @@ import { benchSarExactness } from './sar-exactness.ts';
 import { runSarBench } from './sar-bench.ts';
 import { benchTransports } from './transport-bench.ts';
 import { runTgnBench } from './tgn-bench.ts';
+import { pipeBenchOptions, runPipeBench } from './pipe-bench.ts';
 
-const SECTIONS = ['matmul', 'gcn', 'spmm', 'gat', 'partition', 'transport', 'sar', 'tgn'] as const;
+const SECTIONS = ['matmul', 'gcn', 'spmm', 'gat', 'partition', 'transport', 'sar', 'tgn', 'pipe'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const USAGE = `usage: npm run bench -- [--only ${SECTIONS.join('|')}[,…]] [--adapter lavapipe|swiftshader|<device name>]`;
@@ -192,6 +196,13 @@ async function main(): Promise<void> {
       });
     }
     report.tgn = r;
+  }
+
+  if (only.has('pipe')) {
+    // The issue's figures unless PIPE_* variables choose fewer (bench/pipe-bench.ts); children per configuration.
+    const r = await runPipeBench(pipeBenchOptions());
+    rows.push(...pipeRows(r));
+    report.pipe = r;
   }
 
   printTable(rows);
