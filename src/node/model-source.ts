@@ -21,7 +21,7 @@ export async function modelFactory(spec: ModelSpec): Promise<() => GraphModule> 
 export function serializableSource(spec: ModelSpec): ModelSource {
   if (typeof spec !== 'function') return spec;
   throw new TypeError(
-    "SAR over worker threads builds the model inside each thread, so it needs the model's module, not a function: " +
+    "a run over worker threads (SAR or pipe) builds the model inside each thread, so it needs the model's module, not a function: " +
       "pass { module: new URL('./my-model.js', import.meta.url).href, export: 'MyModel', args: [...] } (or use transport 'local')",
   );
 }

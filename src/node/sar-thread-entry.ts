@@ -1,6 +1,6 @@
 // The body of one SAR worker thread: its own Dawn instance and device, a ThreadTransport to the other
-// threads, and a SarWorker driven by the main thread's commands ('epoch', 'snapshot', 'stop', and 'crash',
-// the tests' way to lose a worker mid-epoch).
+// threads, and a SarWorker driven by the main thread's commands ('epoch', 'snapshot', and the shared
+// 'stop' and 'crash' of thread-serve.ts).
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { ThreadTransport } from '../dist/thread-transport.ts';
@@ -9,6 +9,7 @@ import { SarWorker } from '../engines/sar/sar-worker.ts';
 import type { SarThreadData } from './sar-threads.ts';
 import { modelFactory } from './model-source.ts';
 import { createNodeGpu } from './node-gpu.ts';
+import { errorReply, serveCommands } from './thread-serve.ts';
 
 const data = workerData as SarThreadData;
 const port = parentPort!;
@@ -22,39 +23,11 @@ const worker = new SarWorker(gpu, transport, data.dataset, data.placement, model
 let refused: unknown = null;
 if (data.links.rank === 0) await checkPartitionable(gpu, model, data.dataset.numFeatures).catch((error: unknown) => (refused = error));
 
-port.on('message', async (command: { type: 'epoch' | 'snapshot' | 'stop' | 'crash' }) => {
-  // Mid-epoch, as soon as no read from the device is pending (dawn.node aborts the whole process when a
-  // thread ends with a mapAsync unsettled): the thread ends without a goodbye.
-  if (command.type === 'crash') return gpu.waits.whenIdle().then(() => process.exit(70));
-  if (command.type === 'stop') return stop();
-  try {
-    if (command.type === 'epoch') port.postMessage({ type: 'epoch', result: await worker.trainEpoch() });
-    else port.postMessage({ type: 'snapshot', data: await worker.snapshot(data.describe) });
-  } catch (error) {
-    port.postMessage(errorReply(error));
-  }
-});
+serveCommands(
+  port,
+  gpu,
+  transport,
+  async (command) => (command.type === 'epoch' ? { type: 'epoch', result: await worker.trainEpoch() } : { type: 'snapshot', data: await worker.snapshot(data.describe) }),
+  () => worker.dispose(),
+);
 port.postMessage(refused ? errorReply(refused) : { type: 'ready', device: gpu.report });
-
-function errorReply(error: unknown) {
-  const e = error as Error;
-  return { type: 'error', name: e.name, message: e.message, peer: (e as { peer?: number }).peer };
-}
-
-/**
- * Frees everything, then lets the thread end by itself: the device is destroyed only once nothing of it
- * is in flight (Gpu.close), and the main thread waits for this thread's exit instead of terminating it
- * (a thread ended while dawn.node is inside a call aborts the whole process).
- */
-async function stop(): Promise<void> {
-  let failure: unknown = null;
-  try {
-    worker.dispose();
-    await transport.close();
-  } catch (error) {
-    failure = error;
-  }
-  await gpu.close();
-  port.postMessage(failure ? errorReply(failure) : { type: 'stopped' });
-  port.close();
-}

@@ -23,6 +23,10 @@ import { chunkBlocks } from './chunk-blocks.ts';
 import type { Chunking } from './chunking.ts';
 import type { HistoryStore } from './history.ts';
 
+/** Why attention layers do not run in a pipeline (the CLI refuses --model gat --mode pipe with it up front). */
+export const PIPE_ATTENTION_REFUSAL =
+  "--mode pipe does not run attention layers (GAT): a chunk's attention would need its neighbours' attention inputs and softmax terms from other chunks, which the historical buffers do not hold; train GAT with --mode single or --mode sar";
+
 /** The whole graph as one chunk. */
 export const WHOLE = -1;
 
@@ -77,9 +81,7 @@ export class ChunkedGraph {
       random,
       aggregate: (kind: Aggregation, x: Tensor) => graph.aggregate(kind, calls++, c, pass, x),
       attend: (_z: Tensor, _aSrc: Tensor, _aDst: Tensor, _options: GatAttentionOptions): Tensor => {
-        throw new Error(
-          "--mode pipe does not run attention layers (GAT): a chunk's attention would need its neighbours' attention inputs and softmax terms from other chunks, which the historical buffers do not hold; train GAT with --mode single or --mode sar",
-        );
+        throw new Error(PIPE_ATTENTION_REFUSAL);
       },
     };
   }

@@ -3,7 +3,7 @@
 // stage reports the loss and the exact evaluation, every stage its memory, traffic and history ages.
 
 import type { DeviceReport } from '../../gpu/gpu.ts';
-import type { CheckpointData } from '../../nn/checkpoint.ts';
+import type { CheckpointData, CheckpointTensor } from '../../nn/checkpoint.ts';
 import type { Module } from '../../nn/module.ts';
 import type { Engine, EpochMetrics } from '../engine.ts';
 import { settleWorkers } from '../sar/sar-engine.ts';
@@ -108,18 +108,23 @@ export class PipeEngine implements Engine {
   /** One checkpoint of the whole model (the same format as one device's: any mode can resume from it). */
   async snapshot(): Promise<CheckpointData> {
     const tensors = (await Promise.all(this.stages.map((s) => s.stateTensors()))).flat();
-    const epoch = this.currentEpoch;
-    return {
-      config: { model: this.model.describe(), training: { ...this.training }, pipe: this.describe },
-      epoch,
-      rng: { seed: this.training.seed, step: epoch },
-      optimizer: this.stages[0].optimizerState(),
-      tensors,
-    };
+    return pipeCheckpoint(this.model, this.training, this.describe, this.currentEpoch, this.stages[0].optimizerState(), tensors);
   }
 
   dispose(): void {
     for (const s of this.stages) s.dispose();
     void Promise.all(this.stages.map((s) => s.transport.close())).then(this.release, this.release);
   }
+}
+
+/** The one-device checkpoint of a pipeline run at `epoch`, from every stage's tensors (wherever the stages run). */
+export function pipeCheckpoint(
+  model: Module,
+  training: NodeTrainingOptions,
+  describe: Record<string, unknown>,
+  epoch: number,
+  optimizer: CheckpointData['optimizer'],
+  tensors: CheckpointTensor[],
+): CheckpointData {
+  return { config: { model: model.describe(), training: { ...training }, pipe: describe }, epoch, rng: { seed: training.seed, step: epoch }, optimizer, tensors };
 }

@@ -71,8 +71,13 @@ export async function createPipeEngine(
     throw error;
   }
   const model = replica();
-  const describe = {
-    stages: P,
+  return new PipeEngine(stages, model, training, options, describePipe(P, options, plan, model), { train: dataset.train.length, val: dataset.val.length, test: dataset.test.length }, release);
+}
+
+/** What a run records in its checkpoints and summaries: stages, chunks, tricks and the plan (wherever its stages run). */
+export function describePipe(stages: number, options: PipeOptions, plan: StagePlan, model: GraphModule): Record<string, unknown> {
+  return {
+    stages,
     chunks: options.chunks,
     recompute: options.recompute,
     tricks: { shuffle: options.shuffle, unbiasedGradients: options.unbiasedGradients, snapshotPeriod: options.snapshotPeriod },
@@ -81,5 +86,4 @@ export async function createPipeEngine(
     stageMethod: plan.method,
     plan: describePlan(plan, blocksOf(model)),
   };
-  return new PipeEngine(stages, model, training, options, describe, { train: dataset.train.length, val: dataset.val.length, test: dataset.test.length }, release);
 }
