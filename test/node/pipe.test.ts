@@ -115,7 +115,7 @@ test('recomputation: the same losses as keeping activations, with less memory on
   const run = async (recompute: boolean) => {
     const own = [await createNodeGpu({ label: 'pipe memory 0' }), await createNodeGpu({ label: 'pipe memory 1' })];
     try {
-      return await collect(await createPipeEngine(own, LocalTransport.group(2), dataset, () => new NodeClassifier(config(6)), training, { ...pipeDefaults(2), chunks: 4, recompute }), 2);
+      return await collect(await createPipeEngine(own, LocalTransport.group(2), dataset, () => new NodeClassifier(config(6)), training, { ...pipeDefaults(2), chunks: 4, recompute, stages: 'equal' }), 2);
     } finally {
       for (const g of own) g.destroy();
     }
