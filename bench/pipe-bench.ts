@@ -17,8 +17,13 @@
 // Run: node --import ./scripts/register.mjs bench/pipe-bench.ts [--figures bytes,accuracy,time,ablation]
 //        [--seeds 0,1,2,3,4] [--epochs 200] [--patience 100] [--stages 2] [--layers 4,8,16,32]
 //        [--big-layers 16,32 | --no-big] [--big-nodes 200000] [--big-edges 1000000]
-//        [--ablation-seeds 1] [--ablation-layers 16] [--time-epochs 3] [--json out.json] [--latest]
+//        [--ablation-seeds 1] [--ablation-layers 16] [--time-epochs 3] [--plan profile|equal] [--json out.json] [--latest]
+// --plan equal: pipe stages of equal layer counts instead of the measured profile (which differs from run
+// to run on a busy machine, so recompute on/off would otherwise be compared over different cuts).
 // --latest merges the figures measured into bench/results/latest.json's pipe key (other keys and figures kept).
+// Cost on a 2-core machine with lavapipe (busy): Cora GCNII-16 epochs 2–7 s (SAR) and 4–16 s (pipe); one
+// 200k-node pipe epoch at 4 layers 170 s after 140 s of setup (chunking, profile), SAR 83 s (8 layers 141 s),
+// so the default 16- and 32-layer large-graph runs take about an hour; PIPE_BIG_LAYERS=4,8 or --no-big.
 // Each flag has the environment variable PIPE_<FLAG> (PIPE_SEEDS=0,1 …; PIPE_BIG=0 for --no-big); flags win.
 // `npm run bench -- --only pipe` runs this with the same defaults (the environment variables apply).
 
@@ -58,6 +63,8 @@ export interface PipeBenchOptions {
   ablationSeeds: number[];
   ablationLayers: number;
   timeEpochs: number;
+  /** Pipe stage sizes for every figure (pipeDefaults: 'profile'). */
+  plan: 'profile' | 'equal';
   log?: (line: string) => void;
 }
 
@@ -75,6 +82,8 @@ interface Job {
   tricks: Trickset;
   bigNodes: number;
   bigEdges: number;
+  /** Pipe stage sizes: from the measured profile (default; noisy on a busy machine) or equal layer counts. */
+  plan?: 'profile' | 'equal';
 }
 
 export interface JobResult {
@@ -119,7 +128,7 @@ async function engineFor(job: Job, dataset: NodeDataset): Promise<{ engine: Engi
   }
   const gpus: Gpu[] = [];
   for (let r = 0; r < job.workers; r++) gpus.push(await createNodeGpu({ label: `stage ${r}` }));
-  const options: PipeOptions = { ...pipeDefaults(job.workers), recompute: job.recompute, ...tricksFor(job.tricks) };
+  const options: PipeOptions = { ...pipeDefaults(job.workers), recompute: job.recompute, stages: job.plan ?? 'profile', ...tricksFor(job.tricks) };
   const engine = await createPipeEngine(gpus, LocalTransport.group(job.workers), dataset, () => builtinModel(dataset, model), training, options);
   return {
     engine,
@@ -212,6 +221,8 @@ export interface TimeRow {
   medianEpochMs: number;
   peakGpuBytes: number[];
   bytesPerEpoch: number;
+  /** Pipe: the stage plan the run used (blocks per stage). */
+  plan?: unknown;
 }
 export interface AblationRow {
   tricks: Trickset;
@@ -232,7 +243,7 @@ export interface PipeBenchResult {
 export async function runPipeBench(options: PipeBenchOptions): Promise<PipeBenchResult> {
   const log = options.log ?? ((line: string) => console.log(line));
   const { log: _drop, ...settings } = options;
-  const base: Job = { kind: 'bytes', mode: 'pipe', graph: 'cora', workers: 4, layers: 16, seed: 0, epochs: 1, patience: 0, recompute: true, tricks: 'all', bigNodes: options.bigNodes, bigEdges: options.bigEdges };
+  const base: Job = { kind: 'bytes', mode: 'pipe', graph: 'cora', workers: 4, layers: 16, seed: 0, epochs: 1, patience: 0, recompute: true, tricks: 'all', bigNodes: options.bigNodes, bigEdges: options.bigEdges, plan: options.plan };
   const out: PipeBenchResult = { settings, transport: 'in-process stages and workers, LocalTransport (no pipe threads transport yet)' };
   const progress = (what: string, r: JobResult) =>
     log(`  · ${what}: ${r.epochsRun} epochs, setup ${r.setupSeconds.toFixed(1)} s, median epoch ${(median(r.epochMs) / 1000).toFixed(2)} s${r.bytesPerEpoch ? `, ${mib(r.bytesPerEpoch)} MiB/epoch` : ''}${r.bestEpoch >= 0 && r.job.kind === 'train' ? `, best val ${pct(r.bestValAcc)} at ${r.bestEpoch} → test ${pct(r.testAtBest)}` : ''}`);
@@ -309,9 +320,10 @@ export async function runPipeBench(options: PipeBenchOptions): Promise<PipeBench
       for (const [mode, recompute] of [['pipe', true], ['pipe', false], ['sar', null]] as const) {
         const r = spawnJob({ ...base, kind: 'time', mode, workers, recompute: recompute ?? true, epochs: options.timeEpochs + 1 });
         progress(`${mode} N=${workers}${recompute === null ? '' : ` recompute ${recompute}`}`, r);
-        rows.push({ mode, workers, recompute, medianEpochMs: median(r.epochMs.slice(1)), peakGpuBytes: r.peakGpuBytes, bytesPerEpoch: r.bytesPerEpoch });
+        rows.push({ mode, workers, recompute, medianEpochMs: median(r.epochMs.slice(1)), peakGpuBytes: r.peakGpuBytes, bytesPerEpoch: r.bytesPerEpoch, plan: (r.describe as { plan?: unknown } | undefined)?.plan });
       }
     }
+    for (const r of rows) if (r.plan) log(`  plan, ${r.mode} N=${r.workers} recompute ${r.recompute}: ${(r.plan as string[]).join('; ')}`);
     table(
       log,
       ['mode', 'workers', 'recompute', 'ms/epoch', 'peak MiB per worker', 'max peak MiB', 'MiB/epoch'],
@@ -365,6 +377,11 @@ export function pipeBenchOptions(args: BenchArgs = benchArgs([]), env: NodeJS.Pr
     ablationSeeds: nums('ablation-seeds', '1'),
     ablationLayers: num('ablation-layers', 16),
     timeEpochs: num('time-epochs', 3),
+    plan: (() => {
+      const plan = get('plan') ?? 'profile';
+      if (plan !== 'profile' && plan !== 'equal') throw new Error(`--plan must be profile or equal, got '${plan}'`);
+      return plan;
+    })(),
   };
 }
 

@@ -58,7 +58,8 @@ export async function* trainNodeClassification(
     await options.onCheckpoint(data);
   };
   for await (const m of engine.run(options.epochs)) {
-    if (!Number.isFinite(m.loss) || !Number.isFinite(m.valLoss)) {
+    // Pipe mode's epochs before its first exact evaluation (--eval-every) have no validation loss yet.
+    if (!Number.isFinite(m.loss) || (m.evaluated !== false && !Number.isFinite(m.valLoss))) {
       // Stop before any checkpoint is written, so the last good one stays on disk.
       throw new Error(`training diverged at epoch ${m.epoch}: loss ${m.loss}, validation loss ${m.valLoss} (try a lower --lr)`);
     }

@@ -16,6 +16,10 @@ import { checkTrainFlags } from './flag-rules.ts';
 import { createNodeGpu, nodeProvider } from './node-gpu.ts';
 import type { PartitionMethod } from '../engines/sar/placement.ts';
 import { createSarEngine, type SarTransportKind } from './sar-setup.ts';
+import { createPipeRun, type PipeRun } from './pipe-setup.ts';
+import { SNAPSHOT_PERIOD, type PipeOptions } from '../engines/pipe/pipe-options.ts';
+import type { EpochMetrics } from '../engines/engine.ts';
+import type { StageMethod } from '../engines/pipe/stage-plan.ts';
 import { trainTemporal } from './train-temporal.ts';
 import type { RoomTraining } from '../engines/rooms/room-training.ts';
 import { joinRoomCommand, leadRoom, trainElastic } from './room-command.ts';
@@ -43,9 +47,18 @@ interface TrainFlags {
   layers: number;
   residual: boolean;
   convWeightDecay: number;
-  mode: 'single' | 'sar';
+  mode: 'single' | 'sar' | 'pipe';
   workers: number;
   transport: SarTransportKind;
+  /** Pipe mode (research/gnnpipe.md): chunks (default 4 per worker), recomputation, the three tricks. */
+  chunks?: number;
+  recompute: boolean;
+  shuffle: boolean;
+  unbiasedGradients: boolean;
+  snapshotPeriod: number;
+  warmup: number;
+  evalEvery: number;
+  stages: StageMethod;
   remat: boolean;
   partition: PartitionMethod;
   epochs: number;
@@ -153,19 +166,27 @@ async function train(given: TrainFlags, command: Command): Promise<void> {
   const spec: ModelSpec = builtin
     ? { builtin: resolveModelConfig(dataset, options, resume) }
     : modelFileSource(flags.model, { inChannels: dataset.numFeatures, hiddenChannels: flags.hidden, outChannels: dataset.numClasses, dropout: flags.dropout, layers: flags.layers });
+  const pipe: PipeRun | null =
+    flags.mode === 'pipe'
+      ? await createPipeRun(dataset, spec, options.training, { workers: flags.workers, transport: flags.transport, adapter: flags.adapter, subgroups: flags.subgroups }, pipeFlags(flags), resume)
+      : null;
   const engine = gpu
     ? new SingleEngine(gpu, (await modelFactory(spec))(), dataset, options.training, resume)
-    : await createSarEngine(dataset, spec, options.training, sar, resume);
+    : (pipe ?? (await createSarEngine(dataset, spec, options.training, sar, resume)));
+  const plan = pipe ? (pipe.describe.plan as string[]) : [];
+  if (flags.progress) for (const line of plan) process.stderr.write(`${line}\n`);
+  const ages = new RunAges();
   const bar = flags.progress
     ? new cliProgress.SingleBar(
-        { format: 'epoch {value}/{total} |{bar}| loss {loss} · val acc {val} · {ms} ms/epoch', stream: process.stderr, hideCursor: true },
+        { format: `epoch {value}/{total} |{bar}| loss {loss} · val acc {val} · {ms} ms/epoch${pipe ? ' · history age max {age} mean {mean}' : ''}`, stream: process.stderr, hideCursor: true },
         cliProgress.Presets.shades_classic,
       )
     : null;
-  bar?.start(flags.epochs, resume?.epoch ?? 0, { loss: '-', val: '-', ms: '-' });
-  const summary = await consumeRun(trainNodeClassification(engine, options, resume), (m) =>
-    bar?.update(m.epoch, { loss: m.loss.toFixed(4), val: (100 * m.valAcc).toFixed(1) + '%', ms: m.epochMs.toFixed(1) }),
-  ).catch(async (error: unknown) => {
+  bar?.start(flags.epochs, resume?.epoch ?? 0, { loss: '-', val: '-', ms: '-', age: '-', mean: '-' });
+  const summary = await consumeRun(trainNodeClassification(engine, options, resume), (m) => {
+    ages.add(m);
+    bar?.update(m.epoch, { loss: m.loss.toFixed(4), val: (100 * m.valAcc).toFixed(1) + '%', ms: m.epochMs.toFixed(1), age: ages.max, mean: ages.mean.toFixed(2) });
+  }).catch(async (error: unknown) => {
     // A failed run's threads too end by themselves before the process exits (see dispose below).
     await engine.dispose();
     throw error;
@@ -179,6 +200,7 @@ async function train(given: TrainFlags, command: Command): Promise<void> {
     workers: engine.workers,
     ...adapterFields(engine.devices ?? []),
     ...(flags.mode === 'sar' ? { transport: flags.transport, remat: flags.remat, partition: flags.partition } : {}),
+    ...(pipe ? { transport: flags.transport, pipe: pipe.describe, staleness_max_age: ages.max, staleness_mean_age: ages.mean } : {}),
     seed: flags.seed,
     hidden: flags.hidden,
     ...(flags.model === 'gat' ? { heads: flags.heads } : {}),
@@ -223,6 +245,42 @@ async function train(given: TrainFlags, command: Command): Promise<void> {
         `at epoch ${result.best_epoch} (val ${pct(result.val_acc)}), ${result.epoch_ms_median.toFixed(1)} ms/epoch median, ` +
         `peak GPU memory ${(result.peak_gpu_bytes_per_worker[0] / 2 ** 20).toFixed(1)} MiB`,
     );
+    if (pipe) {
+      for (const line of plan) console.log(`  ${line}`);
+      console.log(`  historical embeddings read: max age ${ages.max} epochs, mean ${ages.mean.toFixed(2)} (snapshot period ${pipe.options.snapshotPeriod})`);
+    }
+  }
+}
+
+/** Pipe mode's settings from the flags (the rest are pipeDefaults: 4 chunks per worker). */
+function pipeFlags(flags: TrainFlags): Partial<PipeOptions> {
+  return {
+    ...(flags.chunks !== undefined ? { chunks: flags.chunks } : {}),
+    recompute: flags.recompute,
+    shuffle: flags.shuffle,
+    unbiasedGradients: flags.unbiasedGradients,
+    snapshotPeriod: flags.snapshotPeriod,
+    warmupEpochs: flags.warmup,
+    evalEvery: flags.evalEvery,
+    stages: flags.stages,
+  };
+}
+
+/** The ages of the historical rows a pipeline run read, over its epochs: the max of the maxima, the mean of the epoch means. */
+class RunAges {
+  max = 0;
+  private sum = 0;
+  private epochs = 0;
+
+  add(m: EpochMetrics): void {
+    if (!m.staleness) return;
+    this.max = Math.max(this.max, m.staleness.maxAge);
+    this.sum += m.staleness.meanAge;
+    this.epochs++;
+  }
+
+  get mean(): number {
+    return this.epochs ? this.sum / this.epochs : 0;
   }
 }
 
@@ -263,9 +321,17 @@ export function buildProgram(): Command {
     .description('train a node classifier (full batch)')
     .option('--dataset <name|path>', "embedded dataset name ('cora') or a dataset folder", 'cora')
     .option('--model <kind|file>', `model: ${BUILTIN_MODELS.join(', ')}, or a module file of one's own (FILE.mjs[#Export], called with { inChannels, hiddenChannels, outChannels, dropout, layers })`, modelChoice, 'gcn')
-    .addOption(new Option('--mode <mode>', 'training mode: one device, or SAR full-batch over --workers').choices(['single', 'sar']).default('single'))
-    .option('--workers <n>', 'SAR workers, each its own device and graph partition', positiveInt('--workers'), 1)
-    .addOption(new Option('--transport <kind>', 'how SAR workers talk').choices(['local', 'threads', 'webrtc']).default('local'))
+    .addOption(new Option('--mode <mode>', 'training mode: one device, SAR full-batch over --workers, or a GNNPipe pipeline of --workers stages').choices(['single', 'sar', 'pipe']).default('single'))
+    .option('--workers <n>', 'SAR workers (each its own device and graph partition) or pipeline stages (each its own device and layers)', positiveInt('--workers'), 1)
+    .addOption(new Option('--transport <kind>', 'how SAR workers or pipeline stages talk').choices(['local', 'threads', 'webrtc']).default('local'))
+    .option('--chunks <n>', 'pipe: chunks the graph is cut into (default 4 per worker)', positiveInt('--chunks'))
+    .option('--no-recompute', "pipe: keep each chunk's activations for its backward instead of recomputing its forward")
+    .option('--no-shuffle', 'pipe: chunks in id order every epoch (trick 1 off)')
+    .option('--no-unbiased-gradients', 'pipe: historical gradients as they are, kept across epochs (trick 2, ×2 and cleared each epoch, off)')
+    .option('--snapshot-period <k>', 'pipe: historical embeddings restored from a snapshot refreshed every k epochs (trick 3; 1 = off)', positiveInt('--snapshot-period'), SNAPSHOT_PERIOD)
+    .option('--warmup <e>', 'pipe: exact (non-pipelined) epochs first', nonNegativeInt('--warmup'), 0)
+    .option('--eval-every <e>', 'pipe: exact evaluation every e epochs (and at the last)', positiveInt('--eval-every'), 1)
+    .addOption(new Option('--stages <method>', 'pipe: size stages by a measured per-block profile, or one unit per layer').choices(['profile', 'equal']).default('profile'))
     .option('--no-remat', 'SAR baseline: keep fetched neighbour rows for the backward instead of rematerializing')
     .addOption(new Option('--partition <method>', 'how nodes are split over workers').choices(['metis', 'random']).default('metis'))
     .option('--epochs <n>', 'maximum epochs', positiveInt('--epochs'), 200)

@@ -6,10 +6,11 @@
 // refuses (--staleness K with --memory device) is TemporalEngine's own check, kept in one place.
 
 import type { Command } from 'commander';
+import { PIPE_ATTENTION_REFUSAL } from '../engines/pipe/chunked-graph.ts';
 
 /** What the rules look at: the parsed flags of `webgnn train`. */
 export interface TrainFlagValues {
-  mode: 'single' | 'sar';
+  mode: 'single' | 'sar' | 'pipe';
   model: string;
   checkpoint?: string;
   room?: string;
@@ -28,7 +29,20 @@ interface FlagRule {
 const needsSar = (key: string, flag: string, what: string): FlagRule => ({
   key,
   flag,
-  refuse: (f) => (f.mode === 'sar' ? null : `${flag} needs --mode sar (${what}); this run is --mode ${f.mode}, on one device`),
+  refuse: (f) => (f.mode === 'sar' ? null : `${flag} needs --mode sar (${what}); this run is --mode ${f.mode}${f.mode === 'single' ? ', on one device' : ''}`),
+});
+
+/** A flag of a run over several workers (SAR or pipeline stages). */
+const needsWorkers = (key: string, flag: string, what: string): FlagRule => ({
+  key,
+  flag,
+  refuse: (f) => (f.mode === 'sar' || f.mode === 'pipe' ? null : `${flag} needs --mode sar or --mode pipe (${what}); this run is --mode ${f.mode}, on one device`),
+});
+
+const needsPipe = (key: string, flag: string, what: string): FlagRule => ({
+  key,
+  flag,
+  refuse: (f) => (f.mode === 'pipe' ? null : `${flag} needs --mode pipe (${what}); this run is --mode ${f.mode}`),
 });
 
 /** A flag that a room run decides for itself (every member must agree, and the room's protocol fixes it). */
@@ -69,15 +83,28 @@ export const TRAIN_FLAG_RULES: readonly FlagRule[] = [
   notInRoom('patience', '--patience', 'a room trains the epochs it was created with, every member to the end'),
   needsRoom('minMembers', '--min-members'),
   needsRoom('name', '--name'),
-  needsSar('workers', '--workers', 'the number of SAR workers'),
-  needsSar('transport', '--transport', 'how SAR workers talk'),
+  needsWorkers('workers', '--workers', 'the number of SAR workers or pipeline stages'),
+  needsWorkers('transport', '--transport', 'how the workers talk'),
   needsSar('remat', '--no-remat', "SAR's baseline that keeps fetched rows"),
   needsSar('partition', '--partition', 'how the graph is split over SAR workers'),
+  needsPipe('chunks', '--chunks', 'how many chunks the graph is cut into for the pipeline'),
+  needsPipe('recompute', '--no-recompute', "keeping each chunk's activations instead of recomputing its forward"),
+  needsPipe('shuffle', '--no-shuffle', "GNNPipe's per-epoch chunk order, trick 1"),
+  needsPipe('unbiasedGradients', '--no-unbiased-gradients', "GNNPipe's ×2 historical gradients, trick 2"),
+  needsPipe('snapshotPeriod', '--snapshot-period', "GNNPipe's historical-embedding snapshot, trick 3"),
+  needsPipe('warmup', '--warmup', 'exact epochs before pipelining'),
+  needsPipe('evalEvery', '--eval-every', "how often the pipeline's exact evaluation runs; other modes evaluate every epoch"),
+  needsPipe('stages', '--stages', 'how the model is cut into pipeline stages'),
+  {
+    key: 'model',
+    flag: '--model',
+    refuse: (f) => (f.mode === 'pipe' && f.model === 'gat' ? PIPE_ATTENTION_REFUSAL : null),
+  },
   {
     key: 'profile',
     flag: '--profile',
     refuse: (f) =>
-      f.mode === 'sar' ? '--profile times the kernels of one device and is not supported with --mode sar (each worker is its own device); profile with --mode single' : null,
+      f.mode !== 'single' ? `--profile times the kernels of one device and is not supported with --mode ${f.mode} (each worker is its own device); profile with --mode single` : null,
   },
   {
     key: 'heads',

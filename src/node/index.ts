@@ -1,7 +1,7 @@
 // `webgnn/node`: what only Node can do — Dawn devices, files, worker threads, WebRTC through @roamhq/wrtc and the
 // signaling server. The device-agnostic API is `webgnn`; the loaders below that take a DatasetSource are in both.
 
-// Train a model of one's own (or a built-in one) on one device or with SAR; load a dataset by name or folder
+// Train a model of one's own (or a built-in one) on one device, with SAR or as a pipeline; load a dataset by name or folder
 export { loadDataset, loadEvents, train } from './train.ts';
 export type { NodeTrainOptions } from './train.ts';
 export type { ModelSource, ModelSpec } from './model-source.ts';
@@ -22,6 +22,14 @@ export { loadCheckpointFile, saveCheckpointFile } from './checkpoint-file.ts';
 export { createSarEngine } from './sar-setup.ts';
 export type { SarRunOptions, SarTransportKind } from './sar-setup.ts';
 export { ThreadedSarEngine } from './sar-threads.ts';
+
+// GNNPipe pipelines: every stage its own device (in-process, worker threads or WebRTC peers)
+export { createPipeRun } from './pipe-setup.ts';
+export type { PipeRun, PipeRunOptions } from './pipe-setup.ts';
+export { ThreadedPipeEngine } from './pipe-threads.ts';
+export { pipeDefaults, SNAPSHOT_PERIOD, CHUNKS_PER_STAGE } from '../engines/pipe/pipe-options.ts';
+export type { PipeOptions } from '../engines/pipe/pipe-options.ts';
+export type { StageMethod } from '../engines/pipe/stage-plan.ts';
 
 // Transports: worker threads, and WebRTC's signaling server (ws)
 export { ThreadTransport, threadLinks } from '../dist/thread-transport.ts';

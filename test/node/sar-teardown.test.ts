@@ -6,37 +6,15 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadNodeDataset } from '../../src/graph/node-dataset.ts';
 import { modelConfigFor } from '../../src/nn/models/builtin.ts';
 import { createSarEngine } from '../../src/node/sar-setup.ts';
 import type { ThreadedSarEngine } from '../../src/node/sar-threads.ts';
 import { resolveDatasetSource } from '../../src/node/dataset-source.ts';
+import { smallDataset } from './fixtures/small-dataset.ts';
 
-/** A small node-classification dataset folder: 240 nodes in 3 classes, a ring plus chords, 8 features. */
-function smallDataset(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'webgnn-teardown-'));
-  const n = 240;
-  const ids = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
-  writeFileSync(join(dir, 'meta.json'), JSON.stringify({ name: 'teardown', num_nodes: n, num_features: 8, num_classes: 3, train: ids(0, 60), val: ids(60, 120), test: ids(120, 240) }));
-  const edges = ['src,dst'];
-  for (let v = 0; v < n; v++) edges.push(`${v},${(v + 1) % n}`, `${v},${(v * 7 + 3) % n}`);
-  writeFileSync(join(dir, 'edges.csv'), edges.join('\n') + '\n');
-  const features = ['node,feature,value'];
-  const labels = ['node,label'];
-  for (let v = 0; v < n; v++) {
-    features.push(`${v},${v % 8},1`, `${v},${(v + 1 + (v % 3)) % 8},0.5`);
-    labels.push(`${v},${v % 3}`);
-  }
-  writeFileSync(join(dir, 'features.csv'), features.join('\n') + '\n');
-  writeFileSync(join(dir, 'labels.csv'), labels.join('\n') + '\n');
-  return dir;
-}
-
-const dir = smallDataset();
+const dir = smallDataset('webgnn-teardown-');
 
 test('ThreadedSarEngine.dispose() settles only once every worker thread has ended by itself', async () => {
   const dataset = await loadNodeDataset(resolveDatasetSource(dir));
