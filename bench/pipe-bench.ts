@@ -9,8 +9,8 @@
 //             PIPE_SEEDS: test accuracy at the best validation accuracy (exact evaluation every epoch),
 //             pipe (PIPE_STAGES stages, default tricks and chunks) and SAR (2 workers), at most
 //             PIPE_EPOCHS epochs with patience PIPE_PATIENCE on validation accuracy.
-//   time      epoch time, GCNII-16 on Cora, 2 and 4 workers, in-process stages and workers over
-//             LocalTransport (the pipe threads transport has not landed), median of PIPE_TIME_EPOCHS
+//   time      epoch time, GCNII-16 on Cora, 2 and 4 workers, every stage or worker its own worker
+//             thread (--transport threads), median of PIPE_TIME_EPOCHS
 //             epochs after one warm-up; peak GPU bytes per worker, pipe with recompute on and off.
 //   ablation  all tricks / none / without shuffle / without ×2 gradients / snapshot period 1, GCNII at
 //             PIPE_ABLATION_LAYERS layers on Cora, seeds PIPE_ABLATION_SEEDS, same epochs and patience.
@@ -31,15 +31,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { LocalTransport } from '../src/dist/local-transport.ts';
 import type { Engine } from '../src/engines/engine.ts';
-import type { Gpu } from '../src/gpu/gpu.ts';
-import { createPipeEngine } from '../src/engines/pipe/pipe-run.ts';
-import { pipeDefaults, TRICKS_OFF, type PipeOptions } from '../src/engines/pipe/pipe-options.ts';
+import { TRICKS_OFF, type PipeOptions } from '../src/engines/pipe/pipe-options.ts';
 import type { NodeTrainingOptions } from '../src/engines/training-state.ts';
 import type { NodeDataset } from '../src/graph/node-dataset.ts';
-import { builtinModel, modelConfigFor } from '../src/nn/models/builtin.ts';
-import { createNodeGpu } from '../src/node/node-gpu.ts';
+import { modelConfigFor } from '../src/nn/models/builtin.ts';
+import { createPipeRun } from '../src/node/pipe-setup.ts';
 import { createSarEngine } from '../src/node/sar-setup.ts';
 import { loadDataset } from '../src/node/train.ts';
 import { benchArgs, type BenchArgs } from './args.ts';
@@ -84,6 +81,8 @@ interface Job {
   bigEdges: number;
   /** Pipe stage sizes: from the measured profile (default; noisy on a busy machine) or equal layer counts. */
   plan?: 'profile' | 'equal';
+  /** How workers or stages talk (default 'local': devices of one process). */
+  transport?: 'local' | 'threads';
 }
 
 export interface JobResult {
@@ -119,25 +118,18 @@ function tricksFor(t: Trickset): Partial<PipeOptions> {
   }
 }
 
-async function engineFor(job: Job, dataset: NodeDataset): Promise<{ engine: Engine; release: () => void; describe?: unknown }> {
+async function engineFor(job: Job, dataset: NodeDataset): Promise<{ engine: Engine; release: () => Promise<void> | void; describe?: unknown }> {
   const model = { ...GCNII, layers: job.layers };
   const training = trainingFor(job.seed);
+  const transport = job.transport ?? 'local';
+  const spec = { builtin: modelConfigFor(dataset, model) };
   if (job.mode === 'sar') {
-    const engine = await createSarEngine(dataset, { builtin: modelConfigFor(dataset, model) }, training, { workers: job.workers, transport: 'local', remat: true, partition: 'metis' });
+    const engine = await createSarEngine(dataset, spec, training, { workers: job.workers, transport, remat: true, partition: 'metis' });
     return { engine, release: () => engine.dispose() };
   }
-  const gpus: Gpu[] = [];
-  for (let r = 0; r < job.workers; r++) gpus.push(await createNodeGpu({ label: `stage ${r}` }));
-  const options: PipeOptions = { ...pipeDefaults(job.workers), recompute: job.recompute, stages: job.plan ?? 'profile', ...tricksFor(job.tricks) };
-  const engine = await createPipeEngine(gpus, LocalTransport.group(job.workers), dataset, () => builtinModel(dataset, model), training, options);
-  return {
-    engine,
-    describe: engine.describe,
-    release: () => {
-      engine.dispose();
-      for (const g of gpus) g.destroy();
-    },
-  };
+  const options: Partial<PipeOptions> = { recompute: job.recompute, stages: job.plan ?? 'profile', ...tricksFor(job.tricks) };
+  const engine = await createPipeRun(dataset, spec, training, { workers: job.workers, transport }, options);
+  return { engine, describe: engine.describe, release: () => engine.dispose() };
 }
 
 async function runJob(job: Job): Promise<JobResult> {
@@ -162,7 +154,7 @@ async function runJob(job: Job): Promise<JobResult> {
       } else if (job.patience > 0 && ++sinceBest >= job.patience) break;
     }
   }
-  release();
+  await release();
   return result;
 }
 
@@ -244,7 +236,7 @@ export async function runPipeBench(options: PipeBenchOptions): Promise<PipeBench
   const log = options.log ?? ((line: string) => console.log(line));
   const { log: _drop, ...settings } = options;
   const base: Job = { kind: 'bytes', mode: 'pipe', graph: 'cora', workers: 4, layers: 16, seed: 0, epochs: 1, patience: 0, recompute: true, tricks: 'all', bigNodes: options.bigNodes, bigEdges: options.bigEdges, plan: options.plan };
-  const out: PipeBenchResult = { settings, transport: 'in-process stages and workers, LocalTransport (no pipe threads transport yet)' };
+  const out: PipeBenchResult = { settings, transport: 'bytes, accuracy, ablation: in-process stages and workers (LocalTransport); time: worker threads, one per stage or worker' };
   const progress = (what: string, r: JobResult) =>
     log(`  · ${what}: ${r.epochsRun} epochs, setup ${r.setupSeconds.toFixed(1)} s, median epoch ${(median(r.epochMs) / 1000).toFixed(2)} s${r.bytesPerEpoch ? `, ${mib(r.bytesPerEpoch)} MiB/epoch` : ''}${r.bestEpoch >= 0 && r.job.kind === 'train' ? `, best val ${pct(r.bestValAcc)} at ${r.bestEpoch} → test ${pct(r.testAtBest)}` : ''}`);
 
@@ -318,7 +310,7 @@ export async function runPipeBench(options: PipeBenchOptions): Promise<PipeBench
     const rows: TimeRow[] = [];
     for (const workers of [2, 4]) {
       for (const [mode, recompute] of [['pipe', true], ['pipe', false], ['sar', null]] as const) {
-        const r = spawnJob({ ...base, kind: 'time', mode, workers, recompute: recompute ?? true, epochs: options.timeEpochs + 1 });
+        const r = spawnJob({ ...base, kind: 'time', mode, workers, recompute: recompute ?? true, epochs: options.timeEpochs + 1, transport: 'threads' });
         progress(`${mode} N=${workers}${recompute === null ? '' : ` recompute ${recompute}`}`, r);
         rows.push({ mode, workers, recompute, medianEpochMs: median(r.epochMs.slice(1)), peakGpuBytes: r.peakGpuBytes, bytesPerEpoch: r.bytesPerEpoch, plan: (r.describe as { plan?: unknown } | undefined)?.plan });
       }
