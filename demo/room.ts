@@ -13,7 +13,7 @@ import type { RoomConfig, RoomEvent, RoomMemberInfo, RoomState } from '../src/di
 import { formatRoomLink, parseRoomLink } from '../src/dist/room-protocol.ts';
 import type { RoomEpoch, RoomPart, RoomSummary } from '../src/engines/rooms/room-member.ts';
 import type { RoomPeer } from '../src/engines/rooms/room-peer.ts';
-import type { RoomTraining } from '../src/engines/rooms/room-training.ts';
+import type { RoomTraining, RoomTrainingSettings } from '../src/engines/rooms/room-training.ts';
 import { webgpuUnavailableReason } from '../src/gpu/browser-provider.ts';
 import { loadNodeDataset } from '../src/graph/node-dataset.ts';
 import { decodeCheckpoint, encodeCheckpoint } from '../src/nn/checkpoint.ts';
@@ -276,7 +276,9 @@ function showState(state: RoomState): void {
 
 function showPart(part: RoomPart): void {
   publish({ part, history: peer?.member.history ?? view.history });
-  $('room-part').textContent = `${count(part.nodes)} of ${count(part.totalNodes)} nodes · ${count(part.edges)} edges · halo ${count(part.halo)}`;
+  $('room-part').textContent = part.blocks
+    ? `stage ${part.rank + 1} of ${part.size}: blocks ${part.blocks[0]}–${part.blocks[1] - 1} · all ${count(part.nodes)} nodes, in chunks`
+    : `${count(part.nodes)} of ${count(part.totalNodes)} nodes · ${count(part.edges)} edges · halo ${count(part.halo)}`;
   $('room-part').title = `rank ${part.rank} of ${part.size} in generation ${part.generation}; set up (links, partition, commit) in ${part.setupMs.toFixed(0)} ms`;
   $('room-rank').textContent = `member ${view.id} · rank ${part.rank} of ${part.size}`;
   // A member that joined late (or after a regroup) holds the room's history from the commit.
@@ -376,7 +378,7 @@ function resetView(phase: Phase): void {
   setStatus('room-checkpoint-status', '');
 }
 
-function readCreateForm(): { training: Partial<RoomTraining> & Pick<RoomTraining, 'model' | 'epochs'>; size: number; minMembers: number; resume: SavedRoomCheckpoint | null } {
+function readCreateForm(): { training: RoomTrainingSettings; size: number; minMembers: number; resume: SavedRoomCheckpoint | null } {
   const int = (id: string, what: string, lo: number, hi: number) => {
     const text = input(id).value.trim();
     const v = Number(text);
@@ -384,7 +386,10 @@ function readCreateForm(): { training: Partial<RoomTraining> & Pick<RoomTraining
     return v;
   };
   if (select('room-dataset').value !== 'cora') throw new Error('rooms train on the embedded Cora');
-  if (select('room-mode').value !== 'sar') throw new Error("rooms train in mode 'sar' (full-batch SAR)");
+  const mode = select('room-mode').value;
+  if (mode !== 'sar' && mode !== 'pipe') throw new Error(`rooms train in mode 'sar' (full-batch SAR) or 'pipe' (a GNNPipe pipeline), not '${mode}'`);
+  const model = select('room-model').value as RoomTraining['model'];
+  if (mode === 'pipe' && model === 'gat') throw new Error('a pipeline room does not train GAT (attention needs the softmax terms of neighbours in other chunks): choose GCN, GraphSAGE, GCNII or ResGCN+, or mode SAR');
   const size = int('room-size', 'Workers', 1, 32);
   const minMembers = int('room-min-members', 'Min. members', 1, size);
   const epochs = int('room-epochs', 'Epochs', 1, 100_000);
@@ -392,12 +397,13 @@ function readCreateForm(): { training: Partial<RoomTraining> & Pick<RoomTraining
   if (resume) {
     if (epochs <= resume.epoch) throw new Error(`Epochs must be more than the saved checkpoint's ${resume.epoch} to continue it`);
     // The weights fix the model: everything but the epoch count comes from the room that saved them.
-    const { dataset: _dataset, mode: _mode, ...training } = resume.config;
-    return { training: { ...(training as Partial<RoomTraining>), model: resume.config.model as RoomTraining['model'], epochs }, size, minMembers, resume };
+    const { dataset: _dataset, ...training } = resume.config;
+    return { training: { ...(training as RoomTrainingSettings), model: resume.config.model as RoomTraining['model'], epochs }, size, minMembers, resume };
   }
   return {
     training: {
-      model: select('room-model').value as RoomTraining['model'],
+      model,
+      mode,
       epochs,
       seed: int('room-seed', 'Seed', 0, 2 ** 31 - 1),
       checkpointEvery: int('room-checkpoint-every', 'Checkpoint every', 0, 100_000),

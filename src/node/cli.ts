@@ -133,6 +133,8 @@ async function train(given: TrainFlags, command: Command): Promise<void> {
         seed: flags.seed,
         decayFirstLayerOnly: flags.model === 'gcn',
         checkpointEvery: flags.checkpoint ? flags.checkpointEvery : 0,
+        mode: flags.mode === 'pipe' ? 'pipe' : 'sar',
+        ...(flags.mode === 'pipe' ? { pipe: pipeFlags(flags) } : {}),
       },
     });
   }
@@ -354,8 +356,8 @@ export function buildProgram(): Command {
     .option('--checkpoint-every <n>', 'checkpoint every n epochs (with --checkpoint)', positiveInt('--checkpoint-every'), 10)
     .option('--resume <path>', 'continue from a checkpoint')
     .option('--profile', 'print the GPU time of each kernel (timestamp queries) to stderr', false)
-    .option('--room <url>', "SAR in a room: create one on this room server (ws://…/rooms, see 'webgnn serve'), print its link, and lead it; tabs and 'webgnn join' peers train with this process (--workers members start it)")
-    .option('--elastic', "SAR over --workers processes of their own (a room on 127.0.0.1 that this process leads; the others are 'webgnn join' children): a worker lost mid-run is recovered from the last epoch's commit", false)
+    .option('--room <url>', "SAR or a pipeline (--mode pipe: every member a stage) in a room: create one on this room server (ws://…/rooms, see 'webgnn serve'), print its link, and lead it; tabs and 'webgnn join' peers train with this process (--workers members start it)")
+    .option('--elastic', "SAR or a pipeline over --workers processes of their own (a room on 127.0.0.1 that this process leads; the others are 'webgnn join' children): a worker lost mid-run is recovered from the last epoch's commit", false)
     .option('--min-members <n>', 'with --room or --elastic: below this many members training pauses until enough have joined (default 1)', positiveInt('--min-members'))
     .option('--name <text>', 'with --room or --elastic: the name the other members see')
     .action(train);

@@ -65,10 +65,10 @@ const roomRule = (key: 'room' | 'elastic', flag: string): FlagRule => ({
   key,
   flag,
   refuse: (f) =>
-    f.mode !== 'sar'
-      ? `${flag} needs --mode sar (a room trains SAR over its members); this run is --mode ${f.mode}`
-      : !/^(gcn|sage|gat)$/.test(f.model)
-        ? `${flag} trains a built-in model (gcn, sage, gat): members that join cannot load ${f.model}`
+    f.mode === 'single'
+      ? `${flag} needs --mode sar or --mode pipe (a room trains SAR partitions or pipeline stages over its members); this run is --mode single`
+      : !/^(gcn|sage|gat|gcnii|resgcn)$/.test(f.model)
+        ? `${flag} trains a built-in model (gcn, sage, gat, gcnii, resgcn): members that join cannot load ${f.model}`
         : key === 'elastic' && f.room !== undefined
           ? '--elastic runs its own room server; with --room the room is on the server given there (use one or the other)'
           : null,

@@ -4,7 +4,7 @@
 
 import { formatRoomLink, type RoomEvent } from '../dist/room-protocol.ts';
 import type { RoomPeer } from '../engines/rooms/room-peer.ts';
-import type { RoomTraining } from '../engines/rooms/room-training.ts';
+import type { RoomTrainingSettings } from '../engines/rooms/room-training.ts';
 import { median } from '../tensor/stats.ts';
 import { loadNodeDataset } from '../graph/node-dataset.ts';
 import { loadCheckpointFile, saveCheckpointFile } from './checkpoint-file.ts';
@@ -24,7 +24,7 @@ export interface RoomCommonFlags {
 export interface LeadRoomFlags extends RoomCommonFlags {
   room: string;
   dataset: string;
-  training: Partial<RoomTraining> & Pick<RoomTraining, 'model' | 'epochs'>;
+  training: RoomTrainingSettings;
   workers: number;
   minMembers?: number;
   maxMembers?: number;
@@ -116,7 +116,13 @@ async function runMember(peer: RoomPeer, flags: RoomCommonFlags, link: string): 
       process.stderr.write(`[room] ${describeEvent(e)}\n`);
     }
   });
-  member.on('part', (p) => process.stderr.write(`[member ${peer.client.id}] rank ${p.rank} of ${p.size}: ${p.nodes} of ${p.totalNodes} nodes, ${p.edges} edges, halo ${p.halo} (set up in ${p.setupMs.toFixed(0)} ms)\n`));
+  member.on('part', (p) =>
+    process.stderr.write(
+      p.blocks
+        ? `[member ${peer.client.id}] stage ${p.rank} of ${p.size}: blocks ${p.blocks[0]}–${p.blocks[1] - 1} of the model, all ${p.nodes} nodes in chunks (set up in ${p.setupMs.toFixed(0)} ms)\n`
+        : `[member ${peer.client.id}] rank ${p.rank} of ${p.size}: ${p.nodes} of ${p.totalNodes} nodes, ${p.edges} edges, halo ${p.halo} (set up in ${p.setupMs.toFixed(0)} ms)\n`,
+    ),
+  );
   member.on('epoch', (m) =>
     process.stderr.write(
       `epoch ${m.epoch}/${member.training.epochs} loss ${m.loss.toFixed(4)} val ${(100 * m.valAcc).toFixed(1)}% test ${(100 * m.testAcc).toFixed(1)}% · ` +

@@ -69,7 +69,7 @@ test('the human summary prints the stage plan and the history ages', () => {
   assert.match(r.stdout, /historical embeddings read: max age \d+ epochs, mean \d+\.\d+ \(snapshot period 23\)/);
 });
 
-test('pipe flags outside --mode pipe, SAR flags in it, and GAT in it are refused, naming the flag and why', () => {
+test('pipe flags outside --mode pipe, SAR flags in it, GAT in it and rooms outside sar and pipe are refused, naming the flag and why', () => {
   const refused: Array<[string[], RegExp]> = [
     [['--chunks', '4'], /--chunks needs --mode pipe .*this run is --mode single/],
     [['--no-shuffle'], /--no-shuffle needs --mode pipe/],
@@ -77,7 +77,8 @@ test('pipe flags outside --mode pipe, SAR flags in it, and GAT in it are refused
     [['--eval-every', '5', '--warmup', '2', '--stages', 'equal', '--no-recompute', '--no-unbiased-gradients'], /--no-recompute needs --mode pipe.*--no-unbiased-gradients needs --mode pipe.*--warmup needs --mode pipe.*--eval-every needs --mode pipe.*--stages needs --mode pipe/],
     [['--mode', 'pipe', '--workers', '2', '--no-remat'], /--no-remat needs --mode sar .*this run is --mode pipe/],
     [['--mode', 'pipe', '--workers', '2', '--partition', 'random'], /--partition needs --mode sar/],
-    [['--mode', 'pipe', '--workers', '2', '--elastic'], /--elastic needs --mode sar/],
+    [['--room', 'ws://127.0.0.1:9/rooms'], /--room needs --mode sar or --mode pipe .*this run is --mode single/],
+    [['--mode', 'pipe', '--workers', '2', '--room', 'ws://127.0.0.1:9/rooms', '--transport', 'threads'], /--transport does not apply with --room/],
     [['--mode', 'pipe', '--workers', '2', '--model', 'gat'], /--mode pipe does not run attention layers \(GAT\).*train GAT with --mode single or --mode sar/],
   ];
   for (const [flags, message] of refused) {

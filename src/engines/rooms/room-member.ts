@@ -30,6 +30,12 @@ import { placeForSar } from '../sar/placement.ts';
 import { SarWorker, type SarEpochResult } from '../sar/sar-worker.ts';
 import type { NodeTrainingOptions } from '../training-state.ts';
 import { partitionFor } from '../sar/worker-partition.ts';
+import { checkPipeOptions } from '../pipe/pipe-options.ts';
+import { chunkGraph } from '../pipe/chunking.ts';
+import { planPipeline } from '../pipe/pipe-run.ts';
+import type { StagePlan } from '../pipe/stage-plan.ts';
+import { PipeRoomWorker } from './pipe-room-worker.ts';
+import { receivePipeSetup, sendPipeSetup } from './room-pipe-setup.ts';
 import { announceHolding, gatherHoldings, receiveSetup, RoomSetupError, sendSetup } from './room-setup.ts';
 import { roomTraining, type RoomTraining } from './room-training.ts';
 
@@ -56,6 +62,8 @@ export interface RoomPart {
   halo: number;
   /** Setup time: links, partition and commit transfer (ms). */
   setupMs: number;
+  /** Pipe rooms: the blocks [first, end) of the model this member's stage runs. */
+  blocks?: [number, number];
 }
 
 export interface RoomSummary {
@@ -113,6 +121,25 @@ export class RoomRunError extends Error {
     super(message);
     this.name = 'RoomRunError';
   }
+}
+
+/** This member's place in one generation. */
+interface GenerationInfo {
+  generation: number;
+  rank: number;
+  members: number[];
+  /** When the generation started (ms, performance.now()). */
+  started: number;
+}
+
+/** What trains one generation on this member: a SAR partition or a pipeline stage. */
+interface GenerationWorker {
+  readonly currentEpoch: number;
+  /** One epoch; the room's metrics, the same on every member (with this member's own memory and traffic). */
+  trainEpoch(): Promise<RoomEpoch>;
+  /** The whole model's training state, the same on every member. */
+  snapshot(extra: Record<string, unknown>): Promise<CheckpointData>;
+  dispose(): void;
 }
 
 /** Why a generation ended early: the room regrouped, or a peer failed (then reported to the server). */
@@ -200,7 +227,7 @@ export class RoomMember {
     this.emit('status', `linking ${size} member${size === 1 ? '' : 's'} (generation ${generation})`);
 
     let transport: WebRtcTransport | null = null;
-    let worker: SarWorker | null = null;
+    let worker: GenerationWorker | null = null;
     // A new generation from the server ends this one wherever it stands.
     let regrouped: RoomState | null = null;
     const offState = client.onState((s) => {
@@ -226,23 +253,15 @@ export class RoomMember {
       if (this.confirmed && state.committedEpoch > 0 && this.confirmed.epoch !== state.committedEpoch && rank === 0) {
         throw new RoomRunError(`this member's commit is of epoch ${this.confirmed.epoch}, the room committed ${state.committedEpoch}`);
       }
-      const { placement, partition, commit } = await this.setUp(transport, rank, size, state);
-      const resume = commit?.data;
-      if (commit) {
-        this.confirmed = commit;
-        this.history = commit.history;
-      }
-      const model = this.options.model({ numFeatures: partition.numFeatures, numClasses: partition.numClasses }, this.training);
-      worker = new SarWorker(gpu, transport, partition, placement, model, nodeTraining(this.training), { remat: true }, resume);
-      this.emit('part', partInfo(partition, placement, rank, generation, performance.now() - started));
+      const info: GenerationInfo = { generation, rank, members, started };
+      worker = this.training.mode === 'pipe' ? await this.pipeWorker(transport, state, info) : await this.sarWorker(transport, state, info);
       this.emit('status', `training (generation ${generation}, rank ${rank} of ${size})`);
 
       while (worker.currentEpoch < this.training.epochs) {
-        const result = await worker.trainEpoch();
+        const metrics = await worker.trainEpoch();
         const leftover = transport.refuseUnclaimed(`the end of epoch ${worker.currentEpoch}`);
         if (leftover) throw leftover;
         const epoch = worker.currentEpoch;
-        const metrics = roomEpoch(epoch, result, generation, rank, members);
         const snapshot = await worker.snapshot({ room: { generation, members: size } });
         const pending: Commit = { epoch, data: snapshot, history: [...this.history, metrics] };
         snapshot.extra = { ...(snapshot.extra ?? {}), history: pending.history };
@@ -295,6 +314,95 @@ export class RoomMember {
     }
   }
 
+  /** SAR: this member's partition, and a SarWorker over it from the room's commit. */
+  private async sarWorker(transport: Transport, state: RoomState, g: GenerationInfo): Promise<GenerationWorker> {
+    const { placement, partition, commit } = await this.setUp(transport, g.rank, g.members.length, state);
+    this.adopt(commit);
+    const model = this.options.model({ numFeatures: partition.numFeatures, numClasses: partition.numClasses }, this.training);
+    const sar = new SarWorker(this.options.gpu, transport, partition, placement, model, nodeTraining(this.training), { remat: true }, commit?.data);
+    this.emit('part', partInfo(partition, placement, g.rank, g.generation, performance.now() - g.started));
+    return {
+      get currentEpoch() {
+        return sar.currentEpoch;
+      },
+      trainEpoch: async () => {
+        const r = await sar.trainEpoch();
+        return roomEpoch(sar.currentEpoch, r, g);
+      },
+      snapshot: (extra) => sar.snapshot(extra),
+      dispose: () => sar.dispose(),
+    };
+  }
+
+  /**
+   * Pipe: the leader plans the stages over this generation (its device's profile of the model) and sends
+   * every member the whole dataset, the plan and the commit; each member then runs its stage.
+   */
+  private async pipeWorker(transport: Transport, state: RoomState, g: GenerationInfo): Promise<GenerationWorker> {
+    const { gpu } = this.options;
+    const size = g.members.length;
+    const training = nodeTraining(this.training);
+    let dataset: NodeDataset;
+    let plan: StagePlan;
+    let commit: Commit | null;
+    if (g.rank === 0) {
+      dataset = this.leaderDataset(state);
+      commit = this.confirmed;
+      this.emit('status', `planning ${size} pipeline stage${size === 1 ? '' : 's'} over ${dataset.name}`);
+      checkPipeOptions(this.training.pipe, dataset.numNodes);
+      const shape = { numFeatures: dataset.numFeatures, numClasses: dataset.numClasses };
+      plan = await planPipeline(gpu, this.options.model(shape, this.training), dataset, chunkGraph(dataset, this.training.pipe.chunks, training.seed), size, this.training.pipe, training, commit?.data);
+      const sent = commit && size > 1 ? { bytes: encodeCheckpoint(commit.data), epoch: commit.epoch } : null;
+      await Promise.all(Array.from({ length: size - 1 }, (_, i) => sendPipeSetup(transport, i + 1, dataset, plan, sent)));
+    } else {
+      this.emit('status', 'receiving the dataset and this member’s stage');
+      const setup = await receivePipeSetup(transport, this.training.dataset);
+      if (setup.commit && state.committedEpoch > 0 && setup.commitEpoch !== state.committedEpoch) {
+        throw new RoomSetupError(0, `a commit of epoch ${setup.commitEpoch}, the room committed ${state.committedEpoch}`);
+      }
+      dataset = setup.dataset;
+      this.dataset = dataset;
+      plan = setup.plan;
+      commit = setup.commit ? { epoch: setup.commitEpoch, data: decodeCommit(setup.commit), history: [] } : null;
+      if (commit) commit.history = historyOf(commit.data);
+    }
+    this.adopt(commit);
+    const model = this.options.model({ numFeatures: dataset.numFeatures, numClasses: dataset.numClasses }, this.training);
+    const pipe = new PipeRoomWorker(gpu, transport, model, dataset, plan, this.training.pipe, training, this.training.epochs, commit?.data);
+    const range = plan.stages[g.rank];
+    this.emit('part', { generation: g.generation, rank: g.rank, size, nodes: dataset.numNodes, totalNodes: dataset.numNodes, edges: dataset.edgeSrc.length, halo: 0, setupMs: performance.now() - g.started, blocks: [range.first, range.end] });
+    return {
+      get currentEpoch() {
+        return pipe.currentEpoch;
+      },
+      trainEpoch: async () => {
+        const { metrics, own } = await pipe.trainEpoch();
+        return { ...metrics, peakGpuBytes: [own.peakGpuBytes], gpuBytes: [own.gpuBytes], bytesSent: [own.bytesSent], bytesReceived: [own.bytesReceived], generation: g.generation, rank: g.rank, members: g.members };
+      },
+      snapshot: (extra) => pipe.snapshot(extra),
+      dispose: () => pipe.dispose(),
+    };
+  }
+
+  /** The room's commit, as this generation starts from it. */
+  private adopt(commit: Commit | null): void {
+    if (!commit) return;
+    this.confirmed = commit;
+    this.history = commit.history;
+  }
+
+  /** The whole dataset, which a leader must hold (and, after a loss, the room's commit with it). */
+  private leaderDataset(state: RoomState): NodeDataset {
+    const dataset = this.dataset;
+    if (!dataset) {
+      throw new RoomRunError(`member ${this.id} leads the room but does not hold the dataset: the leader and its deputy were both lost, and with them the room's data`);
+    }
+    if (!this.confirmed && state.committedEpoch > 0) {
+      throw new RoomRunError(`the room committed ${state.committedEpoch} epochs, but every member that held the commit has left: the training state is lost`);
+    }
+    return dataset;
+  }
+
   /** Links done: the leader sends every share and the commit; the others receive theirs. */
   private async setUp(transport: Transport, rank: number, size: number, state: RoomState) {
     if (rank !== 0) {
@@ -307,23 +415,12 @@ export class RoomMember {
       }
       let commit: Commit | null = null;
       if (setup.commit) {
-        let data: CheckpointData;
-        try {
-          data = decodeCheckpoint(setup.commit, 'the room commit');
-        } catch (e) {
-          throw new RoomSetupError(0, (e as Error).message);
-        }
+        const data = decodeCommit(setup.commit);
         commit = { epoch: setup.commitEpoch, data, history: historyOf(data) };
       }
       return { placement: setup.placement, partition: setup.partition, commit };
     }
-    const dataset = this.dataset;
-    if (!dataset) {
-      throw new RoomRunError(`member ${this.id} leads the room but does not hold the dataset: the leader and its deputy were both lost, and with them the room's data`);
-    }
-    if (!this.confirmed && state.committedEpoch > 0) {
-      throw new RoomRunError(`the room committed ${state.committedEpoch} epochs, but every member that held the commit has left: the training state is lost`);
-    }
+    const dataset = this.leaderDataset(state);
     this.emit('status', `partitioning ${dataset.name} over ${size} member${size === 1 ? '' : 's'}`);
     const holds = await gatherHoldings(transport);
     const { placement } = placeForSar(dataset, size, 'metis', this.training.seed);
@@ -350,7 +447,7 @@ function nodeTraining(t: RoomTraining): NodeTrainingOptions {
   return { optimizer: t.optimizer, lr: t.lr, weightDecay: t.weightDecay, seed: t.seed, decayFirstLayerOnly: t.decayFirstLayerOnly };
 }
 
-function roomEpoch(epoch: number, r: SarEpochResult, generation: number, rank: number, members: number[]): RoomEpoch {
+function roomEpoch(epoch: number, r: SarEpochResult, g: GenerationInfo): RoomEpoch {
   return {
     epoch,
     loss: r.loss,
@@ -363,10 +460,19 @@ function roomEpoch(epoch: number, r: SarEpochResult, generation: number, rank: n
     gpuBytes: [r.gpuBytes],
     bytesSent: [r.bytesSent],
     bytesReceived: [r.bytesReceived],
-    generation,
-    rank,
-    members,
+    generation: g.generation,
+    rank: g.rank,
+    members: g.members,
   };
+}
+
+/** The leader's commit as a member receives it; one that does not decode is the leader's fault. */
+function decodeCommit(bytes: Uint8Array): CheckpointData {
+  try {
+    return decodeCheckpoint(bytes, 'the room commit');
+  } catch (e) {
+    throw new RoomSetupError(0, (e as Error).message);
+  }
 }
 
 function historyOf(data: CheckpointData): RoomEpoch[] {

@@ -9,7 +9,7 @@ import type { Gpu } from '../../gpu/gpu.ts';
 import type { NodeDataset } from '../../graph/node-dataset.ts';
 import type { CheckpointData } from '../../nn/checkpoint.ts';
 import { RoomMember, type RoomMemberOptions, type RoomSummary } from './room-member.ts';
-import { roomConfig, type RoomTraining } from './room-training.ts';
+import { roomConfig, type RoomTrainingSettings } from './room-training.ts';
 
 export interface RoomPeerEnvironment {
   gpu: Gpu;
@@ -24,7 +24,7 @@ export interface CreateRoomSettings {
   /** The dataset the room trains on; this member holds it whole and leads. */
   dataset: NodeDataset;
   /** What to train; dataset is taken from `dataset`. */
-  training: Partial<RoomTraining> & Pick<RoomTraining, 'model' | 'epochs'>;
+  training: RoomTrainingSettings;
   /** Members needed to start. */
   size: number;
   minMembers?: number;
@@ -68,7 +68,7 @@ export class RoomPeer {
 }
 
 export async function createRoomPeer(env: RoomPeerEnvironment, settings: CreateRoomSettings): Promise<RoomPeer> {
-  const config = roomConfig({ ...settings.training, dataset: settings.dataset.name });
+  const config = roomConfig({ ...settings.training, dataset: settings.dataset.name }, settings.size);
   const client = await RoomClient.create({
     server: settings.server,
     name: settings.name,

@@ -136,13 +136,62 @@ export async function sendSetup(
   await send(TAG.val, part.val);
   await send(TAG.test, part.test);
   if (commit) await send(TAG.commit, commit.bytes);
-  if (whole) {
-    await send(TAG.allFeatures, dataset.features, [dataset.numNodes, dataset.numFeatures]);
-    await send(TAG.allLabels, dataset.labels);
-    await send(TAG.allTrain, dataset.train);
-    await send(TAG.allVal, dataset.val);
-    await send(TAG.allTest, dataset.test);
-  }
+  if (whole) await sendDataset(transport, rank, dataset, WHOLE_TAGS);
+}
+
+/** The tags a whole dataset travels on (features, labels, train, val, test). */
+export interface DatasetTags {
+  features: number;
+  labels: number;
+  train: number;
+  val: number;
+  test: number;
+}
+
+const WHOLE_TAGS: DatasetTags = { features: tag(TAG.allFeatures), labels: tag(TAG.allLabels), train: tag(TAG.allTrain), val: tag(TAG.allVal), test: tag(TAG.allTest) };
+
+/** Leader side: the whole dataset's features, labels and splits (the structure travels apart). */
+export async function sendDataset(transport: Transport, rank: number, dataset: NodeDataset, tags: DatasetTags): Promise<void> {
+  await transport.send(rank, tags.features, dataset.features.slice(), [dataset.numNodes, dataset.numFeatures]);
+  await transport.send(rank, tags.labels, dataset.labels.slice());
+  await transport.send(rank, tags.train, dataset.train.slice());
+  await transport.send(rank, tags.val, dataset.val.slice());
+  await transport.send(rank, tags.test, dataset.test.slice());
+}
+
+/** Member side: receives and checks what sendDataset sent, for the sizes the header announced (bounded already). */
+export async function receiveDataset(
+  transport: Transport,
+  name: string,
+  shape: { numNodes: number; numFeatures: number; numClasses: number; sizes: { train: number; val: number; test: number }; edgeSrc: Int32Array<ArrayBuffer>; edgeDst: Int32Array<ArrayBuffer> },
+  tags: DatasetTags,
+  fail: (problem: string) => never,
+): Promise<NodeDataset> {
+  const { numNodes, numFeatures, numClasses, sizes } = shape;
+  if (numNodes * numFeatures > SETUP_LIMITS.maxNodes * 64) fail(`${numNodes} × ${numFeatures} features is more than a member accepts`);
+  const features = (await transport.recv(0, tags.features, { kind: 'f32', shape: [numNodes, numFeatures] })).data as Float32Array<ArrayBuffer>;
+  checkFinite(features, 'whole-dataset features', fail);
+  const i32 = async (t: number, length: number) => (await transport.recv(0, t, { kind: 'i32', shape: [length] })).data as Int32Array<ArrayBuffer>;
+  const labels = await i32(tags.labels, numNodes);
+  checkLabels(labels, numClasses, fail);
+  const split = async (t: number, length: number, what: string) => {
+    const ids = await i32(t, length);
+    checkAscending(ids, numNodes, what, fail, false);
+    return ids;
+  };
+  return {
+    name,
+    numNodes,
+    numFeatures,
+    numClasses,
+    features,
+    labels,
+    train: await split(tags.train, sizes.train, 'whole-dataset train ids'),
+    val: await split(tags.val, sizes.val, 'whole-dataset val ids'),
+    test: await split(tags.test, sizes.test, 'whole-dataset test ids'),
+    edgeSrc: shape.edgeSrc,
+    edgeDst: shape.edgeDst,
+  };
 }
 
 /** Member side: receives and checks what the leader (rank 0) sends; `name` is the room's dataset name. */
@@ -211,49 +260,26 @@ export async function receiveSetup(transport: Transport, name: string): Promise<
     sizes: { train: trainTotal, val: valTotal, test: testTotal },
   };
 
-  let dataset: NodeDataset | null = null;
-  if (whole) {
-    if (numNodes * numFeatures > SETUP_LIMITS.maxNodes * 64) fail(`${numNodes} × ${numFeatures} features is more than a member accepts`);
-    const allFeatures = (await transport.recv(0, tag(TAG.allFeatures), { kind: 'f32', shape: [numNodes, numFeatures] })).data as Float32Array<ArrayBuffer>;
-    checkFinite(allFeatures, 'whole-dataset features', fail);
-    const allLabels = await i32(TAG.allLabels, numNodes);
-    checkLabels(allLabels, numClasses, fail);
-    const split = async (k: number, length: number, what: string) => {
-      const ids = await i32(k, length);
-      checkAscending(ids, numNodes, what, fail, false);
-      return ids;
-    };
-    dataset = {
-      name,
-      numNodes,
-      numFeatures,
-      numClasses,
-      features: allFeatures,
-      labels: allLabels,
-      train: await split(TAG.allTrain, trainTotal, 'whole-dataset train ids'),
-      val: await split(TAG.allVal, valTotal, 'whole-dataset val ids'),
-      test: await split(TAG.allTest, testTotal, 'whole-dataset test ids'),
-      edgeSrc,
-      edgeDst,
-    };
-  }
+  const dataset = whole
+    ? await receiveDataset(transport, name, { numNodes, numFeatures, numClasses, sizes: partition.sizes, edgeSrc, edgeDst }, WHOLE_TAGS, fail)
+    : null;
   return { placement, partition, commit, commitEpoch, dataset };
 }
 
-function checkIds(ids: Int32Array, bound: number, what: string, fail: (p: string) => never): void {
+export function checkIds(ids: Int32Array, bound: number, what: string, fail: (p: string) => never): void {
   for (let i = 0; i < ids.length; i++) if (ids[i] < 0 || ids[i] >= bound) fail(`${what} ${i} is ${ids[i]}, outside 0..${bound - 1}`);
 }
 
-function checkAscending(ids: Int32Array, bound: number, what: string, fail: (p: string) => never, strictlySorted = true): void {
+export function checkAscending(ids: Int32Array, bound: number, what: string, fail: (p: string) => never, strictlySorted = true): void {
   checkIds(ids, bound, what, fail);
   if (!strictlySorted) return;
   for (let i = 1; i < ids.length; i++) if (ids[i] <= ids[i - 1]) fail(`${what} are not strictly ascending at position ${i}`);
 }
 
-function checkLabels(labels: Int32Array, numClasses: number, fail: (p: string) => never): void {
+export function checkLabels(labels: Int32Array, numClasses: number, fail: (p: string) => never): void {
   for (let i = 0; i < labels.length; i++) if (labels[i] < -1 || labels[i] >= numClasses) fail(`label ${i} is ${labels[i]}, outside -1..${numClasses - 1}`);
 }
 
-function checkFinite(values: Float32Array, what: string, fail: (p: string) => never): void {
+export function checkFinite(values: Float32Array, what: string, fail: (p: string) => never): void {
   for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) fail(`${what} element ${i} is ${values[i]}`);
 }

@@ -4,11 +4,13 @@
 
 import type { RoomConfig } from '../../dist/room-protocol.ts';
 import type { OptimizerKind } from '../../nn/optimizer.ts';
+import { CHUNKS_PER_STAGE, SNAPSHOT_PERIOD, type PipeOptions } from '../pipe/pipe-options.ts';
 
 export interface RoomTraining {
   dataset: string;
-  model: 'gcn' | 'sage' | 'gat';
-  mode: 'sar';
+  model: (typeof MODELS)[number];
+  /** 'sar': every member a graph partition; 'pipe': every member a pipeline stage (GNNPipe). */
+  mode: 'sar' | 'pipe';
   epochs: number;
   hidden: number;
   heads: number;
@@ -21,6 +23,11 @@ export interface RoomTraining {
   decayFirstLayerOnly: boolean;
   /** Members offer a persistent checkpoint every this many epochs (0: only at the end). */
   checkpointEvery: number;
+  /**
+   * Pipe mode's settings (pipe-options.ts). The chunks are fixed for the room's life (default 4 per member
+   * of the room's first size), so a regrouped room runs the same chunks over fewer or more stages.
+   */
+  pipe: PipeOptions;
 }
 
 export class RoomConfigError extends Error {
@@ -30,12 +37,18 @@ export class RoomConfigError extends Error {
   }
 }
 
-const MODELS = ['gcn', 'sage', 'gat'] as const;
+const MODELS = ['gcn', 'sage', 'gat', 'gcnii', 'resgcn'] as const;
 const OPTIMIZERS = ['adam', 'adamw', 'sgd'] as const;
 
 /** The config a room is created with for these settings (what create sends). */
-export function roomConfig(t: Partial<RoomTraining> & Pick<RoomTraining, 'dataset' | 'model' | 'epochs'>): RoomConfig {
-  return { mode: 'sar', ...t } as RoomConfig;
+/** What a room's creator chooses: the model and epochs, anything else left to the defaults. */
+export type RoomTrainingSettings = Partial<Omit<RoomTraining, 'pipe' | 'dataset'>> & Pick<RoomTraining, 'model' | 'epochs'> & { pipe?: Partial<PipeOptions> };
+
+export function roomConfig(t: RoomTrainingSettings & { dataset: string }, size = 2): RoomConfig {
+  const config = { mode: 'sar', ...t } as RoomConfig;
+  // A pipe room's chunks are fixed at creation: 4 per member of its size unless given.
+  if (config.mode === 'pipe') config.pipe = { chunks: CHUNKS_PER_STAGE * size, ...(t.pipe ?? {}) };
+  return config;
 }
 
 export function roomTraining(config: RoomConfig): RoomTraining {
@@ -52,23 +65,50 @@ export function roomTraining(config: RoomConfig): RoomTraining {
     return v as T;
   };
   if (typeof c.dataset !== 'string' || !c.dataset) throw new RoomConfigError('dataset must be a name');
-  if (c.mode !== 'sar') throw new RoomConfigError(`mode ${JSON.stringify(c.mode)} is not one a room trains yet (only 'sar')`);
+  const mode = oneOf('mode', ['sar', 'pipe'] as const, 'sar');
   const model = oneOf('model', MODELS, 'gcn');
   const gat = model === 'gat';
+  if (mode === 'pipe' && gat) throw new RoomConfigError("model 'gat' cannot train in pipe mode (attention needs its neighbours' attention inputs from other chunks)");
+  // Pipe settings live under config.pipe: each checked like the rest.
+  const pipe = (c.pipe ?? {}) as Record<string, unknown>;
+  if (typeof pipe !== 'object' || pipe === null || Array.isArray(pipe)) throw new RoomConfigError(`pipe must be an object of settings, got ${JSON.stringify(c.pipe)}`);
+  const pipeInt = (key: string, fallback: number, lo: number, hi: number): number => {
+    const v = pipe[key] ?? fallback;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) throw new RoomConfigError(`pipe.${key} must be an integer in ${lo}..${hi}, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const pipeBool = (key: string, fallback: boolean): boolean => {
+    const v = pipe[key] ?? fallback;
+    if (typeof v !== 'boolean') throw new RoomConfigError(`pipe.${key} must be true or false, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const stages = pipe.stages ?? 'profile';
+  if (stages !== 'profile' && stages !== 'equal') throw new RoomConfigError(`pipe.stages must be 'profile' or 'equal', got ${JSON.stringify(stages)}`);
   return {
     dataset: c.dataset,
     model,
-    mode: 'sar',
+    mode,
     epochs: int('epochs', 200, 1, 100_000),
-    hidden: int('hidden', gat ? 8 : 16, 1, 4096),
+    hidden: int('hidden', gat ? 8 : model === 'gcnii' ? 64 : 16, 1, 4096),
     heads: int('heads', 8, 1, 64),
-    layers: int('layers', 2, 1, 64),
-    dropout: num('dropout', gat ? 0.6 : 0.5, (v) => v >= 0 && v < 1, 'in [0, 1)'),
+    layers: int('layers', model === 'gcnii' ? 16 : model === 'resgcn' ? 8 : 2, 1, 64),
+    dropout: num('dropout', gat || model === 'gcnii' ? 0.6 : 0.5, (v) => v >= 0 && v < 1, 'in [0, 1)'),
     lr: num('lr', gat ? 0.005 : 0.01, (v) => v > 0 && v < 10, 'in (0, 10)'),
     weightDecay: num('weightDecay', 5e-4, (v) => v >= 0 && v < 1, 'in [0, 1)'),
     optimizer: oneOf('optimizer', OPTIMIZERS, 'adam'),
     seed: int('seed', 0, 0, 2 ** 31 - 1),
     decayFirstLayerOnly: typeof c.decayFirstLayerOnly === 'boolean' ? c.decayFirstLayerOnly : model === 'gcn',
     checkpointEvery: int('checkpointEvery', 10, 0, 100_000),
+    pipe: {
+      // The creator sets 4 per member of the room's size (createRoomPeer); 8 if it did not.
+      chunks: pipeInt('chunks', 2 * CHUNKS_PER_STAGE, 1, 1 << 16),
+      recompute: pipeBool('recompute', true),
+      shuffle: pipeBool('shuffle', true),
+      unbiasedGradients: pipeBool('unbiasedGradients', true),
+      snapshotPeriod: pipeInt('snapshotPeriod', SNAPSHOT_PERIOD, 1, 100_000),
+      warmupEpochs: pipeInt('warmupEpochs', 0, 0, 100_000),
+      evalEvery: pipeInt('evalEvery', 1, 1, 100_000),
+      stages,
+    },
   };
 }
