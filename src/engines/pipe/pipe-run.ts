@@ -39,7 +39,8 @@ export async function planPipeline(
   const x = fromArray(gpu, data.features!, [dataset.numNodes, dataset.numFeatures], { label: 'features' });
   try {
     model.materialize(gpu, training.seed, resume ? checkpointParameters(resume) : undefined);
-    const measured = await profileBlocks(gpu, blocks, graph.view(WHOLE, 'eval', { seed: training.seed, step: 0 }), x);
+    // Equal stages need only the widths: one pass.
+    const measured = await profileBlocks(gpu, blocks, graph.view(WHOLE, 'eval', { seed: training.seed, step: 0 }), x, options.stages === 'equal' ? 1 : 2);
     return planStages(blocks, stages, options.stages, measured);
   } finally {
     model.dispose();

@@ -122,6 +122,9 @@ export class PipeStage {
         this.chunkTrain.push(ids(Int32Array.from(byChunk[c], (v) => v - starts[c]), `train:${c}`));
       }
     }
+    // The stage's peak memory counts from here, its weights and data in: the plan's profile (stage 0's
+    // device, the whole graph one block at a time) is setup, and profileBlocks gave its buffers back.
+    gpu.pool.resetPeak();
   }
 
   get rank(): number {
@@ -181,6 +184,7 @@ export class PipeStage {
     });
     this.graph.history.endEpoch();
     const evaluation = evaluate ? await this.exactPass() : null;
+    if (evaluate) this.releaseCached();
     let loss: number | null = null;
     let metrics: StageEpochResult['evaluation'] = null;
     if (lossSum) {
@@ -219,9 +223,10 @@ export class PipeStage {
     const view = this.graph.view(c, 'forward', this.key(e));
     if (this.options.recompute) {
       // Only the input is kept; the forward runs again before the backward.
-      const out = await withScopeAsync(gpu, () => noGradAsync(gpu, () => this.runBlocks(view, x)));
+      const out = await withScopeAsync(gpu, () => noGradAsync(gpu, () => this.runBlocks(view, x, true, false)));
       if (this.isLast) out.dispose();
       else await this.send(TAG_CHANNEL.pipeForward, c, out, true);
+      this.releaseCached();
       return { x, out: null, tape: null };
     }
     const out = keep(await this.runBlocks(view, x));
@@ -259,6 +264,7 @@ export class PipeStage {
       chunk.x.dispose();
       this.foldGradients();
     });
+    this.releaseCached();
   }
 
   /** Moves each parameter's gradient of one chunk into the epoch's sum (a backward walk replaces `grad`). */
@@ -283,7 +289,7 @@ export class PipeStage {
       noGradAsync(gpu, async () => {
         const x = await this.input(WHOLE, TAG_CHANNEL.pipeExact);
         for (const b of this.blocks) b.eval();
-        const out = await this.runBlocks(this.graph.view(WHOLE, 'eval', this.key(this.epoch)), x, false);
+        const out = await this.runBlocks(this.graph.view(WHOLE, 'eval', this.key(this.epoch)), x, false, false);
         if (out !== x) x.dispose();
         for (const b of this.blocks) b.train();
         if (!this.isLast) {
@@ -301,13 +307,35 @@ export class PipeStage {
     );
   }
 
-  private async runBlocks(view: ReturnType<ChunkedGraph['view']>, x: Tensor, training = true): Promise<Tensor> {
+  /**
+   * The stage's blocks over `x`. With `recorded` false (nothing on the tape: the exact pass, or a forward
+   * that will be recomputed) each block runs in a scope of its own and the previous block's output is freed,
+   * so a pass holds one block's intermediates at a time, not the stage's.
+   */
+  private async runBlocks(view: ReturnType<ChunkedGraph['view']>, x: Tensor, training = true, recorded = true): Promise<Tensor> {
     let h = x;
     for (const block of this.blocks) {
       if (training) block.train();
-      h = await (block as GraphModule).forward(view, h);
+      if (recorded) {
+        h = await (block as GraphModule).forward(view, h);
+        continue;
+      }
+      const input = h;
+      h = await withScopeAsync(this.gpu, async () => (block as GraphModule).forward(view, input));
+      if (input !== x && input !== h) input.dispose();
     }
     return h;
+  }
+
+  /**
+   * Gives the pool's cached free buffers back to the device. Chunks differ in size and the pool reuses a
+   * buffer only for the same size, so without this every chunk's intermediates would stay cached: a stage
+   * would hold about the whole graph's activations, as if nothing were pipelined.
+   */
+  private releaseCached(): void {
+    // Submitted first: buffers released by recorded work are then free to destroy now, not after the next submit.
+    this.gpu.submit();
+    this.gpu.pool.trim();
   }
 
   /** Chunk `c`'s input rows: stage 0 slices the features, the others receive the previous stage's output. */

@@ -94,28 +94,33 @@ export function assignStages(costs: number[], points: number[], stages: number):
  * gradients), timing each on `gpu`: the per-block cost profile, and every block's output width.
  * The model must be materialised on `gpu`.
  */
-export async function profileBlocks(gpu: Gpu, blocks: Module[], graph: NodeGraph, x: Tensor): Promise<{ costs: number[]; widths: number[] }> {
+export async function profileBlocks(gpu: Gpu, blocks: Module[], graph: NodeGraph, x: Tensor, passes = 2): Promise<{ costs: number[]; widths: number[] }> {
   let costs: number[] = [];
   let widths: number[] = [];
-  // Twice, timing the second pass: the first compiles every kernel, which would swamp the early blocks.
-  for (let pass = 0; pass < 2; pass++) {
+  // Twice by default, timing the second pass: the first compiles every kernel, which would swamp the early blocks.
+  for (let pass = 0; pass < passes; pass++) {
     costs = [];
     widths = [];
-    await withScopeAsync(gpu, () =>
-      noGradAsync(gpu, async () => {
-        let h = x;
+    await noGradAsync(gpu, async () => {
+      let h = x;
+      await gpu.finish();
+      for (const block of blocks) {
+        block.train();
+        const start = performance.now();
+        // One block's intermediates at a time (the whole graph passes through): its input is freed after it.
+        const input = h;
+        h = await withScopeAsync(gpu, async () => (block as GraphModule).forward(graph, input));
         await gpu.finish();
-        for (const block of blocks) {
-          block.train();
-          const start = performance.now();
-          h = await (block as GraphModule).forward(graph, h);
-          await gpu.finish();
-          costs.push(performance.now() - start);
-          widths.push(h.cols);
-        }
-      }),
-    );
+        costs.push(performance.now() - start);
+        widths.push(h.cols);
+        if (input !== x && input !== h) input.dispose();
+      }
+      if (h !== x) h.dispose();
+    });
   }
+  // The whole graph's buffers are of sizes training will not use again.
+  gpu.submit();
+  gpu.pool.trim();
   return { costs, widths };
 }
 
