@@ -16,7 +16,8 @@ import type { NodeTrainingOptions } from '../training-state.ts';
 import { chunkGraph } from '../pipe/chunking.ts';
 import type { AgeStats } from '../pipe/history.ts';
 import { pipeDataFor } from '../pipe/pipe-data.ts';
-import { PipeMetrics } from '../pipe/pipe-engine.ts';
+import { PipeMetrics, pipeCheckpoint } from '../pipe/pipe-engine.ts';
+import { describePipe } from '../pipe/pipe-run.ts';
 import type { PipeOptions } from '../pipe/pipe-options.ts';
 import { PipeStage, type StageEpochResult } from '../pipe/pipe-stage.ts';
 import type { StagePlan } from '../pipe/stage-plan.ts';
@@ -84,13 +85,10 @@ export class PipeRoomWorker {
     }
     const missing = this.model.parameterShapes().filter(([name]) => !names.has(`param:${name}`));
     if (missing.length) throw new PeerError(this.transport.rank, this.transport.rank, `the gathered commit lacks ${missing.map(([n]) => n).join(', ')}`);
-    return {
-      config: { model: this.model.describe(), training: { ...this.training }, ...extraConfig },
-      epoch,
-      rng: { seed: this.training.seed, step: epoch },
-      optimizer: this.stage.optimizerState(),
-      tensors,
-    };
+    // The same one-device format as an in-process pipeline's checkpoint, with the room's fields.
+    const data = pipeCheckpoint(this.model, this.training, describePipe(this.plan.stages.length, this.pipe, this.plan, this.model), epoch, this.stage.optimizerState(), tensors);
+    data.config = { ...data.config, ...extraConfig };
+    return data;
   }
 
   dispose(): void {
