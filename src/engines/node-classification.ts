@@ -14,8 +14,14 @@ export interface NodeLoopOptions {
   /** Epochs without a better validation accuracy before stopping; 0 = never stop early. */
   patience: number;
   training: NodeTrainingOptions;
-  /** Save a checkpoint every N epochs (0 = only at the end). */
+  /** Save a checkpoint every N epochs (0 = only at the end). Not with `checkpointBest`. */
   checkpointEvery?: number;
+  /**
+   * Keep the best validation epoch instead of the last (pipe mode, where training epochs read stale
+   * history and only exact evaluations judge the model): a checkpoint is saved at every epoch whose
+   * exact evaluation is the best so far, and none at the end, so the saved model is the reported one.
+   */
+  checkpointBest?: boolean;
   onCheckpoint?: (data: CheckpointData) => Promise<void>;
 }
 
@@ -48,6 +54,7 @@ export async function* trainNodeClassification(
   options: NodeLoopOptions,
   resume?: CheckpointData,
 ): AsyncGenerator<EpochMetrics, NodeRunSummary> {
+  if (options.checkpointBest && options.checkpointEvery) throw new RangeError('a run that checkpoints its best validation epoch saves at each new best: checkpointEvery does not apply');
   const stopping = new EarlyStopping(options.patience);
   stopping.restoreFrom(resume?.extra);
   const summary: NodeRunSummary = { epochsRun: 0, best: null, last: null, stoppedEarly: false, epochMs: [] };
@@ -68,14 +75,14 @@ export async function* trainNodeClassification(
     summary.epochMs.push(m.epochMs);
     const stop = stopping.update(m);
     yield m;
-    if (options.checkpointEvery && m.epoch % options.checkpointEvery === 0) await checkpoint();
+    if (options.checkpointBest ? stopping.best === m : options.checkpointEvery && m.epoch % options.checkpointEvery === 0) await checkpoint();
     if (stop) {
       summary.stoppedEarly = true;
       break;
     }
   }
   summary.best = stopping.best;
-  await checkpoint();
+  if (!options.checkpointBest) await checkpoint();
   return summary;
 }
 
@@ -108,6 +115,7 @@ export interface TrainOptions {
   seed?: number;
   /** Called after every epoch (awaited: training waits while it runs). */
   onEpoch?: (metrics: EpochMetrics) => void | Promise<void>;
+  /** Checkpoint every N epochs (not in mode 'pipe', whose checkpoint is its best validation epoch's, saved at each new best). */
   checkpointEvery?: number;
   onCheckpoint?: (data: CheckpointData) => Promise<void>;
   /** Continue from this checkpoint (the model's parameter names and shapes must match it). */
@@ -147,7 +155,9 @@ export function loopOptions(options: TrainOptions): NodeLoopOptions {
 export async function trainToEnd(engine: Engine, options: TrainOptions): Promise<TrainResult> {
   const history: EpochMetrics[] = [];
   try {
-    const summary = await consumeRun(trainNodeClassification(engine, loopOptions(options), options.resume), async (m) => {
+    // A pipeline keeps its best validation epoch (see NodeLoopOptions.checkpointBest).
+    const loop = { ...loopOptions(options), checkpointBest: engine.mode === 'pipe' };
+    const summary = await consumeRun(trainNodeClassification(engine, loop, options.resume), async (m) => {
       history.push(m);
       await options.onEpoch?.(m);
     });

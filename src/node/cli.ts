@@ -159,7 +159,9 @@ async function train(given: TrainFlags, command: Command): Promise<void> {
       seed: flags.seed,
       decayFirstLayerOnly: flags.model === 'gcn',
     },
-    checkpointEvery: flags.checkpoint ? flags.checkpointEvery : 0,
+    // A pipeline's training epochs read stale history; only its exact evaluations judge the model, and the best one is kept.
+    checkpointEvery: flags.checkpoint && flags.mode !== 'pipe' ? flags.checkpointEvery : 0,
+    checkpointBest: flags.mode === 'pipe',
     onCheckpoint: flags.checkpoint ? (data) => saveCheckpointFile(flags.checkpoint!, data) : undefined,
   };
   const sar = { workers: flags.workers, transport: flags.transport, remat: flags.remat, partition: flags.partition, adapter: flags.adapter, subgroups: flags.subgroups };
@@ -219,8 +221,10 @@ async function train(given: TrainFlags, command: Command): Promise<void> {
     test_acc: best?.testAcc ?? null,
     val_acc: best?.valAcc ?? null,
     train_acc: best?.trainAcc ?? null,
-    // The last epoch's weights (what the final checkpoint holds), not the best validation epoch's.
+    // The last epoch's weights, not the best validation epoch's.
     final_test_acc: summary.last?.testAcc ?? null,
+    // The epoch whose weights the checkpoint holds: the last one, or in pipe mode the best validation epoch.
+    checkpoint_epoch: flags.checkpoint ? (pipe ? (best?.epoch ?? null) : (summary.last?.epoch ?? null)) : null,
     final_loss: summary.last?.loss ?? null,
     epoch_ms_median: median(summary.epochMs),
     peak_gpu_bytes_per_worker: summary.last?.peakGpuBytes ?? (gpu ? [gpu.pool.peakAllocatedBytes] : []),
@@ -352,7 +356,7 @@ export function buildProgram(): Command {
     .option('--no-subgroups', 'do not use subgroup operations even if the adapter has them')
     .option('--json', 'print one JSON object as the last line of stdout', false)
     .option('--no-progress', 'no progress bar')
-    .option('--checkpoint <path>', 'save weights and optimizer state here (atomically)')
+    .option('--checkpoint <path>', 'save weights and optimizer state here (atomically); --mode pipe keeps the best validation epoch, saved at each new best')
     .option('--checkpoint-every <n>', 'checkpoint every n epochs (with --checkpoint)', positiveInt('--checkpoint-every'), 10)
     .option('--resume <path>', 'continue from a checkpoint')
     .option('--profile', 'print the GPU time of each kernel (timestamp queries) to stderr', false)

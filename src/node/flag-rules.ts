@@ -130,7 +130,12 @@ export const TRAIN_FLAG_RULES: readonly FlagRule[] = [
   {
     key: 'checkpointEvery',
     flag: '--checkpoint-every',
-    refuse: (f) => (f.checkpoint === undefined ? '--checkpoint-every needs --checkpoint <path> (where to save)' : null),
+    refuse: (f) =>
+      f.checkpoint === undefined
+        ? '--checkpoint-every needs --checkpoint <path> (where to save)'
+        : f.mode === 'pipe' && !inRoom(f)
+          ? "--checkpoint-every does not apply to --mode pipe: its checkpoint keeps the best validation epoch of the exact evaluations, saved at each new best"
+          : null,
   },
 ];
 

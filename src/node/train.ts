@@ -50,6 +50,8 @@ const MODE_OPTIONS: Record<string, ReadonlyArray<'single' | 'sar' | 'pipe'>> = {
   workers: ['sar', 'pipe'],
   transport: ['sar', 'pipe'],
   partition: ['sar'],
+  // Mode 'pipe' checkpoints its best validation epoch at each new best.
+  checkpointEvery: ['single', 'sar'],
   ...Object.fromEntries(PIPE_OPTION_KEYS.map((key) => [key, ['pipe'] as const])),
 };
 

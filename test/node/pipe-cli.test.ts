@@ -79,6 +79,7 @@ test('pipe flags outside --mode pipe, SAR flags in it, GAT in it and rooms outsi
     [['--mode', 'pipe', '--workers', '2', '--partition', 'random'], /--partition needs --mode sar/],
     [['--room', 'ws://127.0.0.1:9/rooms'], /--room needs --mode sar or --mode pipe .*this run is --mode single/],
     [['--mode', 'pipe', '--workers', '2', '--room', 'ws://127.0.0.1:9/rooms', '--transport', 'threads'], /--transport does not apply with --room/],
+    [['--mode', 'pipe', '--workers', '2', '--checkpoint', join(dir, 'never.ckpt'), '--checkpoint-every', '5'], /--checkpoint-every does not apply to --mode pipe: its checkpoint keeps the best validation epoch/],
     [['--mode', 'pipe', '--workers', '2', '--model', 'gat'], /--mode pipe does not run attention layers \(GAT\).*train GAT with --mode single or --mode sar/],
   ];
   for (const [flags, message] of refused) {
@@ -88,18 +89,22 @@ test('pipe flags outside --mode pipe, SAR flags in it, GAT in it and rooms outsi
   }
 });
 
-test('a pipe checkpoint resumes in --mode single (the one-device format)', async () => {
+test('a pipe checkpoint holds the best validation epoch (the reported one) and resumes in --mode single (the one-device format)', async () => {
   const ckpt = join(smallDataset('webgnn-pipe-ckpt-'), 'pipe.ckpt');
-  const a = webgnn(...PIPE, '--checkpoint', ckpt);
+  const a = webgnn(...PIPE, '--epochs', '6', '--checkpoint', ckpt);
   assert.equal(a.code, 0, a.stderr);
+  const ran = lastJson(a.stdout);
   assert.ok(existsSync(ckpt));
   const saved = await loadCheckpointFile(ckpt);
-  assert.equal(saved.epoch, 2);
+  assert.equal(ran.epochs, 6);
+  assert.equal(saved.epoch, ran.best_epoch, 'the checkpoint is the best validation epoch, not the last');
+  assert.equal(ran.checkpoint_epoch, ran.best_epoch);
+  assert.equal((saved.extra?.earlyStopping as { best: { epoch: number } }).best.epoch, ran.best_epoch);
   assert.equal((saved.config.pipe as { stages: number }).stages, 2);
-  const b = webgnn('train', '--dataset', dir, '--epochs', '4', '--hidden', '8', '--resume', ckpt, '--json', '--no-progress');
+  const b = webgnn('train', '--dataset', dir, '--epochs', '8', '--hidden', '8', '--resume', ckpt, '--json', '--no-progress');
   assert.equal(b.code, 0, b.stderr);
   const j = lastJson(b.stdout);
-  assert.deepEqual([j.mode, j.epochs, j.epochs_run], ['single', 4, 2]);
+  assert.deepEqual([j.mode, j.epochs, j.epochs_run], ['single', 8, 8 - saved.epoch]);
 });
 
 test('a stage thread lost mid-epoch ends the run with an error naming the stage within 10 s, and every thread ends', async () => {
@@ -129,4 +134,5 @@ test("train() of webgnn/node runs mode 'pipe' with pipe settings, and refuses th
   await assert.rejects(train(new NodeClassifier(config), dataset, { chunks: 4 }), /train: 'chunks' applies to mode 'pipe' only \(this run is mode 'single'\)/);
   await assert.rejects(train(() => new NodeClassifier(config), dataset, { mode: 'pipe', partition: 'random' }), /'partition' applies to mode 'sar' only/);
   await assert.rejects(train(new NodeClassifier(config), dataset, { mode: 'pipe' }), /a pipeline gives every stage its own replica/);
+  await assert.rejects(train(() => new NodeClassifier(config), dataset, { mode: 'pipe', checkpointEvery: 2 }), /'checkpointEvery' applies to mode 'single' or 'sar' only \(this run is mode 'pipe'\)/);
 });
