@@ -1,11 +1,12 @@
-// Row gather and scatter-add (the SAR worker's send and gradient-return steps) against float64
-// references. Both only copy or add one f32 per element: gather is exact; scatter-add is one f32
+// Row gather, scatter-add and scatter (the SAR worker's send and gradient-return steps, the hybrid
+// pipeline's history writes) against float64 references. They only copy or add one f32 per element:
+// gather and scatter are exact; scatter-add is one f32
 // addition per element (≤ 2⁻²⁴ relative to the sum) → rel 1.2e-7 against the float64 reference.
 // "Gradient check": the two are adjoint, ⟨gather(x), y⟩ = ⟨x, scatterAdd(0, y)⟩, which is the identity
 // SAR's backward relies on when it returns gradient rows to their owner.
 
 import { fromArray, zeros } from '../../src/tensor/create.ts';
-import { gatherRows, rowsReference, scatterAddRows } from '../../src/tensor/ops/rows.ts';
+import { gatherRows, rowsReference, scatterAddRows, scatterRows } from '../../src/tensor/ops/rows.ts';
 import { withScope } from '../../src/tensor/scope.ts';
 import { assertClose, assertEqual, assertThrows, randomArray, read, type KernelCase } from './harness.ts';
 
@@ -27,7 +28,7 @@ for (const [rows, cols, take] of [
   [2000, 3, 1500],
 ] as const) {
   rowsCases.push({
-    name: `rows: gather and scatter-add ${take} of ${rows}×${cols}`,
+    name: `rows: gather, scatter-add and scatter ${take} of ${rows}×${cols}`,
     async run(gpu) {
       const x = randomArray(rows * cols, rows);
       const ids = shuffledIds(rows, take, cols);
@@ -43,6 +44,15 @@ for (const [rows, cols, take] of [
         }),
       );
       assertClose(sum, rowsReference.scatterAdd(base, cols, src, ids), ADD_TOL, 'scatter-add');
+      const set = await read(
+        withScope(() => {
+          const into = fromArray(gpu, base, [rows, cols]);
+          scatterRows(into, fromArray(gpu, src, [take, cols]), fromArray(gpu, ids, [take], { dtype: 'u32' }));
+          return into;
+        }),
+      );
+      // A copy: exact, and the rows not indexed keep their values.
+      assertClose(set, rowsReference.scatter(base, cols, src, ids), { abs: 0, rel: 0 }, 'scatter');
     },
   });
 }
@@ -80,6 +90,7 @@ rowsCases.push(
         const x = fromArray(gpu, randomArray(12, 1), [4, 3]);
         assertThrows(() => gatherRows(x, fromArray(gpu, new Float32Array(2), [2])), /u32 or i32/, 'float index');
         assertThrows(() => scatterAddRows(x, fromArray(gpu, new Float32Array(4), [2, 2]), fromArray(gpu, new Uint32Array(2), [2], { dtype: 'u32' })), /must be \[2, 3\]/, 'wrong src shape');
+        assertThrows(() => scatterRows(x, fromArray(gpu, new Float32Array(4), [2, 2]), fromArray(gpu, new Uint32Array(2), [2], { dtype: 'u32' })), /scatterRows: src .* must be \[2, 3\]/, 'wrong src shape (scatter)');
       });
     },
   },

@@ -1,5 +1,6 @@
-// Row gather and scatter-add (not recorded on the tape): a distributed worker gathers the rows of a
-// local tensor that one peer needs, and adds the gradient rows a peer returns into its own rows.
+// Row gather, scatter-add and scatter (not recorded on the tape): a distributed worker gathers the rows
+// of a local tensor that one peer needs, adds the gradient rows a peer returns into its own rows, or
+// overwrites rows with the ones a peer sent (a hybrid pipeline's historical buffers).
 
 import source from '../../../shaders/rows.wgsl?raw';
 import grid from '../../../shaders/grid.wgsl?raw';
@@ -35,6 +36,13 @@ export function scatterAddRows(into: Tensor, src: Tensor, idx: Tensor): void {
   dispatch('scatter_add', idx, src, into, into.cols);
 }
 
+/** into[idx[i]] = src[i], in place; ids must be distinct and < into.rows. */
+export function scatterRows(into: Tensor, src: Tensor, idx: Tensor): void {
+  checkIndex('scatterRows', idx, into.rows);
+  if (src.rows !== idx.size || src.cols !== into.cols) throw new RangeError(`scatterRows: src ${src} must be [${idx.size}, ${into.cols}] for ${into}`);
+  dispatch('scatter', idx, src, into, into.cols);
+}
+
 export const rowsReference = {
   gather(x: ArrayLike<number>, cols: number, idx: ArrayLike<number>): Float64Array {
     const out = new Float64Array(idx.length * cols);
@@ -44,6 +52,11 @@ export const rowsReference = {
   scatterAdd(into: ArrayLike<number>, cols: number, src: ArrayLike<number>, idx: ArrayLike<number>): Float64Array {
     const out = Float64Array.from(into);
     for (let i = 0; i < idx.length; i++) for (let c = 0; c < cols; c++) out[idx[i] * cols + c] += src[i * cols + c];
+    return out;
+  },
+  scatter(into: ArrayLike<number>, cols: number, src: ArrayLike<number>, idx: ArrayLike<number>): Float64Array {
+    const out = Float64Array.from(into);
+    for (let i = 0; i < idx.length; i++) for (let c = 0; c < cols; c++) out[idx[i] * cols + c] = src[i * cols + c];
     return out;
   },
 };
