@@ -35,6 +35,8 @@ export const TAG_CHANNEL = {
   pipeForward: 0x05,
   pipeBackward: 0x06,
   pipeExact: 0x07,
+  /** Hybrid pipeline: mirror rows between the replicas of one stage (embeddings forward, gradients backward). */
+  pipeExchange: 0x08,
   test: 0x7e,
   /** Transport-internal: abort notices. Never returned by recv. */
   control: 0xff,

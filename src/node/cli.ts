@@ -59,6 +59,8 @@ interface TrainFlags {
   warmup: number;
   evalEvery: number;
   stages: StageMethod;
+  /** Pipe mode: replicas of every stage (hybrid; workers = stages × graphParallel). */
+  graphParallel: number;
   remat: boolean;
   partition: PartitionMethod;
   epochs: number;
@@ -177,7 +179,9 @@ async function train(given: TrainFlags, command: Command): Promise<void> {
   const engine = gpu
     ? new SingleEngine(gpu, (await modelFactory(spec))(), dataset, options.training, resume)
     : (pipe ?? (await createSarEngine(dataset, spec, options.training, sar, resume)));
-  const plan = pipe ? (pipe.describe.plan as string[]) : [];
+  const ways = pipe?.options.graphParallel ?? 1;
+  const layout = pipe && ways > 1 ? [`${pipe.describe.stages} stages × ${ways} replicas (worker r is stage r mod ${pipe.describe.stages} of replica ⌊r / ${pipe.describe.stages}⌋), ${pipe.options.chunks / ways} of the ${pipe.options.chunks} chunks per replica`] : [];
+  const plan = pipe ? [...layout, ...(pipe.describe.plan as string[])] : [];
   if (flags.progress) for (const line of plan) process.stderr.write(`${line}\n`);
   const ages = new RunAges();
   const bar = flags.progress
@@ -269,6 +273,7 @@ function pipeFlags(flags: TrainFlags): Partial<PipeOptions> {
     warmupEpochs: flags.warmup,
     evalEvery: flags.evalEvery,
     stages: flags.stages,
+    graphParallel: flags.graphParallel,
   };
 }
 
@@ -338,6 +343,7 @@ export function buildProgram(): Command {
     .option('--warmup <e>', 'pipe: exact (non-pipelined) epochs first', nonNegativeInt('--warmup'), 0)
     .option('--eval-every <e>', 'pipe: exact evaluation every e epochs (and at the last)', positiveInt('--eval-every'), 1)
     .addOption(new Option('--stages <method>', 'pipe: size stages by a measured per-block profile, or one unit per layer').choices(['profile', 'equal']).default('profile'))
+    .option('--graph-parallel <m>', 'pipe: m replicas of every stage, each owning 1/m of the chunks and exchanging the rows the others read (hybrid; --workers = stages × m)', positiveInt('--graph-parallel'), 1)
     .option('--no-remat', 'SAR baseline: keep fetched neighbour rows for the backward instead of rematerializing')
     .addOption(new Option('--partition <method>', 'how nodes are split over workers').choices(['metis', 'random']).default('metis'))
     .option('--epochs <n>', 'maximum epochs', positiveInt('--epochs'), 200)

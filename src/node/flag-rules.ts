@@ -95,6 +95,8 @@ export const TRAIN_FLAG_RULES: readonly FlagRule[] = [
   needsPipe('warmup', '--warmup', 'exact epochs before pipelining'),
   needsPipe('evalEvery', '--eval-every', "how often the pipeline's exact evaluation runs; other modes evaluate every epoch"),
   needsPipe('stages', '--stages', 'how the model is cut into pipeline stages'),
+  needsPipe('graphParallel', '--graph-parallel', 'replicas of every pipeline stage, graph parallelism inside a stage'),
+  notInRoom('graphParallel', '--graph-parallel', 'a room re-forms one pipeline over whoever remains, so it runs no replicas of a stage'),
   {
     key: 'model',
     flag: '--model',

@@ -7,7 +7,7 @@ import type { Engine } from '../engines/engine.ts';
 import { PIPE_ATTENTION_REFUSAL } from '../engines/pipe/chunked-graph.ts';
 import { chunkGraph } from '../engines/pipe/chunking.ts';
 import { pipeDataFor } from '../engines/pipe/pipe-data.ts';
-import { checkPipeOptions, pipeDefaults, type PipeOptions } from '../engines/pipe/pipe-options.ts';
+import { checkPipeOptions, pipeDefaults, pipeStageCount, type PipeOptions } from '../engines/pipe/pipe-options.ts';
 import { createPipeEngine } from '../engines/pipe/pipe-run.ts';
 import type { NodeTrainingOptions } from '../engines/training-state.ts';
 import type { DeviceReport } from '../gpu/gpu.ts';
@@ -54,11 +54,13 @@ export async function createPipeRun(
   if (typeof model !== 'function' && 'builtin' in model && model.builtin.kind === 'gat') throw new Error(PIPE_ATTENTION_REFUSAL);
   const options = { ...pipeDefaults(workers), ...pipe };
   checkPipeOptions(options, dataset.numNodes);
+  pipeStageCount(workers, options.graphParallel);
   if (run.transport === 'threads') {
     const source = serializableSource(model);
+    const S = pipeStageCount(workers, options.graphParallel);
     const chunking = chunkGraph(dataset, options.chunks, training.seed);
     return ThreadedPipeEngine.start({
-      data: Array.from({ length: workers }, (_, r) => pipeDataFor(dataset, chunking, r, workers)),
+      data: Array.from({ length: workers }, (_, r) => pipeDataFor(dataset, chunking, r % S, S)),
       dataset,
       model: source,
       replica: (await modelFactory(source))(),

@@ -5,8 +5,9 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { ThreadTransport } from '../dist/thread-transport.ts';
-import { describePipe, planPipeline } from '../engines/pipe/pipe-run.ts';
-import { PipeStage } from '../engines/pipe/pipe-stage.ts';
+import { pipeStageCount } from '../engines/pipe/pipe-options.ts';
+import { buildStage, describePipe, planPipeline } from '../engines/pipe/pipe-run.ts';
+import type { PipeStage } from '../engines/pipe/pipe-stage.ts';
 import type { StagePlan } from '../engines/pipe/stage-plan.ts';
 import { modelFactory } from './model-source.ts';
 import { createNodeGpu } from './node-gpu.ts';
@@ -28,11 +29,12 @@ async function handle(command: Command): Promise<PipeReply> {
   switch (command.type) {
     case 'plan': {
       if (!thread.planning) throw new Error(`stage ${rank} was asked to plan the stages: only stage 0 holds the dataset to profile`);
-      const plan = await planPipeline(gpu, replica(), thread.planning, thread.data.chunking, size, options, training, resume);
-      return { type: 'plan', plan, describe: describePipe(size, options, plan, replica()) };
+      const stages = pipeStageCount(size, options.graphParallel);
+      const plan = await planPipeline(gpu, replica(), thread.planning, thread.data.chunking, stages, options, training, resume);
+      return { type: 'plan', plan, describe: describePipe(stages, options, plan, replica()) };
     }
     case 'build':
-      stage = new PipeStage(gpu, transport, replica(), thread.data, command.plan, options, training, resume);
+      stage = buildStage(gpu, transport, replica(), thread.data, command.plan, options, training, resume);
       return { type: 'built' };
     case 'epoch':
       return { type: 'epoch', result: await built().trainEpoch(command.evaluate) };

@@ -124,7 +124,9 @@ export class ThreadedPipeEngine extends ThreadedEngineBase<PipeReply> implements
 
   /** One checkpoint of the whole model, every stage's tensors merged (the one-device format). */
   async snapshot(): Promise<CheckpointData> {
-    const states = await settleReplies<PipeReply, 'state'>(this.threads.map((t) => t.request({ type: 'state' })), 'state', WHAT).catch((error: unknown) => {
+    // Workers 0 … S−1 are way 0's stages; the other ways' replicas hold the same weights and optimizer state.
+    const way0 = this.threads.slice(0, this.threads.length / this.start.options.graphParallel);
+    const states = await settleReplies<PipeReply, 'state'>(way0.map((t) => t.request({ type: 'state' })), 'state', WHAT).catch((error: unknown) => {
       throw namingStage(error);
     });
     const { replica, training } = this.start;

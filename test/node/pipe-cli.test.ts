@@ -81,6 +81,11 @@ test('pipe flags outside --mode pipe, SAR flags in it, GAT in it and rooms outsi
     [['--mode', 'pipe', '--workers', '2', '--room', 'ws://127.0.0.1:9/rooms', '--transport', 'threads'], /--transport does not apply with --room/],
     [['--mode', 'pipe', '--workers', '2', '--checkpoint', join(dir, 'never.ckpt'), '--checkpoint-every', '5'], /--checkpoint-every does not apply to --mode pipe: its checkpoint keeps the best validation epoch/],
     [['--mode', 'pipe', '--workers', '2', '--model', 'gat'], /--mode pipe does not run attention layers \(GAT\).*train GAT with --mode single or --mode sar/],
+    [['--graph-parallel', '2'], /--graph-parallel needs --mode pipe .*this run is --mode single/],
+    [['--mode', 'pipe', '--workers', '3', '--graph-parallel', '2'], /--graph-parallel 2 does not divide --workers 3/],
+    [['--mode', 'pipe', '--workers', '4', '--graph-parallel', '2', '--chunks', '5'], /--chunks 5 is not a multiple of --graph-parallel 2/],
+    [['--mode', 'pipe', '--workers', '2', '--graph-parallel', '2', '--warmup', '1'], /--warmup does not apply with --graph-parallel 2/],
+    [['--mode', 'pipe', '--workers', '2', '--graph-parallel', '2', '--room', 'ws://127.0.0.1:9/rooms'], /--graph-parallel does not apply with --room: a room re-forms one pipeline/],
   ];
   for (const [flags, message] of refused) {
     const r = webgnn('train', '--dataset', dir, '--epochs', '1', '--no-progress', ...flags);
@@ -135,4 +140,23 @@ test("train() of webgnn/node runs mode 'pipe' with pipe settings, and refuses th
   await assert.rejects(train(() => new NodeClassifier(config), dataset, { mode: 'pipe', partition: 'random' }), /'partition' applies to mode 'sar' only/);
   await assert.rejects(train(new NodeClassifier(config), dataset, { mode: 'pipe' }), /a pipeline gives every stage its own replica/);
   await assert.rejects(train(() => new NodeClassifier(config), dataset, { mode: 'pipe', checkpointEvery: 2 }), /'checkpointEvery' applies to mode 'single' or 'sar' only \(this run is mode 'pipe'\)/);
+});
+
+test('--graph-parallel 2: 2 stages × 2 replicas over worker threads, the layout in the summary, one copy of the model in the checkpoint (resumed on one device)', async () => {
+  const ckpt = join(smallDataset('webgnn-pipe-hybrid-'), 'hybrid.ckpt');
+  const hybrid = ['train', '--dataset', dir, '--mode', 'pipe', '--workers', '4', '--graph-parallel', '2', '--epochs', '2', '--hidden', '8', '--stages', 'equal', '--no-progress'];
+  const r = webgnn(...hybrid, '--json', '--transport', 'threads', '--checkpoint', ckpt);
+  assert.equal(r.code, 0, r.stderr);
+  const j = lastJson(r.stdout);
+  assert.deepEqual([j.workers, (j.pipe as { stages: number }).stages, (j.pipe as { graphParallel: number }).graphParallel], [4, 2, 2]);
+  assert.equal((j.bytes_sent_per_worker_per_epoch as number[]).length, 4);
+  assert.ok((j.bytes_sent_per_worker_per_epoch as number[]).every((b) => b > 0), 'every worker sends: boundary rows, mirror rows, gradients');
+  const saved = await loadCheckpointFile(ckpt);
+  const names = saved.tensors.map((t) => t.name);
+  assert.equal(new Set(names).size, names.length, 'no tensor twice');
+  const single = webgnn('train', '--dataset', dir, '--epochs', '3', '--hidden', '8', '--resume', ckpt, '--json', '--no-progress');
+  assert.equal(single.code, 0, single.stderr);
+  const human = webgnn(...hybrid);
+  assert.equal(human.code, 0, human.stderr);
+  assert.match(human.stdout, /2 stages × 2 replicas \(worker r is stage r mod 2 of replica ⌊r \/ 2⌋\), 8 of the 16 chunks per replica/);
 });

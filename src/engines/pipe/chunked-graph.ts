@@ -22,6 +22,7 @@ import type { Tensor } from '../../tensor/tensor.ts';
 import { chunkBlocks } from './chunk-blocks.ts';
 import type { Chunking } from './chunking.ts';
 import type { HistoryStore } from './history.ts';
+import type { MirrorRows, WayExchange } from './way-exchange.ts';
 
 /** Why attention layers do not run in a pipeline (the CLI refuses --model gat --mode pipe with it up front). */
 export const PIPE_ATTENTION_REFUSAL =
@@ -59,6 +60,8 @@ export class ChunkedGraph {
     /** Edges in new ids (chunking.renumbered). */
     private readonly edges: { src: Int32Array; dst: Int32Array },
     readonly history: HistoryStore,
+    /** The other replicas of this stage (hybrid mode), or null. */
+    private readonly exchange: WayExchange | null = null,
   ) {}
 
   get numNodes(): number {
@@ -86,9 +89,28 @@ export class ChunkedGraph {
     };
   }
 
-  private aggregate(kind: Aggregation, call: number, c: number, pass: PassKind, x: Tensor): Tensor {
+  /**
+   * With replicas of this stage (hybrid mode), a chunk's forward first swaps mirror rows with the other
+   * ways (their concurrent chunks' rows this chunk reads land in the history before it reads it), and its
+   * backward swaps output-gradient rows likewise. A recompute reads what its forward read: no swap.
+   */
+  private aggregate(kind: Aggregation, call: number, c: number, pass: PassKind, x: Tensor): Tensor | Promise<Tensor> {
     const n = this.rows(c);
     if (x.rows !== n || x.shape.length !== 2) throw new RangeError(`aggregate(${kind}) on chunk ${c}: input ${x} must have ${n} rows`);
+    const exchange = c === WHOLE ? null : this.exchange;
+    if (!exchange || pass !== 'forward') return this.aggregateChunk(kind, call, c, pass, x, exchange);
+    return exchange.swap('forward', `${kind}ᵀ`, this.matrix(kind, true), call, c, x).then((mirrors) => {
+      this.history.embeddings(call, x.cols);
+      for (const m of mirrors) {
+        this.history.writeMirrorEmbeddings(call, m.chunk, m.rows, m.ids);
+        m.rows.dispose();
+      }
+      return this.aggregateChunk(kind, call, c, pass, x, exchange);
+    });
+  }
+
+  private aggregateChunk(kind: Aggregation, call: number, c: number, pass: PassKind, x: Tensor, exchange: WayExchange | null): Tensor {
+    const n = this.rows(c);
     const ops = this.ops(kind, c);
     const F = x.cols;
     const out = empty(this.gpu, [n, F], 'f32', 'pipe_aggregate');
@@ -128,18 +150,33 @@ export class ChunkedGraph {
       history.writeEmbeddings(call, c, x);
     }
     return record('pipeAggregate', [x], out, (g) => {
-      const dx = empty(this.gpu, [n, F], 'f32', 'pipe_aggregate_grad');
-      spmmInto(ops.local.transpose(), g, dx);
-      if (c !== WHOLE) {
-        const gh = history.gradients(call, F);
-        if (ops.offT) {
-          spmmInto(ops.offT, gh, dx, { accumulate: true });
-          history.noteGradientReads(call, ops.gradRowsReadFrom);
-        }
-        history.writeGradients(call, c, g);
-      }
-      return [dx];
+      if (!exchange) return [this.aggregateBackward(ops, call, c, g, [])];
+      return exchange.swap('backward', kind, this.matrix(kind), call, c, g).then((mirrors) => [this.aggregateBackward(ops, call, c, g, mirrors)]);
     });
+  }
+
+  /**
+   * dX_c = A_ccᵀ·dY_c + (Aᵀ)_c,rest·G_k. Mirror gradient rows (hybrid mode) are exact for the concurrent
+   * chunk that reads them now, so they are stored ×1 first and, under trick 2, ×2 afterwards for the chunks
+   * that read them later, as this way's own rows are.
+   */
+  private aggregateBackward(ops: ChunkOperators, call: number, c: number, g: Tensor, mirrors: MirrorRows[]): Tensor {
+    const dx = empty(this.gpu, [g.rows, g.cols], 'f32', 'pipe_aggregate_grad');
+    spmmInto(ops.local.transpose(), g, dx);
+    if (c === WHOLE) return dx;
+    const { history } = this;
+    const gh = history.gradients(call, g.cols);
+    for (const m of mirrors) history.writeMirrorGradients(call, m.chunk, m.rows, m.ids);
+    if (ops.offT) {
+      spmmInto(ops.offT, gh, dx, { accumulate: true });
+      history.noteGradientReads(call, ops.gradRowsReadFrom);
+    }
+    history.writeGradients(call, c, g);
+    for (const m of mirrors) {
+      history.doubleMirrorGradients(call, m.rows, m.ids);
+      m.rows.dispose();
+    }
+    return dx;
   }
 
   /** Original node ids of chunk `c`'s rows (u32): dropout masks are keyed by them, as on one device. */
@@ -203,5 +240,6 @@ export class ChunkedGraph {
     for (const t of this.rowIds.values()) t.dispose();
     this.rowIds.clear();
     this.history.dispose();
+    this.exchange?.dispose();
   }
 }

@@ -15,6 +15,7 @@
 import type { Gpu } from '../../gpu/gpu.ts';
 import { zeros } from '../../tensor/create.ts';
 import { fill, scale } from '../../tensor/ops/elementwise.ts';
+import { scatterRows } from '../../tensor/ops/rows.ts';
 import { keep } from '../../tensor/scope.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
 import type { Chunking } from './chunking.ts';
@@ -124,6 +125,26 @@ export class HistoryStore {
     if (doubled !== g) doubled.dispose();
   }
 
+  /**
+   * Writes rows another way sent (hybrid mode): chunk `c`'s rows at global ids `ids`, as of this epoch.
+   * Received gradients are the current epoch's exact ones, stored as they are (×1); see ChunkedGraph.
+   */
+  writeMirrorEmbeddings(call: number, c: number, rows: Tensor, ids: Tensor): void {
+    this.scatter(this.embeddingSlots.get(call)!, c, rows, ids);
+  }
+
+  writeMirrorGradients(call: number, c: number, rows: Tensor, ids: Tensor): void {
+    this.scatter(this.gradientSlots.get(call)!, c, rows, ids);
+  }
+
+  /** Trick 2 for mirror rows once the concurrent chunk has read them: later chunks see them ×2, as their own way's. */
+  doubleMirrorGradients(call: number, rows: Tensor, ids: Tensor): void {
+    if (!this.options.unbiasedGradients) return;
+    const doubled = scale(rows, 2);
+    scatterRows(this.gradientSlots.get(call)!.tensor, doubled, ids);
+    doubled.dispose();
+  }
+
   /** Writes every row at once (a whole-graph exact pass, as in warm-up epochs). */
   writeAllEmbeddings(call: number, x: Tensor): void {
     const slot = this.embeddingSlots.get(call)!;
@@ -160,6 +181,11 @@ export class HistoryStore {
       throw new RangeError(`pipeline: aggregation ${call} of this stage had ${slot.tensor.cols} columns before and now ${width}: every chunk must run the same layers`);
     }
     return slot;
+  }
+
+  private scatter(slot: Buffer, c: number, rows: Tensor, ids: Tensor): void {
+    scatterRows(slot.tensor, rows, ids);
+    slot.writtenAt[c] = this.epoch;
   }
 
   private writeRows(slot: Buffer, c: number, x: Tensor): void {

@@ -9,7 +9,7 @@ import type { Engine, EpochMetrics } from '../engine.ts';
 import { settleWorkers } from '../sar/sar-engine.ts';
 import type { NodeTrainingOptions } from '../training-state.ts';
 import { emptyAges, mergeAges } from './history.ts';
-import type { PipeOptions } from './pipe-options.ts';
+import { hybridPosition, type PipeOptions } from './pipe-options.ts';
 import type { PipeStage, StageEpochResult } from './pipe-stage.ts';
 
 /** What one stage's epoch is driven by, wherever the stage runs (this process, a thread). */
@@ -35,24 +35,27 @@ export class PipeMetrics {
   }
 
   combine(epoch: number, results: StageEpochResult[]): EpochMetrics {
-    const last = results[results.length - 1];
     const n = (count: number) => Math.max(1, count);
     const { sizes } = this.context;
-    if (last.evaluation) {
-      const ev = last.evaluation;
+    // The last stage of every way reports the loss over its own chunks (their sum is the mean over all
+    // training nodes); the last stage of way 0 alone evaluates.
+    const losses = results.flatMap((r) => (r.loss === null ? [] : [r.loss]));
+    const evaluated = results.find((r) => r.evaluation !== null);
+    if (evaluated) {
+      const ev = evaluated.evaluation!;
       this.lastEvaluation = { valLoss: ev.valLoss, trainAcc: ev.trainCorrect / n(sizes.train), valAcc: ev.valCorrect / n(sizes.val), testAcc: ev.testCorrect / n(sizes.test) };
     }
     const ages = results.reduce((a, r) => mergeAges(a, r.embeddingAges), emptyAges());
     const gradAges = results.reduce((a, r) => mergeAges(a, r.gradientAges), emptyAges());
     return {
       epoch,
-      loss: last.loss ?? NaN,
+      loss: losses.length ? losses.reduce((a, b) => a + b, 0) : NaN,
       ...this.lastEvaluation,
       epochMs: Math.max(...results.map((r) => r.epochMs)),
       peakGpuBytes: results.map((r) => r.peakGpuBytes),
       gpuBytes: results.map((r) => r.gpuBytes),
       bytesSent: results.map((r) => r.bytesSent),
-      evaluated: last.evaluation !== null,
+      evaluated: evaluated !== undefined,
       staleness: {
         maxAge: ages.maxAge,
         meanAge: ages.rows ? ages.sumAge / ages.rows : 0,
@@ -81,8 +84,10 @@ export class PipeEngine implements Engine {
     private readonly release: () => Promise<void> | void = () => {},
   ) {
     if (!stages.length) throw new RangeError('PipeEngine: needs at least one stage');
+    const S = stages.length / options.graphParallel;
     stages.forEach((s, i) => {
-      if (s.rank !== i) throw new RangeError(`PipeEngine: stage at index ${i} has rank ${s.rank}`);
+      const at = hybridPosition(i, S);
+      if (s.rank !== at.stage || s.way !== at.way) throw new RangeError(`PipeEngine: worker ${i} is stage ${s.rank} of way ${s.way}, expected stage ${at.stage} of way ${at.way}`);
     });
     this.workers = stages.length;
     this.metrics = new PipeMetrics({ sizes, evalEvery: options.evalEvery });
@@ -107,7 +112,8 @@ export class PipeEngine implements Engine {
 
   /** One checkpoint of the whole model (the same format as one device's: any mode can resume from it). */
   async snapshot(): Promise<CheckpointData> {
-    const tensors = (await Promise.all(this.stages.map((s) => s.stateTensors()))).flat();
+    // Replicas of a stage hold the same weights and optimizer state: way 0's stages hold the model once.
+    const tensors = (await Promise.all(this.stages.filter((s) => s.way === 0).map((s) => s.stateTensors()))).flat();
     return pipeCheckpoint(this.model, this.training, this.describe, this.currentEpoch, this.stages[0].optimizerState(), tensors);
   }
 

@@ -21,6 +21,12 @@ export interface PipeOptions {
   evalEvery: number;
   /** Stage sizes from a measured per-block cost profile, or one unit per layer. */
   stages: StageMethod;
+  /**
+   * Hybrid (Mithril's ways): M replicas of the whole pipeline, each owning C/M of the chunks; the M
+   * workers of one stage exchange the rows the others' chunks read at every aggregation and all-reduce
+   * their gradients. Workers = stages × M. 1: one pipeline.
+   */
+  graphParallel: number;
 }
 
 /** GNNPipe's REVERSE_PERIOD. */
@@ -37,6 +43,7 @@ export function pipeDefaults(stages: number): PipeOptions {
     warmupEpochs: 0,
     evalEvery: 1,
     stages: 'profile',
+    graphParallel: 1,
   };
 }
 
@@ -50,6 +57,12 @@ export function checkPipeOptions(o: PipeOptions, numNodes: number): void {
   if (!Number.isInteger(o.snapshotPeriod) || o.snapshotPeriod < 1) problems.push(`--snapshot-period must be a positive integer of epochs, got ${o.snapshotPeriod}`);
   if (!Number.isInteger(o.warmupEpochs) || o.warmupEpochs < 0) problems.push(`--warmup must be a non-negative integer of epochs, got ${o.warmupEpochs}`);
   if (!Number.isInteger(o.evalEvery) || o.evalEvery < 1) problems.push(`--eval-every must be a positive integer of epochs, got ${o.evalEvery}`);
+  const M = o.graphParallel;
+  if (!Number.isInteger(M) || M < 1) problems.push(`--graph-parallel must be a positive integer, got ${M}`);
+  else if (M > 1) {
+    if (Number.isInteger(o.chunks) && o.chunks % M !== 0) problems.push(`--chunks ${o.chunks} is not a multiple of --graph-parallel ${M}: each of the ${M} replicas of a stage owns the same number of chunks`);
+    if (o.warmupEpochs > 0) problems.push(`--warmup does not apply with --graph-parallel ${M}: a warm-up epoch is one pipeline's exact pass over the whole graph, which replicas that each own part of the chunks do not run; drop --warmup or use --graph-parallel 1`);
+  }
   if (o.stages !== 'profile' && o.stages !== 'equal') problems.push(`--stages must be 'profile' or 'equal', got '${String(o.stages)}'`);
   if (problems.length) throw new RangeError(problems.join('; '));
 }
@@ -64,4 +77,21 @@ export function chunkOrder(chunks: number, epoch: number, seed: number, shuffle:
     [order[i], order[j]] = [order[j], order[i]];
   }
   return order;
+}
+
+/** Stages of a run of `workers` workers with `graphParallel` replicas per stage (workers = stages × M). */
+export function pipeStageCount(workers: number, graphParallel: number): number {
+  if (!Number.isInteger(graphParallel) || graphParallel < 1) throw new RangeError(`--graph-parallel must be a positive integer, got ${graphParallel}`);
+  if (workers % graphParallel !== 0) {
+    throw new RangeError(`--graph-parallel ${graphParallel} does not divide --workers ${workers}: the workers form stages × ${graphParallel} replicas of each stage; use a worker count that is a multiple of ${graphParallel}`);
+  }
+  return workers / graphParallel;
+}
+
+/**
+ * Worker `rank` of a hybrid run: stage rank % S of way ⌊rank / S⌋. Way w's pipeline is ranks w·S … w·S+S−1;
+ * stage s's replicas are ranks s, S+s, … (its way group, ordered by way).
+ */
+export function hybridPosition(rank: number, stages: number): { stage: number; way: number } {
+  return { stage: rank % stages, way: Math.floor(rank / stages) };
 }

@@ -12,9 +12,10 @@ import { checkpointParameters, type NodeTrainingOptions } from '../training-stat
 import { ChunkedGraph, WHOLE } from './chunked-graph.ts';
 import { chunkGraph, type Chunking } from './chunking.ts';
 import { HistoryStore } from './history.ts';
-import { pipeDataFor } from './pipe-data.ts';
+import { pipeDataFor, type PipeData } from './pipe-data.ts';
 import { PipeEngine } from './pipe-engine.ts';
-import { checkPipeOptions, type PipeOptions } from './pipe-options.ts';
+import { pipeLinks } from './pipe-links.ts';
+import { checkPipeOptions, pipeStageCount, type PipeOptions } from './pipe-options.ts';
 import { PipeStage } from './pipe-stage.ts';
 import { checkCuttable, describePlan, planStages, profileBlocks, type StagePlan } from './stage-plan.ts';
 
@@ -49,7 +50,10 @@ export async function planPipeline(
   }
 }
 
-/** A pipeline engine over `gpus[i]` linked by `transports[i]` (rank i = stage i). */
+/**
+ * A pipeline engine over `gpus[i]` linked by `transports[i]`: worker i is stage i % S of way ⌊i / S⌋, with
+ * S = workers / options.graphParallel (one pipeline: worker i = stage i).
+ */
 export async function createPipeEngine(
   gpus: Gpu[],
   transports: Transport[],
@@ -60,25 +64,41 @@ export async function createPipeEngine(
   resume?: CheckpointData,
   release: () => Promise<void> | void = () => {},
 ): Promise<PipeEngine> {
-  const P = gpus.length;
   checkPipeOptions(options, dataset.numNodes);
+  const S = pipeStageCount(gpus.length, options.graphParallel);
   const chunking = chunkGraph(dataset, options.chunks, training.seed);
-  const plan = await planPipeline(gpus[0], replica(), dataset, chunking, P, options, training, resume);
+  const plan = await planPipeline(gpus[0], replica(), dataset, chunking, S, options, training, resume);
   const stages: PipeStage[] = [];
   try {
-    for (let r = 0; r < P; r++) stages.push(new PipeStage(gpus[r], transports[r], replica(), pipeDataFor(dataset, chunking, r, P), plan, options, training, resume));
+    for (let r = 0; r < gpus.length; r++) stages.push(buildStage(gpus[r], transports[r], replica(), pipeDataFor(dataset, chunking, r % S, S), plan, options, training, resume));
   } catch (error) {
     for (const s of stages) s.dispose();
     throw error;
   }
   const model = replica();
-  return new PipeEngine(stages, model, training, options, describePipe(P, options, plan, model), { train: dataset.train.length, val: dataset.val.length, test: dataset.test.length }, release);
+  return new PipeEngine(stages, model, training, options, describePipe(S, options, plan, model), { train: dataset.train.length, val: dataset.val.length, test: dataset.test.length }, release);
+}
+
+/** Worker `all.rank`'s stage, linked to its pipeline and (hybrid mode) to its stage's replicas. */
+export function buildStage(
+  gpu: Gpu,
+  all: Transport,
+  model: GraphModule,
+  data: PipeData,
+  plan: StagePlan,
+  options: PipeOptions,
+  training: NodeTrainingOptions,
+  resume?: CheckpointData,
+): PipeStage {
+  const links = pipeLinks(all, options.graphParallel);
+  return new PipeStage(gpu, links.pipeline, model, data, plan, options, training, resume, links.ways);
 }
 
 /** What a run records in its checkpoints and summaries: stages, chunks, tricks and the plan (wherever its stages run). */
 export function describePipe(stages: number, options: PipeOptions, plan: StagePlan, model: GraphModule): Record<string, unknown> {
   return {
     stages,
+    graphParallel: options.graphParallel,
     chunks: options.chunks,
     recompute: options.recompute,
     tricks: { shuffle: options.shuffle, unbiasedGradients: options.unbiasedGradients, snapshotPeriod: options.snapshotPeriod },

@@ -9,6 +9,7 @@
 // The last stage computes the loss and, every E epochs, the metrics of an exact whole-graph forward.
 
 import type { Gpu } from '../../gpu/gpu.ts';
+import { allReduceSum } from '../../dist/collectives.ts';
 import { makeTag, TAG_CHANNEL, type Transport } from '../../dist/transport.ts';
 import type { CheckpointData, CheckpointTensor } from '../../nn/checkpoint.ts';
 import type { RandomKey } from '../../nn/graph-input.ts';
@@ -29,13 +30,16 @@ import { HistoryStore, type AgeStats } from './history.ts';
 import type { PipeData } from './pipe-data.ts';
 import { chunkOrder, type PipeOptions } from './pipe-options.ts';
 import type { StagePlan } from './stage-plan.ts';
+import { WayExchange } from './way-exchange.ts';
 
 /** One epoch as one stage saw it; the training and evaluation figures come from the last stage only. */
 export interface StageEpochResult {
   stage: number;
-  /** Last stage: the pipelined training loss (the mean over the training nodes). */
+  /** Which replica of the pipeline (hybrid mode; 0 with one pipeline). */
+  way: number;
+  /** Last stage: the pipelined training loss over this way's chunks (the ways' losses sum to the mean over the training nodes). */
   loss: number | null;
-  /** Last stage, on evaluation epochs: the exact pass's metrics. */
+  /** Last stage of way 0, on evaluation epochs: the exact pass's metrics. */
   evaluation: { valLoss: number; trainCorrect: number; valCorrect: number; testCorrect: number } | null;
   embeddingAges: AgeStats;
   gradientAges: AgeStats;
@@ -54,6 +58,8 @@ interface KeptChunk {
 }
 
 const tagOf = (channel: number, c: number) => makeTag(channel, c === WHOLE ? 0 : c + 1);
+/** The collective tag id of the ways' gradient all-reduce (one call per epoch, so it may repeat). */
+const GRADIENT_TAG = 1;
 
 export class PipeStage {
   readonly blocks: Module[];
@@ -80,6 +86,8 @@ export class PipeStage {
     readonly options: PipeOptions,
     readonly training: NodeTrainingOptions,
     resume?: CheckpointData,
+    /** Hybrid mode: the replicas of this stage (rank = way), which own the other chunks; null with one pipeline. */
+    readonly ways: Transport | null = null,
   ) {
     const rank = transport.rank;
     const range = plan.stages[rank];
@@ -100,7 +108,7 @@ export class PipeStage {
       this.epoch = resume.epoch;
     }
     const history = new HistoryStore(gpu, data.chunking, { snapshotPeriod: options.snapshotPeriod, unbiasedGradients: options.unbiasedGradients });
-    this.graph = new ChunkedGraph(gpu, data.chunking, data.edges, history);
+    this.graph = new ChunkedGraph(gpu, data.chunking, data.edges, history, ways && ways.size > 1 ? new WayExchange(gpu, ways, data.chunking) : null);
     this.graph.keepForRecompute = options.recompute;
     const n = this.graph.numNodes;
     if (this.isFirst) {
@@ -143,6 +151,14 @@ export class PipeStage {
     return this.epoch;
   }
 
+  get way(): number {
+    return this.ways?.rank ?? 0;
+  }
+
+  private get numWays(): number {
+    return this.ways?.size ?? 1;
+  }
+
   /** Width of the rows this stage receives (its first block's input) and sends (its last block's output). */
   private get inWidth(): number {
     const first = this.plan.stages[this.rank].first;
@@ -166,25 +182,30 @@ export class PipeStage {
   private async epochBody(evaluate: boolean): Promise<StageEpochResult> {
     const start = performance.now();
     const { gpu, transport, options } = this;
-    const sentBefore = sum(transport.stats.bytesSent);
-    const receivedBefore = sum(transport.stats.bytesReceived);
+    const sentBefore = this.traffic('bytesSent');
+    const receivedBefore = this.traffic('bytesReceived');
     const e = this.epoch;
     this.graph.history.beginEpoch(e);
     const exact = e < options.warmupEpochs;
-    const order = exact ? [WHOLE] : chunkOrder(this.data.chunking.numChunks, e, this.training.seed, options.shuffle);
+    // Way w runs its own chunks in the order every way uses for its own: the concurrent chunks of two
+    // ways are always the same distance apart (WayExchange).
+    const perWay = this.data.chunking.numChunks / this.numWays;
+    const order = exact ? [WHOLE] : chunkOrder(perWay, e, this.training.seed, options.shuffle).map((q) => this.way * perWay + q);
     const lossSum = this.isLast ? keep(zeros(gpu, [1], 'f32', 'pipe_loss')) : null;
     const kept = new Map<number, KeptChunk>();
     await withScopeAsync(gpu, async () => {
       for (const c of order) kept.set(c, await this.forwardChunk(c, e));
       for (const c of [...order].reverse()) await this.backwardChunk(c, e, kept.get(c)!, lossSum);
+      await this.sumOverWays();
       for (const [p, g] of this.gradSums) p.grad = g;
       this.gradSums.clear();
       this.optimizer.step();
       this.optimizer.zeroGrad();
     });
     this.graph.history.endEpoch();
-    const evaluation = evaluate ? await this.exactPass() : null;
-    if (evaluate) this.releaseCached();
+    // One way evaluates: the replicas hold the same weights (identical steps on all-reduced gradients).
+    const evaluation = evaluate && this.way === 0 ? await this.exactPass() : null;
+    if (evaluation) this.releaseCached();
     let loss: number | null = null;
     let metrics: StageEpochResult['evaluation'] = null;
     if (lossSum) {
@@ -199,6 +220,7 @@ export class PipeStage {
     this.epoch++;
     return {
       stage: this.rank,
+      way: this.way,
       loss,
       evaluation: metrics,
       embeddingAges: this.graph.history.embeddingAges,
@@ -207,8 +229,8 @@ export class PipeStage {
       peakGpuBytes: gpu.pool.peakAllocatedBytes,
       gpuBytes: gpu.pool.allocatedBytes,
       historyBytes: this.graph.history.bytes,
-      bytesSent: sum(transport.stats.bytesSent) - sentBefore,
-      bytesReceived: sum(transport.stats.bytesReceived) - receivedBefore,
+      bytesSent: this.traffic('bytesSent') - sentBefore,
+      bytesReceived: this.traffic('bytesReceived') - receivedBefore,
     };
   }
 
@@ -265,6 +287,38 @@ export class PipeStage {
       this.foldGradients();
     });
     this.releaseCached();
+  }
+
+  /** Bytes this worker moved to or from its pipeline and its stage's replicas (disjoint peers) so far. */
+  private traffic(kind: 'bytesSent' | 'bytesReceived'): number {
+    return sum(this.transport.stats[kind]) + (this.ways ? sum(this.ways.stats[kind]) : 0);
+  }
+
+  /**
+   * Hybrid mode: each way summed the gradients of its own chunks; the ring all-reduce over the stage's
+   * ways gives every replica the same bits of the whole sum, so their optimizer steps stay identical.
+   */
+  private async sumOverWays(): Promise<void> {
+    if (!this.ways || this.ways.size === 1) return;
+    const sizes = this.named.map(([, p]) => p.size);
+    const flat = new Float32Array(sizes.reduce((a, b) => a + b, 0));
+    let offset = 0;
+    for (const [, p] of this.named) {
+      const g = this.gradSums.get(p);
+      if (g) flat.set(new Float32Array(await this.gpu.read(g.buffer, 0, g.byteLength)), offset);
+      offset += p.size;
+    }
+    await allReduceSum(this.ways, flat, GRADIENT_TAG);
+    offset = 0;
+    for (const [, p] of this.named) {
+      const own = this.gradSums.get(p);
+      // Every way runs the same blocks, so a parameter without a gradient has none on any way.
+      if (own) {
+        own.dispose();
+        this.gradSums.set(p, keep(fromArray(this.gpu, flat.slice(offset, offset + p.size), [...p.shape], { label: 'pipe_grad_sum' })));
+      }
+      offset += p.size;
+    }
   }
 
   /** Moves each parameter's gradient of one chunk into the epoch's sum (a backward walk replaces `grad`). */

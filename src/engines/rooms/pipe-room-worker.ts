@@ -129,6 +129,8 @@ function decodeResult(words: Uint32Array, rank: number): StageEpochResult {
   const ages = (at: number): AgeStats => ({ maxAge: v[at], sumAge: v[at + 1], rows: v[at + 2] });
   return {
     stage: rank,
+    // A room runs one pipeline (room-training.ts): every stage is of way 0.
+    way: 0,
     loss: Number.isNaN(v[1]) ? null : v[1],
     evaluation: v[2] === 1 ? { valLoss: v[3], trainCorrect: v[4], valCorrect: v[5], testCorrect: v[6] } : null,
     embeddingAges: ages(7),

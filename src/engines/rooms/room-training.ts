@@ -109,6 +109,8 @@ export function roomTraining(config: RoomConfig): RoomTraining {
       warmupEpochs: pipeInt('warmupEpochs', 0, 0, 100_000),
       evalEvery: pipeInt('evalEvery', 1, 1, 100_000),
       stages,
+      // A room re-forms its pipeline over whoever remains, so it runs one pipeline (no replicas per stage).
+      graphParallel: 1,
     },
   };
 }
