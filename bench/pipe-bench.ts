@@ -83,6 +83,8 @@ interface Job {
   plan?: 'profile' | 'equal';
   /** How workers or stages talk (default 'local': devices of one process). */
   transport?: 'local' | 'threads';
+  /** Pipe: replicas of every stage (hybrid, --graph-parallel; default 1). */
+  graphParallel?: number;
 }
 
 export interface JobResult {
@@ -127,7 +129,7 @@ async function engineFor(job: Job, dataset: NodeDataset): Promise<{ engine: Engi
     const engine = await createSarEngine(dataset, spec, training, { workers: job.workers, transport, remat: true, partition: 'metis' });
     return { engine, release: () => engine.dispose() };
   }
-  const options: Partial<PipeOptions> = { recompute: job.recompute, stages: job.plan ?? 'profile', ...tricksFor(job.tricks) };
+  const options: Partial<PipeOptions> = { recompute: job.recompute, stages: job.plan ?? 'profile', graphParallel: job.graphParallel ?? 1, ...tricksFor(job.tricks) };
   const engine = await createPipeRun(dataset, spec, training, { workers: job.workers, transport }, options);
   return { engine, describe: engine.describe, release: () => engine.dispose() };
 }
@@ -210,6 +212,8 @@ export interface TimeRow {
   mode: 'pipe' | 'sar';
   workers: number;
   recompute: boolean | null;
+  /** Pipe: replicas per stage (the hybrid row: 2 stages × 2). */
+  graphParallel: number;
   medianEpochMs: number;
   peakGpuBytes: number[];
   bytesPerEpoch: number;
@@ -308,18 +312,22 @@ export async function runPipeBench(options: PipeBenchOptions): Promise<PipeBench
   if (options.figures.includes('time')) {
     log(`\nPipe vs SAR: epoch time and peak GPU bytes per worker, GCNII-16 on Cora, ${out.transport}; median of ${options.timeEpochs} epochs after 1 warm-up`);
     const rows: TimeRow[] = [];
-    for (const workers of [2, 4]) {
-      for (const [mode, recompute] of [['pipe', true], ['pipe', false], ['sar', null]] as const) {
-        const r = spawnJob({ ...base, kind: 'time', mode, workers, recompute: recompute ?? true, epochs: options.timeEpochs + 1, transport: 'threads' });
-        progress(`${mode} N=${workers}${recompute === null ? '' : ` recompute ${recompute}`}`, r);
-        rows.push({ mode, workers, recompute, medianEpochMs: median(r.epochMs.slice(1)), peakGpuBytes: r.peakGpuBytes, bytesPerEpoch: r.bytesPerEpoch, plan: (r.describe as { plan?: unknown } | undefined)?.plan });
-      }
+    // N = 4 also as the hybrid: 2 stages, each on 2 workers (--graph-parallel 2).
+    const runs = [2, 4].flatMap((workers) => [
+      ...([['pipe', true, 1], ['pipe', false, 1]] as const).map(([mode, recompute, gp]) => ({ workers, mode, recompute, gp })),
+      ...(workers === 4 ? [{ workers, mode: 'pipe' as const, recompute: true, gp: 2 }] : []),
+      { workers, mode: 'sar' as const, recompute: null, gp: 1 },
+    ]);
+    for (const { workers, mode, recompute, gp } of runs) {
+      const r = spawnJob({ ...base, kind: 'time', mode, workers, recompute: recompute ?? true, epochs: options.timeEpochs + 1, transport: 'threads', graphParallel: gp });
+      progress(`${mode} N=${workers}${gp > 1 ? ` (${workers / gp} stages × ${gp})` : ''}${recompute === null ? '' : ` recompute ${recompute}`}`, r);
+      rows.push({ mode, workers, recompute, graphParallel: gp, medianEpochMs: median(r.epochMs.slice(1)), peakGpuBytes: r.peakGpuBytes, bytesPerEpoch: r.bytesPerEpoch, plan: (r.describe as { plan?: unknown } | undefined)?.plan });
     }
-    for (const r of rows) if (r.plan) log(`  plan, ${r.mode} N=${r.workers} recompute ${r.recompute}: ${(r.plan as string[]).join('; ')}`);
+    for (const r of rows) if (r.plan) log(`  plan, ${r.mode} N=${r.workers}${r.graphParallel > 1 ? ` × ${r.graphParallel} replicas` : ''} recompute ${r.recompute}: ${(r.plan as string[]).join('; ')}`);
     table(
       log,
       ['mode', 'workers', 'recompute', 'ms/epoch', 'peak MiB per worker', 'max peak MiB', 'MiB/epoch'],
-      rows.map((r) => [r.mode, String(r.workers), r.recompute === null ? '(remat)' : String(r.recompute), r.medianEpochMs.toFixed(0), r.peakGpuBytes.map(mib).join(' '), mib(Math.max(...r.peakGpuBytes)), mib(r.bytesPerEpoch)]),
+      rows.map((r) => [r.graphParallel > 1 ? `pipe ${r.workers / r.graphParallel}×${r.graphParallel}` : r.mode, String(r.workers), r.recompute === null ? '(remat)' : String(r.recompute), r.medianEpochMs.toFixed(0), r.peakGpuBytes.map(mib).join(' '), mib(Math.max(...r.peakGpuBytes)), mib(r.bytesPerEpoch)]),
     );
     out.time = rows;
   }

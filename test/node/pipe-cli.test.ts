@@ -137,6 +137,9 @@ test("train() of webgnn/node runs mode 'pipe' with pipe settings, and refuses th
   assert.deepEqual(result.history.map((m) => m.evaluated), [false, true, true]);
   assert.equal(result.peakGpuBytesPerWorker.length, 2);
   await assert.rejects(train(new NodeClassifier(config), dataset, { chunks: 4 }), /train: 'chunks' applies to mode 'pipe' only \(this run is mode 'single'\)/);
+  const hybrid = await train(() => new NodeClassifier(config), dataset, { mode: 'pipe', workers: 4, graphParallel: 2, chunks: 4, epochs: 2, patience: 0 });
+  assert.equal(hybrid.peakGpuBytesPerWorker.length, 4, 'one worker per stage and replica: 2 stages × 2');
+  await assert.rejects(train(new NodeClassifier(config), dataset, { graphParallel: 2 }), /train: 'graphParallel' applies to mode 'pipe' only/);
   await assert.rejects(train(() => new NodeClassifier(config), dataset, { mode: 'pipe', partition: 'random' }), /'partition' applies to mode 'sar' only/);
   await assert.rejects(train(new NodeClassifier(config), dataset, { mode: 'pipe' }), /a pipeline gives every stage its own replica/);
   await assert.rejects(train(() => new NodeClassifier(config), dataset, { mode: 'pipe', checkpointEvery: 2 }), /'checkpointEvery' applies to mode 'single' or 'sar' only \(this run is mode 'pipe'\)/);

@@ -5,6 +5,8 @@
 //   backward  dX_c = A_ccᵀ·dY_c + (Aᵀ)_c,rest·G_k      (G_k: its historical output gradients)
 // after which the chunk writes X_c into H_k (forward passes only) and dY_c into G_k. The whole graph
 // is also a chunk (WHOLE): exact passes (evaluation, warm-up epochs) read no history.
+// In hybrid mode (replicas of the stage, WayExchange) the rows other replicas' concurrent chunks hold are
+// swapped in before each read, so they are of this layer and epoch.
 // Layers call `aggregate` only; they never know they run in a pipeline.
 
 import type { Gpu } from '../../gpu/gpu.ts';

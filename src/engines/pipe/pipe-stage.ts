@@ -7,6 +7,9 @@
 //            gradient received from the next stage (the last: the chunk's loss), send the input's on;
 //   then one optimizer step with the gradients summed over chunks: weights are never stale.
 // The last stage computes the loss and, every E epochs, the metrics of an exact whole-graph forward.
+// Hybrid mode: the stage is one of M replicas (its `ways` group), runs only its replica's chunks, swaps
+// mirror rows with the other replicas at every aggregation (ChunkedGraph) and all-reduces the epoch's
+// gradient sums with them before the step; replica 0 alone evaluates.
 
 import type { Gpu } from '../../gpu/gpu.ts';
 import { allReduceSum } from '../../dist/collectives.ts';
