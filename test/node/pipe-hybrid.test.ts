@@ -16,7 +16,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LocalTransport } from '../../src/dist/local-transport.ts';
-import type { EpochMetrics } from '../../src/engines/engine.ts';
 import type { PipeEngine } from '../../src/engines/pipe/pipe-engine.ts';
 import { pipeDefaults, TRICKS_OFF, type PipeOptions } from '../../src/engines/pipe/pipe-options.ts';
 import { createPipeEngine } from '../../src/engines/pipe/pipe-run.ts';
@@ -26,6 +25,7 @@ import type { Gpu } from '../../src/gpu/gpu.ts';
 import { syntheticNodeDataset } from '../../src/graph/synthetic.ts';
 import { NodeClassifier, type NodeModelConfig } from '../../src/nn/models/node-classifier.ts';
 import { createNodeGpu } from '../../src/node/node-gpu.ts';
+import { assertClose, collect } from './fixtures/engine-runs.ts';
 import { createPipeRun } from '../../src/node/pipe-setup.ts';
 
 const dataset = syntheticNodeDataset({ numNodes: 240, numEdges: 960, numFeatures: 12, numClasses: 4, seed: 5 });
@@ -43,21 +43,6 @@ test.after(() => {
 
 async function hybrid(workers: number, options: Partial<PipeOptions>, layers = 3, transports = LocalTransport.group(workers)): Promise<PipeEngine> {
   return createPipeEngine(await devices(workers), transports, dataset, () => new NodeClassifier(config(layers)), training, { ...pipeDefaults(workers), ...options });
-}
-
-async function collect(engine: { run(epochs: number): AsyncGenerator<EpochMetrics>; dispose(): void | Promise<void> }, epochs: number): Promise<EpochMetrics[]> {
-  const out: EpochMetrics[] = [];
-  try {
-    for await (const m of engine.run(epochs)) out.push(m);
-  } finally {
-    await engine.dispose();
-  }
-  return out;
-}
-
-function assertClose(a: number[], b: number[], tolerance: number, what: string): void {
-  assert.equal(a.length, b.length, what);
-  a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) <= tolerance, `${what}: epoch ${i + 1}: ${v} vs ${b[i]} (tolerance ${tolerance})`));
 }
 
 test('one stage over M ways, one chunk each, is single-device training: tricks off (M = 3) and on (M = 2)', async () => {

@@ -17,7 +17,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LocalTransport } from '../../src/dist/local-transport.ts';
-import type { EpochMetrics } from '../../src/engines/engine.ts';
 import { chunkGraph, type Chunking } from '../../src/engines/pipe/chunking.ts';
 import { chunkOrder, pipeDefaults, TRICKS_OFF, type PipeOptions } from '../../src/engines/pipe/pipe-options.ts';
 import type { PipeEngine } from '../../src/engines/pipe/pipe-engine.ts';
@@ -31,6 +30,7 @@ import { syntheticNodeDataset } from '../../src/graph/synthetic.ts';
 import { Linear } from '../../src/nn/linear.ts';
 import { NodeClassifier, type NodeModelConfig } from '../../src/nn/models/node-classifier.ts';
 import { createNodeGpu } from '../../src/node/node-gpu.ts';
+import { assertClose, collect } from './fixtures/engine-runs.ts';
 
 const dataset = syntheticNodeDataset({ numNodes: 300, numEdges: 1200, numFeatures: 16, numClasses: 4, seed: 11 });
 const training: NodeTrainingOptions = { optimizer: 'adam', lr: 0.01, weightDecay: 5e-4, seed: 3, decayFirstLayerOnly: false };
@@ -54,21 +54,6 @@ test.after(() => {
 
 async function pipe(stages: number, options: Partial<PipeOptions>, layers = 4, data: NodeDataset = dataset): Promise<PipeEngine> {
   return createPipeEngine(await devices(stages), LocalTransport.group(stages), data, () => new NodeClassifier(config(layers)), training, { ...pipeDefaults(stages), ...options });
-}
-
-async function collect(engine: { run(epochs: number): AsyncGenerator<EpochMetrics>; dispose(): void | Promise<void> }, epochs: number): Promise<EpochMetrics[]> {
-  const out: EpochMetrics[] = [];
-  try {
-    for await (const m of engine.run(epochs)) out.push(m);
-  } finally {
-    await engine.dispose();
-  }
-  return out;
-}
-
-function assertClose(a: number[], b: number[], tolerance: number, what: string): void {
-  assert.equal(a.length, b.length, what);
-  a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) <= tolerance, `${what}: epoch ${i + 1}: ${v} vs ${b[i]} (tolerance ${tolerance})`));
 }
 
 test('one stage and one chunk is single-device training (loss, validation and test accuracy per epoch)', async () => {
