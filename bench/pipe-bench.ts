@@ -16,7 +16,7 @@
 //             PIPE_ABLATION_LAYERS layers on Cora, seeds PIPE_ABLATION_SEEDS, same epochs and patience.
 // Run: node --import ./scripts/register.mjs bench/pipe-bench.ts [--figures bytes,accuracy,time,ablation]
 //        [--seeds 0,1,2,3,4] [--epochs 200] [--patience 100] [--stages 2] [--layers 4,8,16,32]
-//        [--big-layers 16,32 | --no-big] [--big-nodes 200000] [--big-edges 1000000]
+//        [--big-layers 16,32 | --no-big] [--big-nodes 200000] [--big-edges 1000000] [--big-graph community|powerlaw]
 //        [--ablation-seeds 1] [--ablation-layers 16] [--time-epochs 3] [--plan profile|equal] [--json out.json] [--latest]
 // --plan equal: pipe stages of equal layer counts instead of the measured profile (which differs from run
 // to run on a busy machine, so recompute on/off would otherwise be compared over different cuts).
@@ -41,6 +41,13 @@ import { createSarEngine } from '../src/node/sar-setup.ts';
 import { loadDataset } from '../src/node/train.ts';
 import { benchArgs, type BenchArgs } from './args.ts';
 import { communityDataset } from './sar-bench.ts';
+import { syntheticNodeDataset } from '../src/graph/synthetic.ts';
+
+export type BigGraph = 'community' | 'powerlaw';
+
+function bigDataset(kind: BigGraph, nodes: number, edges: number): NodeDataset {
+  return kind === 'community' ? communityDataset(nodes, edges, 32) : syntheticNodeDataset({ numNodes: nodes, numEdges: edges, numFeatures: 32, numClasses: 16, seed: 1 });
+}
 
 export type PipeFigure = 'bytes' | 'accuracy' | 'time' | 'ablation';
 export const PIPE_FIGURES: PipeFigure[] = ['bytes', 'accuracy', 'time', 'ablation'];
@@ -57,6 +64,11 @@ export interface PipeBenchOptions {
   bigLayers: number[];
   bigNodes: number;
   bigEdges: number;
+  /**
+   * The large graph: 64 planted communities (partitions well: few boundary rows) or a power-law Chung–Lu
+   * graph (partitions badly, as the papers' social graphs do: most rows are some worker's halo).
+   */
+  bigGraph: BigGraph;
   ablationSeeds: number[];
   ablationLayers: number;
   timeEpochs: number;
@@ -79,6 +91,7 @@ interface Job {
   tricks: Trickset;
   bigNodes: number;
   bigEdges: number;
+  bigGraph?: BigGraph;
   /** Pipe stage sizes: from the measured profile (default; noisy on a busy machine) or equal layer counts. */
   plan?: 'profile' | 'equal';
   /** How workers or stages talk (default 'local': devices of one process). */
@@ -136,7 +149,7 @@ async function engineFor(job: Job, dataset: NodeDataset): Promise<{ engine: Engi
 
 async function runJob(job: Job): Promise<JobResult> {
   const started = performance.now();
-  const dataset = job.graph === 'cora' ? await loadDataset('cora') : communityDataset(job.bigNodes, job.bigEdges, 32);
+  const dataset = job.graph === 'cora' ? await loadDataset('cora') : bigDataset(job.bigGraph ?? 'community', job.bigNodes, job.bigEdges);
   const { engine, release, describe } = await engineFor(job, dataset);
   const setupSeconds = (performance.now() - started) / 1000;
   const result: JobResult = { job, bytesPerEpoch: 0, bytesPerWorker: [], peakGpuBytes: [], epochMs: [], setupSeconds, epochsRun: 0, bestEpoch: -1, bestValAcc: -1, testAtBest: NaN, describe };
@@ -239,7 +252,7 @@ export interface PipeBenchResult {
 export async function runPipeBench(options: PipeBenchOptions): Promise<PipeBenchResult> {
   const log = options.log ?? ((line: string) => console.log(line));
   const { log: _drop, ...settings } = options;
-  const base: Job = { kind: 'bytes', mode: 'pipe', graph: 'cora', workers: 4, layers: 16, seed: 0, epochs: 1, patience: 0, recompute: true, tricks: 'all', bigNodes: options.bigNodes, bigEdges: options.bigEdges, plan: options.plan };
+  const base: Job = { kind: 'bytes', mode: 'pipe', graph: 'cora', workers: 4, layers: 16, seed: 0, epochs: 1, patience: 0, recompute: true, tricks: 'all', bigNodes: options.bigNodes, bigEdges: options.bigEdges, bigGraph: options.bigGraph, plan: options.plan };
   const out: PipeBenchResult = { settings, transport: 'bytes, accuracy, ablation: in-process stages and workers (LocalTransport); time: worker threads, one per stage or worker' };
   const progress = (what: string, r: JobResult) =>
     log(`  · ${what}: ${r.epochsRun} epochs, setup ${r.setupSeconds.toFixed(1)} s, median epoch ${(median(r.epochMs) / 1000).toFixed(2)} s${r.bytesPerEpoch ? `, ${mib(r.bytesPerEpoch)} MiB/epoch` : ''}${r.bestEpoch >= 0 && r.job.kind === 'train' ? `, best val ${pct(r.bestValAcc)} at ${r.bestEpoch} → test ${pct(r.testAtBest)}` : ''}`);
@@ -258,7 +271,7 @@ export async function runPipeBench(options: PipeBenchOptions): Promise<PipeBench
         return r;
       });
       rows.push({
-        graph: c.graph === 'cora' ? 'Cora' : `community ${options.bigNodes}/${options.bigEdges}, 32 features`,
+        graph: c.graph === 'cora' ? 'Cora' : `${options.bigGraph} ${options.bigNodes}/${options.bigEdges}, 32 features`,
         layers: c.layers,
         workers: 4,
         pipeBytes: pipe.bytesPerEpoch,
@@ -374,6 +387,11 @@ export function pipeBenchOptions(args: BenchArgs = benchArgs([]), env: NodeJS.Pr
     bigLayers: noBig ? [] : nums('big-layers', '16,32'),
     bigNodes: num('big-nodes', 200_000),
     bigEdges: num('big-edges', 1_000_000),
+    bigGraph: (() => {
+      const kind = get('big-graph') ?? 'community';
+      if (kind !== 'community' && kind !== 'powerlaw') throw new Error(`--big-graph must be community or powerlaw, got '${kind}'`);
+      return kind;
+    })(),
     ablationSeeds: nums('ablation-seeds', '1'),
     ablationLayers: num('ablation-layers', 16),
     timeEpochs: num('time-epochs', 3),
