@@ -10,7 +10,7 @@ import { PeerError } from '../dist/transport.ts';
 import type { Engine, EpochMetrics } from '../engines/engine.ts';
 import type { PipeData } from '../engines/pipe/pipe-data.ts';
 import { pipeCheckpoint, PipeMetrics } from '../engines/pipe/pipe-engine.ts';
-import type { PipeOptions } from '../engines/pipe/pipe-options.ts';
+import { hybridPosition, type PipeOptions } from '../engines/pipe/pipe-options.ts';
 import type { StageEpochResult } from '../engines/pipe/pipe-stage.ts';
 import type { StagePlan } from '../engines/pipe/stage-plan.ts';
 import type { NodeTrainingOptions } from '../engines/training-state.ts';
@@ -104,7 +104,7 @@ export class ThreadedPipeEngine extends ThreadedEngineBase<PipeReply> implements
         return planned.describe;
       },
     ).catch((error: unknown) => {
-      throw namingStage(error);
+      throw namingStage(error, data.length, start.options.graphParallel);
     });
     return new ThreadedPipeEngine(threads, unwatch, devices, start, setup);
   }
@@ -113,7 +113,7 @@ export class ThreadedPipeEngine extends ThreadedEngineBase<PipeReply> implements
     while (this.epoch < epochs) {
       const evaluate = this.metrics.evaluates(this.epoch, epochs);
       const replies = await settleReplies<PipeReply, 'epoch'>(this.threads.map((t) => t.request({ type: 'epoch', evaluate } as { type: string })), 'epoch', WHAT).catch((error: unknown) => {
-        throw namingStage(error);
+        throw namingStage(error, this.threads.length, this.start.options.graphParallel);
       });
       const results = replies.map((r) => r.result);
       this.history.push(results);
@@ -127,15 +127,17 @@ export class ThreadedPipeEngine extends ThreadedEngineBase<PipeReply> implements
     // Workers 0 … S−1 are way 0's stages; the other ways' replicas hold the same weights and optimizer state.
     const way0 = this.threads.slice(0, this.threads.length / this.start.options.graphParallel);
     const states = await settleReplies<PipeReply, 'state'>(way0.map((t) => t.request({ type: 'state' })), 'state', WHAT).catch((error: unknown) => {
-      throw namingStage(error);
+      throw namingStage(error, this.threads.length, this.start.options.graphParallel);
     });
     const { replica, training } = this.start;
     return pipeCheckpoint(replica, training, this.describe, this.epoch, states[0].optimizer, states.flatMap((s) => s.tensors));
   }
 }
 
-/** A lost thread as the pipeline's user knows it: by its stage. */
-function namingStage(error: unknown): unknown {
+/** A lost thread as the pipeline's user knows it: by its stage (and, in hybrid mode, its worker and replica). */
+function namingStage(error: unknown, workers: number, graphParallel: number): unknown {
   if (!(error instanceof PeerError)) return error;
-  return Object.assign(new Error(`--mode pipe: stage ${error.peer} was lost (${error.message})`), { cause: error });
+  const { stage, way } = hybridPosition(error.peer, workers / graphParallel);
+  const who = graphParallel === 1 ? `stage ${error.peer}` : `worker ${error.peer} (stage ${stage} of replica ${way})`;
+  return Object.assign(new Error(`--mode pipe: ${who} was lost (${error.message})`), { cause: error });
 }

@@ -6,7 +6,7 @@
 // - where the pipeline is cut changes nothing: 2 stages × 2 ways equal 1 stage × 2 ways, tricks off;
 // - in-process and worker threads give bit-identical losses;
 // - ages stay within the snapshot period; the bytes each worker reports equal what its transport moved;
-// - a lost replica ends the run with an error; bad settings are refused before training.
+// - a lost replica (in-process or a thread) ends the run with an error naming it; bad settings are refused before training.
 //
 // Tolerances. Against one device: the gradient of a weight is summed per way and then across ways by the
 // all-reduce, in another order than one device's single sum, and the float32 rounding of each order
@@ -27,6 +27,7 @@ import { NodeClassifier, type NodeModelConfig } from '../../src/nn/models/node-c
 import { createNodeGpu } from '../../src/node/node-gpu.ts';
 import { assertClose, collect } from './fixtures/engine-runs.ts';
 import { createPipeRun } from '../../src/node/pipe-setup.ts';
+import type { ThreadedPipeEngine } from '../../src/node/pipe-threads.ts';
 
 const dataset = syntheticNodeDataset({ numNodes: 240, numEdges: 960, numFeatures: 12, numClasses: 4, seed: 5 });
 const training: NodeTrainingOptions = { optimizer: 'adam', lr: 0.01, weightDecay: 5e-4, seed: 2, decayFirstLayerOnly: false };
@@ -102,6 +103,19 @@ test('a replica lost mid-epoch ends the run with an error naming it', { timeout:
     return send(...args);
   };
   await assert.rejects(collect(engine, 2), /worker 3 was lost/);
+});
+
+test('a replica thread lost mid-epoch is named by worker, stage and replica within 10 s, and every thread ends', { timeout: 60_000 }, async () => {
+  const engine = (await createPipeRun(dataset, { builtin: config(4) }, training, { workers: 4, transport: 'threads' }, { graphParallel: 2, chunks: 4, stages: 'equal' })) as ThreadedPipeEngine;
+  const run = engine.run(1000);
+  await run.next();
+  const next = run.next();
+  const killedAt = performance.now();
+  await engine.kill(3);
+  await assert.rejects(next, /--mode pipe: worker 3 \(stage 1 of replica 1\) was lost/);
+  assert.ok(performance.now() - killedAt < 10_000, 'noticed within 10 s');
+  await engine.dispose();
+  assert.equal(engine.threadsRunning, 0);
 });
 
 test('hybrid settings that cannot work are refused before training, saying why', async () => {
