@@ -19,7 +19,7 @@ import { loadEventStream, type EventStream } from '../graph/event-stream.ts';
 import { loadNodeDataset, type NodeDataset } from '../graph/node-dataset.ts';
 import { decodeCheckpoint, encodeCheckpoint, type CheckpointData } from '../nn/checkpoint.ts';
 import { builtinModel, resolveModelConfig } from '../nn/models/builtin.ts';
-import { NodeClassifier, type NodeModelConfig } from '../nn/models/node-classifier.ts';
+import { DEFAULT_LAYERS, NodeClassifier, type NodeModelConfig } from '../nn/models/node-classifier.ts';
 import { filesSource, urlSource } from './dataset-files.ts';
 import * as store from './idb-store.ts';
 import type { DatasetRef, RunSettings as StoredRunSettings, SavedRun } from './idb-store.ts';
@@ -274,8 +274,9 @@ const api = {
   importCheckpoint(bytes: Uint8Array, fileName: string): CheckpointInfo {
     const data = decodeCheckpoint(bytes, fileName);
     const model = data.config?.model as NodeModelConfig | undefined;
-    if (!model || (model.kind !== 'gcn' && model.kind !== 'sage' && model.kind !== 'gat')) {
-      throw new Error(`checkpoint ${fileName}: holds a '${model?.kind ?? 'unknown'}' model; the demo runs GCN, GraphSAGE and GAT`);
+    // Every built-in kind (DEFAULT_LAYERS names them all); the checkpoint's config gives the depth.
+    if (!model || !Object.hasOwn(DEFAULT_LAYERS, model.kind)) {
+      throw new Error(`checkpoint ${fileName}: holds a '${model?.kind ?? 'unknown'}' model; the demo runs GCN, GraphSAGE, GAT, GCNII and ResGCN+`);
     }
     imported = data;
     return { epoch: data.epoch, model, training: data.config.training as unknown as NodeTrainingOptions, bytes: bytes.byteLength };

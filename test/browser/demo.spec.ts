@@ -196,6 +196,24 @@ test('a checkpoint trained by the CLI gives the same test accuracy in the page, 
   expect(resumed.epochs_run).toBe(1);
 });
 
+test('a deep model trained by the CLI as a pipeline (GCNII, 2 stages) is imported and evaluated in the page with the same test accuracy', async ({ page }) => {
+  test.setTimeout(10 * 60_000);
+  const dir = mkdtempSync(join(tmpdir(), 'webgnn-demo-gcnii-'));
+  const ckpt = join(dir, 'gcnii.ckpt');
+  const node = webgnn('train', '--dataset', 'cora', '--model', 'gcnii', '--layers', '4', '--hidden', '16', '--epochs', '8', '--mode', 'pipe', '--workers', '2', '--checkpoint', ckpt);
+  // The pipeline's checkpoint is its best validation epoch, whose test accuracy is test_acc.
+  const nodeAcc = node.test_acc as number;
+  expect(typeof nodeAcc).toBe('number');
+  await openDemo(page);
+  await page.setInputFiles('#import', ckpt);
+  await expect(page.locator('#checkpoint-status')).toContainText(`trained ${node.checkpoint_epoch as number} epochs`);
+  await page.click('#evaluate');
+  const pageAcc = await waitForResult(page, 120_000);
+  console.log(`CLI pipeline-trained GCNII-4 checkpoint (epoch ${node.checkpoint_epoch as number}): test accuracy ${nodeAcc} in Node, ${pageAcc} in the page`);
+  // As above: lavapipe against SwiftShader may flip one test node whose two best classes are that close.
+  expect(Math.abs(pageAcc - nodeAcc)).toBeLessThanOrEqual(1 / 1000 + 1e-9);
+});
+
 test('GraphSAGE trains on a dataset folder picked in the page, and resumes on it after a reload', async ({ page }) => {
   test.setTimeout(5 * 60_000);
   await openDemo(page);
