@@ -9,6 +9,7 @@
 import type { Gpu } from '../../gpu/gpu.ts';
 import { fromArray } from '../../tensor/create.ts';
 import { concatColumns } from '../../tensor/ops/layout.ts';
+import { hostRows, landRows, type HostRows } from './host-rows.ts';
 import { advanceIssuedTimes, checkSavedMemory, type FetchedMemory, type MemoryWrite, type SavedMemory, type TgnMemoryStore } from './memory-store.ts';
 
 interface PendingWrite {
@@ -22,7 +23,7 @@ interface PendingWrite {
 
 export class HostNodeMemory implements TgnMemoryStore {
   /** Rows and times as landed. */
-  readonly rows: { memory: Float32Array; mail: Float32Array; memoryTime: Float64Array; mailTime: Float64Array };
+  readonly rows: HostRows;
   readonly memoryTime: Float64Array;
   readonly mailTime: Float64Array;
   /** Per node: writes issued for it that have not landed. */
@@ -37,12 +38,7 @@ export class HostNodeMemory implements TgnMemoryStore {
     readonly memoryDim: number,
     readonly mailDim: number,
   ) {
-    this.rows = {
-      memory: new Float32Array(numNodes * memoryDim),
-      mail: new Float32Array(numNodes * mailDim),
-      memoryTime: new Float64Array(numNodes),
-      mailTime: new Float64Array(numNodes),
-    };
+    this.rows = hostRows(numNodes, memoryDim, mailDim);
     this.memoryTime = new Float64Array(numNodes);
     this.mailTime = new Float64Array(numNodes);
     this.pendingPerNode = new Int32Array(numNodes);
@@ -98,18 +94,7 @@ export class HostNodeMemory implements TgnMemoryStore {
   /** Lands the oldest pending write (its rows have arrived). */
   private landOldest(): void {
     const entry = this.pending.shift()!;
-    const values = entry.data!;
-    const { memoryDim: d, mailDim: m, rows } = this;
-    const width = d + m;
-    entry.nodes.forEach((v, j) => {
-      // Forward only: a row absorbed from an older mailbox than what already landed is dropped.
-      if (entry.memoryTimes[j] >= rows.memoryTime[v]) {
-        rows.memory.set(values.subarray(j * width, j * width + d), v * d);
-        rows.memoryTime[v] = entry.memoryTimes[j];
-      }
-      rows.mail.set(values.subarray(j * width + d, (j + 1) * width), v * m);
-      rows.mailTime[v] = entry.mailTimes[j];
-    });
+    landRows(this.rows, this.memoryDim, this.mailDim, entry.nodes, entry.data!, entry.memoryTimes, entry.mailTimes);
     for (const v of new Set(entry.nodes)) this.pendingPerNode[v]--;
   }
 
