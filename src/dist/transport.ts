@@ -37,6 +37,8 @@ export const TAG_CHANNEL = {
   pipeExact: 0x07,
   /** Hybrid pipeline: mirror rows between the replicas of one stage (embeddings forward, gradients backward). */
   pipeExchange: 0x08,
+  /** DistTGL: a trainer's reads and writes of its memory group's node memory (served by the owner). */
+  temporalMemory: 0x09,
   test: 0x7e,
   /** Transport-internal: abort notices. Never returned by recv. */
   control: 0xff,

@@ -33,7 +33,7 @@ import { NodeMemory } from '../nn/tgn/node-memory.ts';
 import type { Engine } from './engine.ts';
 import { averagePrecision, rocAuc } from './link-metrics.ts';
 import { StalenessPolicy, checkStaleness, type StalenessSetting } from './staleness-policy.ts';
-import { noStageTimes, TemporalBatchRunner, type BatchScores, type TemporalStageTimes } from './temporal/batch-runner.ts';
+import { noStageTimes, pickScores, TemporalBatchRunner, type BatchScores, type TemporalStageTimes } from './temporal/batch-runner.ts';
 
 export { checkMessageOrder, type TemporalStageTimes } from './temporal/batch-runner.ts';
 
@@ -199,7 +199,7 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
     const stageMs = { ...this.runner.stages };
     const val = await this.evaluate(this.split.val, 'val');
     const test = await this.evaluate(this.split.test, 'test');
-    const inductive = pick(test, this.split.test, new Set(this.split.inductiveTest));
+    const inductive = pickScores(test, this.split.test, new Set(this.split.inductiveTest));
     this.epoch++;
     const inFlight = this.inFlightAtFetch;
     return {
@@ -300,17 +300,4 @@ function optimizerHyper(options: TemporalTrainingOptions): OptimizerHyper {
   const hyper: OptimizerHyper = { lr: options.lr, weightDecay };
   for (const key of ['beta1', 'beta2', 'eps', 'momentum'] as const) if (options[key] !== undefined) hyper[key] = options[key];
   return hyper;
-}
-
-/** The scores of the events in `subset` (positions found through `order`). */
-function pick(scores: { positive: Float32Array; negative: Float32Array }, order: Int32Array, subset: Set<number>): { positive: Float32Array; negative: Float32Array } {
-  const positive: number[] = [];
-  const negative: number[] = [];
-  order.forEach((e, i) => {
-    if (subset.has(e)) {
-      positive.push(scores.positive[i]);
-      negative.push(scores.negative[i]);
-    }
-  });
-  return { positive: Float32Array.from(positive), negative: Float32Array.from(negative) };
 }

@@ -364,3 +364,16 @@ function selection(index: Int32Array, columns: number) {
   for (let i = 1; i <= n; i++) rowPtr[i] = i;
   return { numRows: n, numCols: columns, rowPtr, colIdx: index.slice(), values: null };
 }
+
+/** The scores of the events in `subset`, in `order`'s order (e.g. the inductive test events among all test events). */
+export function pickScores(scores: { positive: Float32Array; negative: Float32Array }, order: Int32Array, subset: Set<number>): { positive: Float32Array; negative: Float32Array } {
+  const positive: number[] = [];
+  const negative: number[] = [];
+  order.forEach((e, i) => {
+    if (subset.has(e)) {
+      positive.push(scores.positive[i]);
+      negative.push(scores.negative[i]);
+    }
+  });
+  return { positive: Float32Array.from(positive), negative: Float32Array.from(negative) };
+}
