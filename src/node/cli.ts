@@ -417,6 +417,10 @@ export function buildProgram(): Command {
     .option('--no-progress', 'no progress bar')
     .option('--checkpoint <path>', 'keep the best validation epoch: its weights, optimizer state and node memory, saved (atomically) whenever validation AP improves')
     .option('--resume <path>', 'continue from a train-temporal checkpoint')
+    .option('--workers <n>', 'DistTGL: trainers, each on its own device (--epochs then counts passes over the stream)', positiveInt('--workers'), 1)
+    .option('--parallel <i×j×k>', "DistTGL: mini-batch × epoch × memory parallelism with i·j·k = --workers, or 'memory', 'epoch', 'batch' (all in one; default memory)")
+    .addOption(new Option('--transport <kind>', 'DistTGL: how trainers are linked: devices in this process, or WebRTC data channels').choices(['local', 'threads', 'webrtc']).default('local'))
+    .addOption(new Option('--lr-scaling <rule>', "DistTGL: 'linear' multiplies --lr by the number of trainers (as DistTGL), 'none' keeps it").choices(['linear', 'none']).default('linear'))
     .action(trainTemporal);
   return program;
 }

@@ -2,8 +2,9 @@
 // refused with the reason, never dropped silently. Only flags given on the command line count (commander's
 // getOptionValueSource(key) === 'cli'): defaults and model defaults never trip a rule.
 //
-// train-temporal has no such rule: each of its flags applies to every run, and the one combination it
-// refuses (--staleness K with --memory device) is TemporalEngine's own check, kept in one place.
+// train-temporal's rules are few and live beside its two runs: one trainer refuses the DistTGL flags
+// (train-disttgl.ts, refuseDistTglFlags), several refuse MSPipe's staleness, --memory and checkpoints
+// (refuseSequentialFlags there), and --staleness K with --memory device is TemporalEngine's own check.
 
 import type { Command } from 'commander';
 import { PIPE_ATTENTION_REFUSAL } from '../engines/pipe/chunked-graph.ts';

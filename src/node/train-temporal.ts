@@ -15,32 +15,15 @@ import { Tgn, TGN_DEFAULTS } from '../nn/tgn/tgn.ts';
 import { loadCheckpointFile, saveCheckpointFile } from './checkpoint-file.ts';
 import { resolveEventStreamSource } from './dataset-source.ts';
 import { createNodeGpu } from './node-gpu.ts';
+import { refuseDistTglFlags, trainDistTgl } from './train-disttgl.ts';
+import type { TrainTemporalFlags } from './train-temporal-flags.ts';
 
-export interface TrainTemporalFlags {
-  dataset: string;
-  model: 'tgn';
-  epochs: number;
-  batchSize: number;
-  staleness: string;
-  memory?: 'device' | 'host';
-  patience: number;
-  seed: number;
-  lr: number;
-  optimizer: OptimizerKind;
-  weightDecay: number;
-  memoryDim: number;
-  neighbors: number;
-  sampler: 'recent' | 'uniform';
-  adapter?: string;
-  json: boolean;
-  progress: boolean;
-  checkpoint?: string;
-  resume?: string;
-  /** Train on the first this many events only. */
-  events?: number;
-}
+export type { TrainTemporalFlags } from './train-temporal-flags.ts';
+
 
 export async function trainTemporal(flags: TrainTemporalFlags): Promise<void> {
+  if (flags.workers > 1 || flags.parallel !== undefined) return trainDistTgl(flags);
+  refuseDistTglFlags(flags);
   const staleness = parseStaleness(flags.staleness);
   const { source, eventsFile } = resolveEventStreamSource(flags.dataset);
   const loaded = await loadEventStream(source, { eventsFile });

@@ -222,3 +222,26 @@ test('DistTGL refuses settings it cannot run, before training', () => {
   assert.throws(make({ batch: 1, epoch: 1, memory: 1 }), /layout 1×1×1 has 1 trainers but the transport links 2/);
   assert.throws(make({ batch: 1, epoch: 2, memory: 1 }, 1000), /fewer than the 2 epoch-parallel trainers/);
 });
+
+test('a trainer lost mid-epoch ends the run within 10 s with an error naming it, and every trainer stops', { timeout: 10_000 }, async () => {
+  const transports = LocalTransport.group(2);
+  const { engine } = createDistTglEngine(gpus, transports, stream, split, () => new Tgn(config), { seed: 0, lr: 1e-3, batchSize: BATCH, layout: { batch: 1, epoch: 2, memory: 1 } });
+  const lost = transports[1];
+  const send = lost.send.bind(lost);
+  let sends = 0;
+  lost.send = async (...args) => {
+    if (++sends === 12) {
+      lost.abort('trainer 1 was lost (test)');
+      throw new Error('trainer 1 was lost (test)');
+    }
+    return send(...args);
+  };
+  try {
+    await assert.rejects(async () => {
+      for await (const m of engine.run(1)) void m;
+    }, /trainer 1 was lost/);
+    assert.ok(transports[0].failure, 'trainer 0 saw the failure');
+  } finally {
+    await engine.dispose();
+  }
+});

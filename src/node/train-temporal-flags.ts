@@ -1,0 +1,32 @@
+// The flags of `webgnn train-temporal` (one trainer: train-temporal.ts; several: train-disttgl.ts).
+
+import type { OptimizerKind } from '../nn/optimizer.ts';
+
+export interface TrainTemporalFlags {
+  dataset: string;
+  model: 'tgn';
+  epochs: number;
+  batchSize: number;
+  staleness: string;
+  memory?: 'device' | 'host';
+  patience: number;
+  seed: number;
+  lr: number;
+  optimizer: OptimizerKind;
+  weightDecay: number;
+  memoryDim: number;
+  neighbors: number;
+  sampler: 'recent' | 'uniform';
+  adapter?: string;
+  json: boolean;
+  progress: boolean;
+  checkpoint?: string;
+  resume?: string;
+  /** Train on the first this many events only. */
+  events?: number;
+  /** DistTGL: trainers, their i×j×k layout, how they are linked, and whether lr scales with N. */
+  workers: number;
+  parallel?: string;
+  transport: 'local' | 'threads' | 'webrtc';
+  lrScaling: 'linear' | 'none';
+}
