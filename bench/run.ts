@@ -33,9 +33,10 @@ import { benchSarExactness } from './sar-exactness.ts';
 import { runSarBench } from './sar-bench.ts';
 import { benchTransports } from './transport-bench.ts';
 import { runTgnBench } from './tgn-bench.ts';
+import { runDistTglBench } from './disttgl-bench.ts';
 import { pipeBenchOptions, runPipeBench } from './pipe-bench.ts';
 
-const SECTIONS = ['matmul', 'gcn', 'spmm', 'gat', 'partition', 'transport', 'sar', 'tgn', 'pipe'] as const;
+const SECTIONS = ['matmul', 'gcn', 'spmm', 'gat', 'partition', 'transport', 'sar', 'tgn', 'pipe', 'disttgl'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const USAGE = `usage: npm run bench -- [--only ${SECTIONS.join('|')}[,…]] [--adapter lavapipe|swiftshader|<device name>]`;
@@ -196,6 +197,24 @@ async function main(): Promise<void> {
       });
     }
     report.tgn = r;
+  }
+
+  if (only.has('disttgl')) {
+    // The first 6,000 CollegeMsg events, 4 passes, N = 1 against 2 and 4 trainers of each parallelism.
+    const r = await runDistTglBench({ events: 6000, passes: 4, workers: [2, 4], kinds: ['memory', 'epoch', 'batch'], batchSize: 200, lr: 2e-4, seed: 0, adapter });
+    const base = r[0];
+    for (const row of r.slice(1)) {
+      const gap = row.bestTestAp - base.bestTestAp;
+      rows.push({
+        who: 'webgnn',
+        what: `DistTGL ${row.layout} (N=${row.workers}), CollegeMsg first 6,000 events, ${row.passes} passes: test AP ${row.bestTestAp.toFixed(4)}, ${(row.bytesPerEpochPerTrainer[0] / 2 ** 20).toFixed(2)} MiB/epoch trainer 0`,
+        figure: `${row.eventsPerSecond.toFixed(0)} events/s`,
+        ratio: `AP ${gap >= 0 ? '+' : ''}${gap.toFixed(4)} vs N=1`,
+        goal: 'AP within 0.01',
+        met: Math.abs(gap) <= 0.01 ? 'yes' : 'NO',
+      });
+    }
+    report.disttgl = r;
   }
 
   if (only.has('pipe')) {

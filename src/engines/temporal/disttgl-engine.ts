@@ -23,6 +23,8 @@ export interface DistTglEpochMetrics extends TemporalEpochMetrics {
   /** Passes over the training stream so far (epochs × j × k). */
   passes: number;
   layout: string;
+  /** Training events this epoch, all trainers and passes together. */
+  events: number;
   /** Training events per second of each trainer (its own passes), and bytes each sent this epoch. */
   eventsPerSecondPerTrainer: number[];
   bytesSentPerTrainer: number[];
@@ -77,6 +79,7 @@ export class DistTglEngine implements Engine<DistTglEpochMetrics> {
       peakGpuBytes: results.map((r) => r.peakGpuBytes),
       passes: first.passes,
       layout: describeLayout(this.layout),
+      events: first.events,
       eventsPerSecondPerTrainer: results.map((r) => r.ownEvents / (r.trainMs / 1000)),
       bytesSentPerTrainer: results.map((r) => r.bytesSent),
       bytesReceivedPerTrainer: results.map((r) => r.bytesReceived),
