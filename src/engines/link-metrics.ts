@@ -64,3 +64,24 @@ export function rocAuc(s: ScoredPairs): number {
   }
   return pairs / (P * N);
 }
+
+/** What evaluation ranks by: 'ap' (each event against one negative: AP, AUC) or also 'mrr' (against 49). */
+export type EvaluationMetric = 'ap' | 'mrr';
+
+export function checkMetric(metric: EvaluationMetric | undefined): EvaluationMetric {
+  const m = metric ?? 'ap';
+  if (m !== 'ap' && m !== 'mrr') throw new RangeError(`metric must be 'ap' or 'mrr', got '${String(metric)}'`);
+  return m;
+}
+
+/** Validation and test MRR from per-event reciprocal ranks, when evaluation ranked (else nothing). */
+export function meanReciprocalRanks(val: { reciprocalRank: Float32Array | null }, test: { reciprocalRank: Float32Array | null }): { valMrr?: number; testMrr?: number } {
+  if (!val.reciprocalRank || !test.reciprocalRank) return {};
+  return { valMrr: meanOf(val.reciprocalRank), testMrr: meanOf(test.reciprocalRank) };
+}
+
+function meanOf(values: Float32Array): number {
+  let sum = 0;
+  for (const v of values) sum += v;
+  return values.length ? sum / values.length : NaN;
+}

@@ -4,6 +4,7 @@
 
 import type { CheckpointData } from '../nn/checkpoint.ts';
 import { EarlyStopping } from './early-stopping.ts';
+import type { EvaluationMetric } from './link-metrics.ts';
 import type { TemporalEngine, TemporalEpochMetrics } from './temporal.ts';
 
 export type TemporalStalenessSummary = TemporalEpochMetrics['staleness'];
@@ -14,9 +15,13 @@ export class TemporalRunSummary {
   private readonly rates: number[] = [];
   private readonly staleness: TemporalStalenessSummary[] = [];
 
-  /** `patience` epochs without a better validation AP stop the run; 0 never stops it. */
-  constructor(patience = 0) {
-    this.stopping = new EarlyStopping<TemporalEpochMetrics>(patience, (a, b) => a.valAp > b.valAp);
+  /**
+   * `patience` epochs without a better validation figure stop the run; 0 never stops it. The figure is
+   * validation AP, or validation MRR with `by` 'mrr' (as DistTGL keeps the model of the best MRR).
+   */
+  constructor(patience = 0, by: EvaluationMetric = 'ap') {
+    const figure = (m: TemporalEpochMetrics) => (by === 'mrr' ? (m.valMrr ?? NaN) : m.valAp);
+    this.stopping = new EarlyStopping<TemporalEpochMetrics>(patience, (a, b) => figure(a) > figure(b));
   }
 
   /**

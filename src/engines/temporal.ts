@@ -33,7 +33,8 @@ import { NodeMemory } from '../nn/tgn/node-memory.ts';
 import type { Engine } from './engine.ts';
 import { averagePrecision, rocAuc } from './link-metrics.ts';
 import { StalenessPolicy, checkStaleness, type StalenessSetting } from './staleness-policy.ts';
-import { noStageTimes, pickScores, TemporalBatchRunner, type BatchScores, type TemporalStageTimes } from './temporal/batch-runner.ts';
+import { noStageTimes, pickScores, TemporalBatchRunner, type BatchScores, type EvaluationScores, type TemporalStageTimes } from './temporal/batch-runner.ts';
+import { checkMetric, meanReciprocalRanks, type EvaluationMetric } from './link-metrics.ts';
 
 export { checkMessageOrder, type TemporalStageTimes } from './temporal/batch-runner.ts';
 
@@ -51,6 +52,8 @@ export interface TemporalTrainingOptions extends Partial<Omit<OptimizerHyper, 'l
   staleness?: StalenessSetting;
   /** Weight λ of a stale node's own memory in the mitigation blend (1 disables mitigation). */
   staleSelfWeight?: number;
+  /** 'mrr' also ranks every evaluation event against 49 negatives (valMrr, testMrr); AP is always reported. */
+  metric?: EvaluationMetric;
   /** Called after every batch (training, then validation and test), e.g. for a progress bar. */
   onBatch?: (progress: TemporalBatchProgress) => void;
   /** Asked between batches; true ends the run there with TrainingStopped (after the device work in flight lands). */
@@ -83,6 +86,9 @@ export interface TemporalEpochMetrics {
   valAuc: number;
   testAp: number;
   testAuc: number;
+  /** Mean reciprocal rank against 49 negatives, with metric 'mrr'. */
+  valMrr?: number;
+  testMrr?: number;
   inductiveAp: number;
   inductiveAuc: number;
   /** Training events per second of this epoch's training pass. */
@@ -209,6 +215,7 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
       valAuc: rocAuc(val),
       testAp: averagePrecision(test),
       testAuc: rocAuc(test),
+      ...meanReciprocalRanks(val, test),
       inductiveAp: averagePrecision(inductive),
       inductiveAuc: rocAuc(inductive),
       eventsPerSecond: train.length / trainSeconds,
@@ -237,11 +244,16 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
   }
 
   /** Scores of `events` (positives) and their negatives, in order, continuing the memory (sequentially). */
-  private evaluate(events: Int32Array, phase: 'val' | 'test'): Promise<{ positive: Float32Array; negative: Float32Array }> {
-    return this.runner.evaluate(events, this.memory, async (done) => {
-      this.options.onBatch?.({ epoch: this.epoch + 1, phase, done, total: events.length });
-      await this.stopIfAsked();
-    });
+  private evaluate(events: Int32Array, phase: 'val' | 'test'): Promise<EvaluationScores> {
+    return this.runner.evaluate(
+      events,
+      this.memory,
+      async (done) => {
+        this.options.onBatch?.({ epoch: this.epoch + 1, phase, done, total: events.length });
+        await this.stopIfAsked();
+      },
+      checkMetric(this.options.metric) === 'mrr',
+    );
   }
 
   /** The optimizer step of one training batch (its gradients are in place). */

@@ -417,6 +417,7 @@ export function buildProgram(): Command {
     .option('--no-progress', 'no progress bar')
     .option('--checkpoint <path>', 'keep the best validation epoch: its weights, optimizer state and node memory, saved (atomically) whenever validation AP improves')
     .option('--resume <path>', 'continue from a train-temporal checkpoint')
+    .addOption(new Option('--metric <kind>', "evaluation: 'ap' (each event against one negative: AP, AUC) or 'mrr' (also the mean reciprocal rank against 49 negatives, as DistTGL; the best epoch is then the best validation MRR)").choices(['ap', 'mrr']).default('ap'))
     .option('--workers <n>', 'DistTGL: trainers, each on its own device (--epochs then counts passes over the stream)', positiveInt('--workers'), 1)
     .option('--parallel <i×j×k>', "DistTGL: mini-batch × epoch × memory parallelism with i·j·k = --workers, or 'memory', 'epoch', 'batch' (all in one; default memory)")
     .addOption(new Option('--transport <kind>', 'DistTGL: how trainers are linked: devices in this process, or WebRTC data channels').choices(['local', 'threads', 'webrtc']).default('local'))

@@ -49,7 +49,7 @@ export async function trainDistTgl(flags: TrainTemporalFlags): Promise<void> {
   const config = { ...TGN_DEFAULTS, memoryDim: flags.memoryDim, neighbors: flags.neighbors, numNodes: stream.numNodes, edgeDim: stream.edgeDim };
   const passesPerEpoch = layout.epoch * layout.memory;
   const epochs = Math.ceil(flags.epochs / passesPerEpoch);
-  const options = { seed: flags.seed, lr: flags.lr, lrScaling: flags.lrScaling, optimizer: flags.optimizer, weightDecay: flags.weightDecay, batchSize: flags.batchSize, sampler: flags.sampler, layout };
+  const options = { seed: flags.seed, lr: flags.lr, lrScaling: flags.lrScaling, optimizer: flags.optimizer, weightDecay: flags.weightDecay, batchSize: flags.batchSize, sampler: flags.sampler, metric: flags.metric, layout };
   const transport = flags.transport === 'webrtc' ? 'webrtc' : 'local';
   const { engine } = await withInProcessRanks(flags.workers, transport, { adapter: flags.adapter, role: 'trainer', room: 'disttgl' }, async ({ gpus, transports, release }) =>
     createDistTglEngine(gpus, transports, stream, split, () => new Tgn(config), options, release),
@@ -58,7 +58,7 @@ export async function trainDistTgl(flags: TrainTemporalFlags): Promise<void> {
     ? new cliProgress.SingleBar({ format: 'epoch {epoch}/{epochs} ({passes} passes) |{bar}| loss {loss} · val AP {ap} · {eps} events/s', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic)
     : null;
   bar?.start(epochs, 0, { epoch: 1, epochs, passes: 0, loss: '-', ap: '-', eps: '-' });
-  const run = new TemporalRunSummary(flags.patience);
+  const run = new TemporalRunSummary(flags.patience, flags.metric);
   let last: DistTglEpochMetrics | null = null;
   try {
     for await (const m of engine.run(epochs)) {
@@ -66,7 +66,7 @@ export async function trainDistTgl(flags: TrainTemporalFlags): Promise<void> {
       const stop = run.add(m, '--lr');
       bar?.update(m.epoch, { epoch: Math.min(m.epoch + 1, epochs), passes: m.passes, loss: m.loss.toFixed(4), ap: m.valAp.toFixed(4), eps: m.eventsPerSecond.toFixed(0) });
       if (!bar) {
-        process.stderr.write(`epoch ${m.epoch} (${m.passes} passes): loss ${m.loss.toFixed(4)} · val AP ${m.valAp.toFixed(4)} · test AP ${m.testAp.toFixed(4)} · ${m.eventsPerSecond.toFixed(0)} events/s\n`);
+        process.stderr.write(`epoch ${m.epoch} (${m.passes} passes): loss ${m.loss.toFixed(4)} · val AP ${m.valAp.toFixed(4)} · test AP ${m.testAp.toFixed(4)}${m.testMrr === undefined ? '' : ` · test MRR ${m.testMrr.toFixed(4)}`} · ${m.eventsPerSecond.toFixed(0)} events/s\n`);
       }
       if (stop) {
         if (!bar) process.stderr.write(`early stop: no better validation AP for ${flags.patience} epochs (best at epoch ${run.best?.epoch})\n`);
@@ -107,6 +107,10 @@ export async function trainDistTgl(flags: TrainTemporalFlags): Promise<void> {
     inductive_ap: best?.inductiveAp ?? null,
     inductive_auc: best?.inductiveAuc ?? null,
     val_ap: best?.valAp ?? null,
+    metric: flags.metric,
+    // Mean reciprocal rank of the true destination against 49 negatives (--metric mrr), at the best epoch.
+    test_mrr: best?.testMrr ?? null,
+    val_mrr: best?.valMrr ?? null,
     final_test_ap: last?.testAp ?? null,
     final_loss: last?.loss ?? null,
     events_per_s: run.eventsPerSecond,

@@ -29,4 +29,6 @@ export interface TrainTemporalFlags {
   parallel?: string;
   transport: 'local' | 'threads' | 'webrtc';
   lrScaling: 'linear' | 'none';
+  /** Evaluation ranks each event against one negative (AP, AUC) or also against 49 (MRR, and the best epoch by it). */
+  metric: 'ap' | 'mrr';
 }

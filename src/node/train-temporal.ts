@@ -47,11 +47,11 @@ export async function trainTemporal(flags: TrainTemporalFlags): Promise<void> {
     : null;
   const phaseBase = { train: 0, val: split.train.length, test: split.train.length + split.val.length };
   const onBatch = bar ? (p: TemporalBatchProgress) => bar.update(epochBase + phaseBase[p.phase] + p.done, { phase: p.phase }) : undefined;
-  const options = { seed: flags.seed, lr: flags.lr, optimizer: flags.optimizer, weightDecay: flags.weightDecay, batchSize: flags.batchSize, sampler: flags.sampler, staleness, memory: flags.memory, onBatch };
+  const options = { seed: flags.seed, lr: flags.lr, optimizer: flags.optimizer, weightDecay: flags.weightDecay, batchSize: flags.batchSize, sampler: flags.sampler, staleness, memory: flags.memory, metric: flags.metric, onBatch };
   const engine = new TemporalEngine(gpu, new Tgn(config), stream, split, options, resume);
   epochBase = engine.currentEpoch * perEpoch;
   bar?.start(flags.epochs * perEpoch, epochBase, { epoch: engine.currentEpoch + 1, epochs: flags.epochs, phase: 'train', loss: '-', ap: '-', eps: '-' });
-  const run = new TemporalRunSummary(flags.patience);
+  const run = new TemporalRunSummary(flags.patience, flags.metric);
   run.stopping.restoreFrom(resume?.extra);
   for await (const m of engine.run(flags.epochs)) {
     const stop = run.add(m, '--lr');
@@ -59,7 +59,7 @@ export async function trainTemporal(flags: TrainTemporalFlags): Promise<void> {
     bar?.update(epochBase, { epoch: Math.min(m.epoch + 1, flags.epochs), loss: m.loss.toFixed(4), ap: m.valAp.toFixed(4), eps: m.eventsPerSecond.toFixed(0) });
     if (!bar) {
       process.stderr.write(
-        `epoch ${m.epoch}: loss ${m.loss.toFixed(4)} · val AP ${m.valAp.toFixed(4)} · test AP ${m.testAp.toFixed(4)} · inductive AP ${m.inductiveAp.toFixed(4)} · ${m.eventsPerSecond.toFixed(0)} events/s\n`,
+        `epoch ${m.epoch}: loss ${m.loss.toFixed(4)} · val AP ${m.valAp.toFixed(4)} · test AP ${m.testAp.toFixed(4)}${m.testMrr === undefined ? '' : ` · test MRR ${m.testMrr.toFixed(4)}`} · inductive AP ${m.inductiveAp.toFixed(4)} · ${m.eventsPerSecond.toFixed(0)} events/s\n`,
       );
     }
     // The best validation epoch's state (weights, optimizer, memory): the checkpointed epoch is the reported one.
@@ -95,6 +95,10 @@ export async function trainTemporal(flags: TrainTemporalFlags): Promise<void> {
     inductive_ap: best?.inductiveAp ?? null,
     inductive_auc: best?.inductiveAuc ?? null,
     val_ap: best?.valAp ?? null,
+    metric: flags.metric,
+    // Mean reciprocal rank of the true destination against 49 negatives (--metric mrr), at the best epoch.
+    test_mrr: best?.testMrr ?? null,
+    val_mrr: best?.valMrr ?? null,
     final_test_ap: last?.testAp ?? null,
     final_loss: last?.loss ?? null,
     events_per_s: run.eventsPerSecond,

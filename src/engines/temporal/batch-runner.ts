@@ -63,6 +63,18 @@ export interface PreparedBatch extends TemporalBatch {
 
 /** Which step keys a batch's negatives: training epochs differ, evaluation is fixed (same negatives every time). */
 export const EVAL_STEP = 0xffffff;
+/** The step of the ranking negatives (--metric mrr): fixed, and apart from EVAL_STEP's. */
+export const RANKING_STEP = 0xfffffe;
+/** Negatives each evaluation event is ranked against for MRR (DistTGL's 49). */
+export const RANKING_NEGATIVES = 49;
+
+/** What an evaluation pass scores: each event against one negative (AP, AUC); with `ranking`, also against 49 (MRR). */
+export interface EvaluationScores {
+  positive: Float32Array;
+  negative: Float32Array;
+  /** Per event, 1 / (1 + the negatives scoring above the true destination), when ranking was asked. */
+  reciprocalRank: Float32Array | null;
+}
 
 export interface RecordOptions {
   /** Training only: runs after the backward pass (gradients in `grad`); steps the optimizer and clears the gradients. */
@@ -109,13 +121,14 @@ export class TemporalBatchRunner {
     return this.upload(this.sample(events, graph, step, training));
   }
 
-  /** Step 1's CPU work: the batch's negatives, neighbours, distinct nodes and endpoints. */
-  sample(events: Int32Array, graph: TemporalCsr, step: number, training: boolean): SampledBatch {
+  /** Step 1's CPU work: the batch's negatives (drawn for `step`, unless given), neighbours, distinct nodes and endpoints. */
+  sample(events: Int32Array, graph: TemporalCsr, step: number, training: boolean, given?: Int32Array): SampledBatch {
     const start = performance.now();
     const { stream } = this;
     const B = events.length;
     const K = this.model.neighbours;
-    const neg = this.negatives.sample(events, step);
+    if (given && given.length !== B) throw new RangeError(`sample: ${given.length} negatives for ${B} events`);
+    const neg = given ?? this.negatives.sample(events, step);
     const roots = new Int32Array(3 * B);
     const rootTimes = new Float64Array(3 * B);
     for (let i = 0; i < B; i++) {
@@ -244,17 +257,22 @@ export class TemporalBatchRunner {
 
   /**
    * Scores of `events` (positives) and their negatives, in order, continuing `memory` sequentially (no
-   * gradient; the same negatives every time). `afterBatch` runs after each batch (progress, stop requests).
+   * gradient; the same negatives every time). With `ranking`, each event is also ranked against
+   * RANKING_NEGATIVES negatives drawn from every node (MRR), scored from the same pre-batch memory
+   * without writing it. `afterBatch` runs after each batch (progress, stop requests).
    */
-  async evaluate(events: Int32Array, memory: TgnMemoryStore, afterBatch?: (done: number) => Promise<void> | void): Promise<{ positive: Float32Array; negative: Float32Array }> {
+  async evaluate(events: Int32Array, memory: TgnMemoryStore, afterBatch?: (done: number) => Promise<void> | void, ranking = false): Promise<EvaluationScores> {
     const positive = new Float32Array(events.length);
     const negative = new Float32Array(events.length);
+    const reciprocalRank = ranking ? new Float32Array(events.length) : null;
     const stages = this.stages;
     const { batchSize } = this.options;
     try {
       for (let at = 0; at < events.length; at += batchSize) {
-        const batch = this.prepare(events.subarray(at, at + batchSize), this.fullGraph, EVAL_STEP, false);
+        const slice = events.subarray(at, at + batchSize);
         await memory.settle(0);
+        if (reciprocalRank) reciprocalRank.set(await this.rank(slice, memory), at);
+        const batch = this.prepare(slice, this.fullGraph, EVAL_STEP, false);
         const s = await (await this.record(batch, memory)).scores;
         positive.set(s.positive, at);
         negative.set(s.negative, at);
@@ -264,7 +282,34 @@ export class TemporalBatchRunner {
     } finally {
       this.stages = stages; // evaluation time is not training's
     }
-    return { positive, negative };
+    return { positive, negative, reciprocalRank };
+  }
+
+  /**
+   * Each event's reciprocal rank among RANKING_NEGATIVES negatives: the batch repeated once per negative
+   * (every repeat reads the same memory, so its positive score is the event's), scored without writes.
+   */
+  private async rank(events: Int32Array, memory: TgnMemoryStore): Promise<Float32Array> {
+    const R = RANKING_NEGATIVES;
+    const B = events.length;
+    const drawn = this.negatives.sample(events, RANKING_STEP, R); // event i's draws at i·R … i·R + R − 1
+    const repeated = new Int32Array(B * R);
+    const negatives = new Int32Array(B * R);
+    for (let r = 0; r < R; r++) {
+      for (let i = 0; i < B; i++) {
+        repeated[r * B + i] = events[i];
+        negatives[r * B + i] = drawn[i * R + r];
+      }
+    }
+    const batch = this.upload(this.sample(repeated, this.fullGraph, RANKING_STEP, false, negatives));
+    const s = await (await this.record(batch, memory, { write: false })).scores;
+    const out = new Float32Array(B);
+    for (let i = 0; i < B; i++) {
+      let above = 0;
+      for (let r = 0; r < R; r++) if (s.negative[r * B + i] > s.positive[i]) above++;
+      out[i] = 1 / (1 + above);
+    }
+    return out;
   }
 
   /** The staleness-mitigation blend for this batch's fetched memory, or null when no row is stale. */

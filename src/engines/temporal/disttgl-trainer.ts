@@ -25,7 +25,7 @@ import type { TemporalModel } from '../../nn/temporal-model.ts';
 import { HostNodeMemory } from '../../nn/tgn/host-memory.ts';
 import { empty, zeros } from '../../tensor/create.ts';
 import { keep } from '../../tensor/scope.ts';
-import { averagePrecision, rocAuc } from '../link-metrics.ts';
+import { averagePrecision, checkMetric, meanReciprocalRanks, rocAuc, type EvaluationMetric } from '../link-metrics.ts';
 import { EVAL_STEP, pickScores, TemporalBatchRunner, type BatchScores, type SampledBatch } from './batch-runner.ts';
 import { batchesPerPass, contributors, groupStart, lastOccurrenceParts, negativeStep, partRange, taskAt, type TrainerTask } from './disttgl-schedule.ts';
 import { concatRows, filterRows, GroupMemoryTable, SnapshotMemory, type MemoryRows, type OwnerOperation } from './group-memory.ts';
@@ -45,6 +45,8 @@ export interface DistTglOptions {
   layout: ParallelLayout;
   /** Record every operation of the memory owners (tests). */
   instrument?: boolean;
+  /** 'mrr' also ranks every evaluation event against 49 negatives. */
+  metric?: EvaluationMetric;
 }
 
 export interface DistTglEpochResult {
@@ -64,7 +66,7 @@ export interface DistTglEpochResult {
   memoryBytesSent: number;
   peakGpuBytes: number;
   /** Trainer 0 only: validation and test from group 0's memory. */
-  evaluation: { valAp: number; valAuc: number; testAp: number; testAuc: number; inductiveAp: number; inductiveAuc: number } | null;
+  evaluation: { valAp: number; valAuc: number; testAp: number; testAuc: number; inductiveAp: number; inductiveAuc: number; valMrr?: number; testMrr?: number } | null;
 }
 
 const TAG_GRADIENTS = 1;
@@ -316,8 +318,9 @@ export class DistTglTrainer {
         await (await this.runner.record(batch, memory)).scores;
       }
     }
-    const val = await this.runner.evaluate(this.split.val, memory);
-    const test = await this.runner.evaluate(this.split.test, memory);
+    const ranking = checkMetric(this.options.metric) === 'mrr';
+    const val = await this.runner.evaluate(this.split.val, memory, undefined, ranking);
+    const test = await this.runner.evaluate(this.split.test, memory, undefined, ranking);
     const inductive = pickScores(test, this.split.test, new Set(this.split.inductiveTest));
     memory.dispose();
     return {
@@ -327,6 +330,7 @@ export class DistTglTrainer {
       testAuc: rocAuc(test),
       inductiveAp: averagePrecision(inductive),
       inductiveAuc: rocAuc(inductive),
+      ...meanReciprocalRanks(val, test),
     };
   }
 
