@@ -1,6 +1,6 @@
-// `webgnn train-temporal --workers N --parallel i×j×k`: DistTGL over N trainers in this process, each on its
-// own device, linked in-process or by WebRTC. `--epochs` counts passes over the training stream, as DistTGL
-// does: one epoch of N trainers is j × k passes, so the run takes ⌈epochs / (j·k)⌉ of them and reports the
+// `webgnn train-temporal --workers N --parallel i×j×k`: DistTGL over N trainers, each on its own device: in
+// this process (linked in-process or by WebRTC) or one worker_thread each. `--epochs` counts passes over
+// the training stream, as DistTGL does: one epoch of N trainers is j × k passes, so the run takes ⌈epochs / (j·k)⌉ of them and reports the
 // passes it made. The last line of stdout with --json is one JSON object (train-temporal's fields, plus
 // `parallel`, `passes` and traffic per trainer).
 
@@ -14,6 +14,7 @@ import { firstEvents } from '../graph/event-stream-prefix.ts';
 import { requireEverySet, splitEvents } from '../graph/temporal-split.ts';
 import { Tgn, TGN_DEFAULTS } from '../nn/tgn/tgn.ts';
 import { resolveEventStreamSource } from './dataset-source.ts';
+import { DistTglThreads } from './disttgl-threads.ts';
 import { checkWorkers, withInProcessRanks } from './node-links.ts';
 import type { TrainTemporalFlags } from './train-temporal-flags.ts';
 
@@ -34,7 +35,6 @@ function refuseSequentialFlags(flags: TrainTemporalFlags): void {
   if (flags.checkpoint !== undefined || flags.resume !== undefined) {
     throw new Error('--checkpoint and --resume are not supported with --workers > 1 yet (each memory group would need its memory saved); train with --workers 1 to checkpoint');
   }
-  if (flags.transport === 'threads') throw new Error("--transport threads is not supported by train-temporal yet; use 'local' (devices in this process) or 'webrtc'");
 }
 
 export async function trainDistTgl(flags: TrainTemporalFlags): Promise<void> {
@@ -50,10 +50,13 @@ export async function trainDistTgl(flags: TrainTemporalFlags): Promise<void> {
   const passesPerEpoch = layout.epoch * layout.memory;
   const epochs = Math.ceil(flags.epochs / passesPerEpoch);
   const options = { seed: flags.seed, lr: flags.lr, lrScaling: flags.lrScaling, optimizer: flags.optimizer, weightDecay: flags.weightDecay, batchSize: flags.batchSize, sampler: flags.sampler, metric: flags.metric, layout };
-  const transport = flags.transport === 'webrtc' ? 'webrtc' : 'local';
-  const { engine } = await withInProcessRanks(flags.workers, transport, { adapter: flags.adapter, role: 'trainer', room: 'disttgl' }, async ({ gpus, transports, release }) =>
-    createDistTglEngine(gpus, transports, stream, split, () => new Tgn(config), options, release),
-  );
+  const { transport } = flags;
+  const { engine } =
+    transport === 'threads'
+      ? await DistTglThreads.start({ stream, split, tgn: config, options, adapter: flags.adapter }, flags.workers)
+      : await withInProcessRanks(flags.workers, transport, { adapter: flags.adapter, role: 'trainer', room: 'disttgl' }, async ({ gpus, transports, release }) =>
+          createDistTglEngine(gpus, transports, stream, split, () => new Tgn(config), options, release),
+        );
   const bar = flags.progress
     ? new cliProgress.SingleBar({ format: 'epoch {epoch}/{epochs} ({passes} passes) |{bar}| loss {loss} · val AP {ap} · {eps} events/s', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic)
     : null;

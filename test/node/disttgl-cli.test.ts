@@ -5,6 +5,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
+import { splitEvents } from '../../src/graph/temporal-split.ts';
+import { DistTglThreads } from '../../src/node/disttgl-threads.ts';
+import { messageStream, SMALL_TGN } from './fixtures/message-stream.ts';
 
 function webgnn(...args: string[]): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['scripts/webgnn.mjs', 'train-temporal', ...args], { encoding: 'utf8', timeout: 120_000 });
@@ -34,7 +37,6 @@ test('DistTGL refuses, with the reason, the flags it cannot honour', () => {
     [['--workers', '2', '--staleness', '1'], /--staleness does not compose with --workers > 1/],
     [['--workers', '2', '--memory', 'device'], /--memory does not apply with --workers > 1/],
     [['--workers', '2', '--checkpoint', '/tmp/never.ckpt'], /--checkpoint and --resume are not supported with --workers > 1/],
-    [['--workers', '2', '--transport', 'threads'], /--transport threads is not supported by train-temporal yet/],
     [['--workers', '3', '--parallel', '1×2×2'], /needs i·j·k = 4 trainers, but --workers is 3/],
     [['--workers', '2', '--parallel', 'wide'], /--parallel must be i×j×k/],
     [['--lr-scaling', 'none'], /with --workers 1 it does not apply/],
@@ -46,4 +48,32 @@ test('DistTGL refuses, with the reason, the flags it cannot honour', () => {
     assert.equal(r.code, 1, `${flags.join(' ')}: exit ${r.code}`);
     assert.match(r.stderr, message, flags.join(' '));
   }
+});
+
+test('--transport threads trains exactly as in-process trainers do (epoch parallelism: losses, AP and bytes equal)', () => {
+  const runs = (['local', 'threads'] as const).map((transport) => {
+    const r = webgnn('--workers', '2', '--parallel', 'epoch', '--transport', transport, '--epochs', '2', ...SMALL);
+    assert.equal(r.code, 0, `${transport}: ${r.stderr}`);
+    return JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+  });
+  for (const key of ['final_loss', 'test_ap', 'val_ap', 'bytes_sent_per_trainer_per_epoch', 'memory_bytes_sent_per_trainer_per_epoch']) assert.deepEqual(runs[1][key], runs[0][key], key);
+  assert.equal(runs[1].transport, 'threads');
+});
+
+test('a trainer thread lost mid-epoch is named by trainer, memory group, epoch rank and part within 10 s, and every thread ends', { timeout: 60_000 }, async () => {
+  const stream = messageStream(1500, 3);
+  const split = splitEvents(stream, { seed: 0 });
+  const { engine, threads } = await DistTglThreads.start(
+    { stream, split, tgn: { ...SMALL_TGN, numNodes: stream.numNodes, edgeDim: 0 }, options: { seed: 0, lr: 1e-3, batchSize: 50, layout: { batch: 1, epoch: 2, memory: 1 } } },
+    2,
+  );
+  const run = engine.run(1000);
+  await run.next();
+  const next = run.next();
+  const killedAt = performance.now();
+  await threads.kill(1);
+  await assert.rejects(next, /train-temporal: trainer 1 \(memory group 0, epoch rank 1, part 0\) was lost/);
+  assert.ok(performance.now() - killedAt < 10_000, 'noticed within 10 s');
+  await engine.dispose();
+  assert.equal(threads.threadsRunning, 0);
 });
