@@ -120,6 +120,15 @@ export { TemporalRunSummary } from './engines/temporal-run-summary.ts';
 export { checkStaleness, isStalenessSetting, parseStaleness } from './engines/staleness-policy.ts';
 export type { StalenessSetting } from './engines/staleness-policy.ts';
 export { averagePrecision, rocAuc } from './engines/link-metrics.ts';
+export type { EvaluationMetric } from './engines/link-metrics.ts';
+// DistTGL: memory, epoch and mini-batch parallelism over any transport
+export { createDistTglEngine } from './engines/temporal/disttgl-run.ts';
+export { DistTglEngine } from './engines/temporal/disttgl-engine.ts';
+export type { DistTglEpochMetrics, TrainerHandle } from './engines/temporal/disttgl-engine.ts';
+export { DistTglTrainer } from './engines/temporal/disttgl-trainer.ts';
+export type { DistTglEpochResult, DistTglOptions } from './engines/temporal/disttgl-trainer.ts';
+export { describeLayout, parseParallel, trainerPosition } from './engines/temporal/parallel-layout.ts';
+export type { ParallelLayout, TrainerPosition } from './engines/temporal/parallel-layout.ts';
 
 // Data: node-classification datasets, event streams, graphs and partitions
 export { loadNodeDataset, NODE_DATASET_FILES } from './graph/node-dataset.ts';

@@ -22,6 +22,7 @@ export { loadCheckpointFile, saveCheckpointFile } from './checkpoint-file.ts';
 export { createSarEngine } from './sar-setup.ts';
 export type { SarRunOptions, SarTransportKind } from './sar-setup.ts';
 export { ThreadedSarEngine } from './sar-threads.ts';
+export { DistTglThreads } from './disttgl-threads.ts';
 
 // GNNPipe pipelines: every stage its own device (in-process, worker threads or WebRTC peers)
 export { createPipeRun } from './pipe-setup.ts';
