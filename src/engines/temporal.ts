@@ -52,6 +52,8 @@ export interface TemporalTrainingOptions extends Partial<Omit<OptimizerHyper, 'l
   staleness?: StalenessSetting;
   /** Weight λ of a stale node's own memory in the mitigation blend (1 disables mitigation). */
   staleSelfWeight?: number;
+  /** DistTGL's static node memory [numNodes × memoryDim], added to the dynamic memory before the embedding. */
+  staticMemory?: Float32Array;
   /** 'mrr' also ranks every evaluation event against 49 negatives (valMrr, testMrr); AP is always reported. */
   metric?: EvaluationMetric;
   /** Called after every batch (training, then validation and test), e.g. for a progress bar. */

@@ -49,8 +49,18 @@ export interface TemporalBatch {
    */
   selectRoots(rows: Tensor): Tensor;
   selectNeighbours(rows: Tensor): Tensor;
+  /**
+   * Rows of a per-node table [numNodes, c] (a parameter, say) for the batch's `nodes` → [nodes.length, c];
+   * differentiable (a selection SpMM: the table's gradient sums over the rows picked).
+   */
+  selectNodes(table: Tensor): Tensor;
   /** The stream's event features [numEvents, edgeDim] on the device, or null when it has none. */
   readonly edgeFeatures: Tensor | null;
+  /**
+   * Static node memory for the batch's `nodes` [nodes.length, memoryDim], when the run has a table of it
+   * (DistTGL's --static-memory): fixed, added to the dynamic memory before the embedding; never stored.
+   */
+  readonly staticMemory: Tensor | null;
   /**
    * The batch's 2B positive endpoints in event order (source then destination of each event): the node,
    * its own row among `nodes`, the other endpoint's row, and the event. Later entries win a node's write.

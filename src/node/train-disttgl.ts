@@ -14,6 +14,7 @@ import { firstEvents } from '../graph/event-stream-prefix.ts';
 import { requireEverySet, splitEvents } from '../graph/temporal-split.ts';
 import { Tgn, TGN_DEFAULTS } from '../nn/tgn/tgn.ts';
 import { resolveEventStreamSource } from './dataset-source.ts';
+import { describeStaticMemory, staticMemoryFor } from './static-memory-phase.ts';
 import { DistTglThreads } from './disttgl-threads.ts';
 import { checkWorkers, withInProcessRanks } from './node-links.ts';
 import type { TrainTemporalFlags } from './train-temporal-flags.ts';
@@ -47,9 +48,10 @@ export async function trainDistTgl(flags: TrainTemporalFlags): Promise<void> {
   const split = splitEvents(stream, { seed: flags.seed });
   requireEverySet(split, stream);
   const config = { ...TGN_DEFAULTS, memoryDim: flags.memoryDim, neighbors: flags.neighbors, numNodes: stream.numNodes, edgeDim: stream.edgeDim };
+  const staticPhase = await staticMemoryFor(flags, stream, split, config);
   const passesPerEpoch = layout.epoch * layout.memory;
   const epochs = Math.ceil(flags.epochs / passesPerEpoch);
-  const options = { seed: flags.seed, lr: flags.lr, lrScaling: flags.lrScaling, optimizer: flags.optimizer, weightDecay: flags.weightDecay, batchSize: flags.batchSize, sampler: flags.sampler, metric: flags.metric, layout };
+  const options = { seed: flags.seed, lr: flags.lr, lrScaling: flags.lrScaling, optimizer: flags.optimizer, weightDecay: flags.weightDecay, batchSize: flags.batchSize, sampler: flags.sampler, metric: flags.metric, staticMemory: staticPhase?.table, layout };
   const { transport } = flags;
   const { engine } =
     transport === 'threads'
@@ -111,6 +113,7 @@ export async function trainDistTgl(flags: TrainTemporalFlags): Promise<void> {
     inductive_auc: best?.inductiveAuc ?? null,
     val_ap: best?.valAp ?? null,
     metric: flags.metric,
+    static_memory: describeStaticMemory(staticPhase),
     // Mean reciprocal rank of the true destination against 49 negatives (--metric mrr), at the best epoch.
     test_mrr: best?.testMrr ?? null,
     val_mrr: best?.valMrr ?? null,

@@ -31,4 +31,8 @@ export interface TrainTemporalFlags {
   lrScaling: 'linear' | 'none';
   /** Evaluation ranks each event against one negative (AP, AUC) or also against 49 (MRR, and the best epoch by it). */
   metric: 'ap' | 'mrr';
+  /** DistTGL's static node memory: true learns it first (phase one, --static-epochs), a path reads it. */
+  staticMemory?: boolean | string;
+  staticEpochs: number;
+  staticMemorySave?: string;
 }

@@ -14,6 +14,7 @@ import type { OptimizerKind } from '../nn/optimizer.ts';
 import { Tgn, TGN_DEFAULTS } from '../nn/tgn/tgn.ts';
 import { loadCheckpointFile, saveCheckpointFile } from './checkpoint-file.ts';
 import { resolveEventStreamSource } from './dataset-source.ts';
+import { describeStaticMemory, staticMemoryFor } from './static-memory-phase.ts';
 import { createNodeGpu } from './node-gpu.ts';
 import { refuseDistTglFlags, trainDistTgl } from './train-disttgl.ts';
 import type { TrainTemporalFlags } from './train-temporal-flags.ts';
@@ -30,8 +31,10 @@ export async function trainTemporal(flags: TrainTemporalFlags): Promise<void> {
   const stream = flags.events === undefined ? loaded : firstEvents(loaded, flags.events);
   const split = splitEvents(stream, { seed: flags.seed });
   requireEverySet(split, stream);
-  const gpu = await createNodeGpu({ name: flags.adapter });
   const config = { ...TGN_DEFAULTS, memoryDim: flags.memoryDim, neighbors: flags.neighbors, numNodes: stream.numNodes, edgeDim: stream.edgeDim };
+  // Phase one (its own device, freed before training starts), when static memory is asked for.
+  const staticPhase = await staticMemoryFor(flags, stream, split, config);
+  const gpu = await createNodeGpu({ name: flags.adapter });
   const resume = flags.resume ? await loadCheckpointFile(flags.resume) : undefined;
   if (resume && JSON.stringify(resume.config.tgn) !== JSON.stringify(config)) {
     throw new Error(`cannot resume from ${flags.resume}: it holds TGN ${JSON.stringify(resume.config.tgn)}, this run asks for ${JSON.stringify(config)}`);
@@ -47,7 +50,7 @@ export async function trainTemporal(flags: TrainTemporalFlags): Promise<void> {
     : null;
   const phaseBase = { train: 0, val: split.train.length, test: split.train.length + split.val.length };
   const onBatch = bar ? (p: TemporalBatchProgress) => bar.update(epochBase + phaseBase[p.phase] + p.done, { phase: p.phase }) : undefined;
-  const options = { seed: flags.seed, lr: flags.lr, optimizer: flags.optimizer, weightDecay: flags.weightDecay, batchSize: flags.batchSize, sampler: flags.sampler, staleness, memory: flags.memory, metric: flags.metric, onBatch };
+  const options = { seed: flags.seed, lr: flags.lr, optimizer: flags.optimizer, weightDecay: flags.weightDecay, batchSize: flags.batchSize, sampler: flags.sampler, staleness, memory: flags.memory, metric: flags.metric, staticMemory: staticPhase?.table, onBatch };
   const engine = new TemporalEngine(gpu, new Tgn(config), stream, split, options, resume);
   epochBase = engine.currentEpoch * perEpoch;
   bar?.start(flags.epochs * perEpoch, epochBase, { epoch: engine.currentEpoch + 1, epochs: flags.epochs, phase: 'train', loss: '-', ap: '-', eps: '-' });
@@ -96,6 +99,7 @@ export async function trainTemporal(flags: TrainTemporalFlags): Promise<void> {
     inductive_auc: best?.inductiveAuc ?? null,
     val_ap: best?.valAp ?? null,
     metric: flags.metric,
+    static_memory: describeStaticMemory(staticPhase),
     // Mean reciprocal rank of the true destination against 49 negatives (--metric mrr), at the best epoch.
     test_mrr: best?.testMrr ?? null,
     val_mrr: best?.valMrr ?? null,

@@ -15,6 +15,7 @@ import { describeEvent } from '../../graph/event-stream.ts';
 import { empty, fromArray } from '../../tensor/create.ts';
 import { accumulateGrad, ones } from '../../tensor/ops/elementwise.ts';
 import { spmm } from '../../tensor/ops/spmm.ts';
+import { gatherRows } from '../../tensor/ops/rows.ts';
 import { keep, withScopeAsync } from '../../tensor/scope.ts';
 import { SparseMatrix } from '../../tensor/sparse-matrix.ts';
 import { backwardAsync, noGradAsync } from '../../tensor/tape.ts';
@@ -51,10 +52,12 @@ export interface BatchRunnerOptions {
   sampler?: 'recent' | 'uniform';
   /** Weight λ of a stale node's own memory in the mitigation blend (1 disables mitigation). */
   staleSelfWeight?: number;
+  /** Static node memory [numNodes × memoryDim], row-major, added before the embedding (DistTGL); none by default. */
+  staticMemory?: Float32Array;
 }
 
 /** A batch's CPU work (no device resource yet): everything of TemporalBatch but the selection matrices. */
-export type SampledBatch = Omit<TemporalBatch, 'gpu' | 'selectRoots' | 'selectNeighbours' | 'edgeFeatures'>;
+export type SampledBatch = Omit<TemporalBatch, 'gpu' | 'selectRoots' | 'selectNeighbours' | 'selectNodes' | 'edgeFeatures' | 'staticMemory'>;
 
 /** A batch ready to record: the model's view of it, and the selection matrices it closes over. */
 export interface PreparedBatch extends TemporalBatch {
@@ -93,6 +96,7 @@ export class TemporalBatchRunner {
   readonly fullGraph: TemporalCsr;
   readonly negatives: NegativeSampler;
   readonly edgeFeatures: Tensor | null;
+  readonly staticMemory: Tensor | null;
   /** Times in the memory are relative to the first event (TGN's datasets start at 0). */
   readonly t0: number;
 
@@ -113,6 +117,12 @@ export class TemporalBatchRunner {
     this.fullGraph = TemporalCsr.fromStream(stream);
     this.negatives = new NegativeSampler(stream, { seed: options.seed });
     this.edgeFeatures = stream.edgeFeatures && stream.edgeDim ? keep(fromArray(gpu, stream.edgeFeatures, [stream.numEvents, stream.edgeDim], { label: 'edge features' })) : null;
+    const table = options.staticMemory;
+    if (table && table.length !== stream.numNodes * model.memoryDim) {
+      throw new RangeError(`static memory must hold ${stream.numNodes} nodes × ${model.memoryDim} values (the model's memory width), got ${table.length}`);
+    }
+    if (table && !table.every(Number.isFinite)) throw new RangeError('static memory holds NaN or an infinity');
+    this.staticMemory = table ? keep(fromArray(gpu, table, [stream.numNodes, model.memoryDim], { label: 'static memory' })) : null;
     this.t0 = stream.numEvents ? stream.t[0] : 0;
   }
 
@@ -177,6 +187,10 @@ export class TemporalBatchRunner {
     const U = sampled.nodes.length;
     const selectRoots = SparseMatrix.fromCsr(gpu, selection(sampled.index.subarray(0, 3 * B), U), 'select roots');
     const selectNeighbours = K > 0 ? SparseMatrix.fromCsr(gpu, selection(sampled.index.subarray(3 * B), U), 'select neighbours') : null;
+    const matrices = selectNeighbours ? [selectRoots, selectNeighbours] : [selectRoots];
+    const { numNodes } = this.stream;
+    let selectNodes: SparseMatrix | null = null;
+    const nodeIndex = () => fromArray(gpu, Uint32Array.from(sampled.nodes), [U], { dtype: 'u32' });
     const batch: PreparedBatch = {
       ...sampled,
       gpu,
@@ -185,9 +199,21 @@ export class TemporalBatchRunner {
         if (!selectNeighbours) throw new Error('selectNeighbours: the model samples no neighbours (neighbours = 0)');
         return spmm(selectNeighbours, rows);
       },
+      selectNodes: (table) => {
+        if (table.rows !== numNodes) throw new RangeError(`selectNodes: the table has ${table.rows} rows, the stream ${numNodes} nodes`);
+        if (!selectNodes) matrices.push((selectNodes = SparseMatrix.fromCsr(gpu, selection(sampled.nodes, numNodes), 'select nodes')));
+        return spmm(selectNodes, table);
+      },
       edgeFeatures: this.edgeFeatures,
-      matrices: selectNeighbours ? [selectRoots, selectNeighbours] : [selectRoots],
+      staticMemory: null,
+      matrices,
     };
+    // Gathered on first use, inside the recording's tensor scope (which frees it with the batch's tensors).
+    const table = this.staticMemory;
+    if (table) {
+      let rows: Tensor | null = null;
+      Object.defineProperty(batch, 'staticMemory', { get: () => (rows ??= gatherRows(table, nodeIndex())) });
+    }
     this.stages.sample += performance.now() - start;
     return batch;
   }
@@ -350,6 +376,7 @@ export class TemporalBatchRunner {
 
   dispose(): void {
     this.edgeFeatures?.dispose();
+    this.staticMemory?.dispose();
   }
 }
 

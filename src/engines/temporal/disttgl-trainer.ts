@@ -47,6 +47,8 @@ export interface DistTglOptions {
   instrument?: boolean;
   /** 'mrr' also ranks every evaluation event against 49 negatives. */
   metric?: EvaluationMetric;
+  /** Static node memory [numNodes × memoryDim] added before the embedding (--static-memory). */
+  staticMemory?: Float32Array;
 }
 
 export interface DistTglEpochResult {
@@ -110,7 +112,7 @@ export class DistTglTrainer {
       throw new RangeError(`DistTGL: ${this.batches} logical batches of ${layout.batch} × ${options.batchSize} training events are fewer than the ${layout.epoch} epoch-parallel trainers (use a smaller --batch-size or fewer trainers)`);
     }
     if (this.batches < layout.memory) throw new RangeError(`DistTGL: ${this.batches} logical batches cannot be shared among ${layout.memory} memory groups`);
-    this.runner = new TemporalBatchRunner(gpu, model, stream, split, { seed: options.seed, batchSize: options.batchSize, sampler: options.sampler });
+    this.runner = new TemporalBatchRunner(gpu, model, stream, split, { seed: options.seed, batchSize: options.batchSize, sampler: options.sampler, staticMemory: options.staticMemory });
     model.materialize(gpu, options.seed);
     this.optimizer = new Optimizer(options.optimizer ?? 'adam', [{ params: model.parameters() }], scaledHyper(options, N));
     const owns = memoryOwner(this.position.group, layout) === transport.rank;

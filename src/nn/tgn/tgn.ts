@@ -89,31 +89,18 @@ export class Tgn extends TemporalModel {
   }
 
   forwardBatch(batch: TemporalBatch, fetched: BatchMemory): TemporalBatchOutput {
-    const { gpu, size: B, neighbours: nb } = batch;
-    const K = nb.k;
+    const { gpu } = batch;
     // The memory of every touched node after absorbing its mailbox (φ of the time since its memory).
     const mailInput = concatColumns([fetched.mail, this.time.forward(fromArray(gpu, fetched.sinceMemory, [batch.nodes.length]))]);
     const updated = this.updater.forward(mailInput, fetched.memory);
-    // Embeddings of the 3B roots from their memory and their neighbours'.
-    const rootMemory = batch.selectRoots(updated);
-    const edges = batch.edgeFeatures ? gatherRows(batch.edgeFeatures, fromArray(gpu, Uint32Array.from(nb.eventIds), [nb.eventIds.length], { dtype: 'u32' })) : null;
-    const time = this.time.forward(fromArray(gpu, batch.neighbourDt, [batch.neighbourDt.length]));
-    const h = this.embedding.forward(
-      rootMemory,
-      this.time.forward(zeros(gpu, [3 * B])),
-      { memory: updated, select: (rows) => batch.selectNeighbours(rows), edges, time },
-      fromArray(gpu, nb.mask, [3 * B, K]),
-    );
-    const hSrc = sliceRows(h, 0, B);
-    const positive = this.predictor.forward(hSrc, sliceRows(h, B, B));
-    const negative = this.predictor.forward(hSrc, sliceRows(h, 2 * B, B));
-    return { positive, negative, loss: this.loss(positive, negative), memory: updated };
+    // DistTGL's static memory joins the dynamic memory for the embedding only: what is stored is `updated`.
+    const nodeMemory = batch.staticMemory ? add(updated, batch.staticMemory) : updated;
+    return { ...scoreBatch(batch, nodeMemory, this), memory: updated };
   }
 
   /** BCE of the events as positives and their negatives as negatives (summed, as TGL). */
   loss(positive: Tensor, negative: Tensor): Tensor {
-    const B = positive.rows;
-    return add(binaryCrossEntropyWithLogits(positive, ones(positive.gpu, [B])), binaryCrossEntropyWithLogits(negative, zeros(positive.gpu, [B])));
+    return linkLoss(positive, negative);
   }
 
   /** Each positive endpoint's updated memory, and its message (own memory, the other's, the event's features) through the aggregator. */
@@ -131,4 +118,37 @@ export class Tgn extends TemporalModel {
   checkpointConfig(): Record<string, unknown> {
     return { tgn: { ...this.config } };
   }
+}
+
+/** BCE of the events as positives and their negatives as negatives (summed, as TGL). */
+export function linkLoss(positive: Tensor, negative: Tensor): Tensor {
+  const B = positive.rows;
+  return add(binaryCrossEntropyWithLogits(positive, ones(positive.gpu, [B])), binaryCrossEntropyWithLogits(negative, zeros(positive.gpu, [B])));
+}
+
+/**
+ * TGN's scoring of a batch from a memory row per touched node [nodes.length, memoryDim]: temporal
+ * attention of the 3B roots over their neighbours (time-encoded, with event features), then the link
+ * predictor on (source, destination) and (source, negative), and the parts' loss.
+ */
+export function scoreBatch(
+  batch: TemporalBatch,
+  nodeMemory: Tensor,
+  parts: { time: TimeEncoder; embedding: TemporalEmbedding; predictor: LinkScorer; loss(positive: Tensor, negative: Tensor): Tensor },
+): { positive: Tensor; negative: Tensor; loss: Tensor } {
+  const { gpu, size: B, neighbours: nb } = batch;
+  const K = nb.k;
+  const rootMemory = batch.selectRoots(nodeMemory);
+  const edges = batch.edgeFeatures ? gatherRows(batch.edgeFeatures, fromArray(gpu, Uint32Array.from(nb.eventIds), [nb.eventIds.length], { dtype: 'u32' })) : null;
+  const time = parts.time.forward(fromArray(gpu, batch.neighbourDt, [batch.neighbourDt.length]));
+  const h = parts.embedding.forward(
+    rootMemory,
+    parts.time.forward(zeros(gpu, [3 * B])),
+    { memory: nodeMemory, select: (rows) => batch.selectNeighbours(rows), edges, time },
+    fromArray(gpu, nb.mask, [3 * B, K]),
+  );
+  const hSrc = sliceRows(h, 0, B);
+  const positive = parts.predictor.forward(hSrc, sliceRows(h, B, B));
+  const negative = parts.predictor.forward(hSrc, sliceRows(h, 2 * B, B));
+  return { positive, negative, loss: parts.loss(positive, negative) };
 }
