@@ -37,7 +37,7 @@ export class TemporalRunSummary {
   }
 
   /** The engine's checkpoint with early stopping's state, so that `--resume` reports the best epoch of the whole run. */
-  async checkpoint(engine: TemporalEngine): Promise<CheckpointData> {
+  async checkpoint(engine: Pick<TemporalEngine, 'snapshot'>): Promise<CheckpointData> {
     const data = await engine.snapshot();
     data.extra = { ...data.extra, earlyStopping: this.stopping.saved };
     return data;
@@ -53,7 +53,7 @@ export class TemporalRunSummary {
    * the best so far, else null (the one kept at the best epoch stands). What `train-temporal
    * --checkpoint` writes, so the checkpointed epoch is the reported one.
    */
-  async checkpointIfBest(engine: TemporalEngine): Promise<CheckpointData | null> {
+  async checkpointIfBest(engine: Pick<TemporalEngine, 'snapshot'>): Promise<CheckpointData | null> {
     return this.lastIsBest ? this.checkpoint(engine) : null;
   }
 

@@ -1,6 +1,6 @@
 // The body of one DistTGL trainer thread: its own Dawn instance and device, a ThreadTransport to the other
-// trainers, its replica of TGN, and a DistTglTrainer driven by the main thread's 'epoch' commands (and the
-// shared 'stop' and 'crash' of thread-serve.ts).
+// trainers, its replica of TGN, and a DistTglTrainer driven by the main thread's 'epoch' and 'state' commands
+// (and the shared 'stop' and 'crash' of thread-serve.ts).
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { ThreadTransport } from '../dist/thread-transport.ts';
@@ -17,7 +17,7 @@ const gpu = await createNodeGpu({ name: data.adapter, label: `trainer ${data.lin
 let trainer: DistTglTrainer | null = null;
 let refused: unknown = null;
 try {
-  trainer = new DistTglTrainer(gpu, transport, new Tgn(data.tgn), data.stream, data.split, data.options);
+  trainer = new DistTglTrainer(gpu, transport, new Tgn(data.tgn), data.stream, data.split, data.options, data.resume);
 } catch (error) {
   refused = error; // answered instead of 'ready'; the thread stays up to be stopped like the others
 }
@@ -26,7 +26,7 @@ serveCommands(
   port,
   gpu,
   transport,
-  async () => ({ type: 'epoch', result: await trainer!.trainEpoch() }),
+  async (command) => (command.type === 'state' ? { type: 'state', state: await trainer!.state() } : { type: 'epoch', result: await trainer!.trainEpoch() }),
   () => trainer?.dispose(),
 );
 port.postMessage(refused ? errorReply(refused) : { type: 'ready', device: gpu.report });

@@ -7,6 +7,10 @@ import type { ThreadLinks } from '../dist/thread-transport.ts';
 import { PeerError } from '../dist/transport.ts';
 import { DistTglEngine } from '../engines/temporal/disttgl-engine.ts';
 import type { DistTglEpochResult, DistTglOptions } from '../engines/temporal/disttgl-trainer.ts';
+import type { TrainerState } from '../engines/temporal/disttgl-checkpoint.ts';
+import { distTglConfig } from '../engines/temporal/disttgl-run.ts';
+import { batchesPerPass } from '../engines/temporal/disttgl-schedule.ts';
+import type { CheckpointData } from '../nn/checkpoint.ts';
 import { trainerPosition } from '../engines/temporal/parallel-layout.ts';
 import type { DeviceReport } from '../gpu/gpu.ts';
 import type { EventStream } from '../graph/event-stream.ts';
@@ -21,9 +25,10 @@ export interface DistTglThreadData {
   tgn: TgnConfig;
   options: DistTglOptions;
   adapter?: string;
+  resume?: CheckpointData;
 }
 
-type Reply = { type: 'ready'; device: DeviceReport } | { type: 'epoch'; result: DistTglEpochResult };
+type Reply = { type: 'ready'; device: DeviceReport } | { type: 'epoch'; result: DistTglEpochResult } | { type: 'state'; state: TrainerState };
 
 const ENTRY = threadEntry('disttgl-thread-entry');
 const WHAT = 'DistTGL trainer thread';
@@ -47,8 +52,16 @@ export class DistTglThreads extends ThreadedEngineBase<Reply> {
           throw namingTrainer(error, data.options);
         }
       },
+      state: async () => checkReply<Reply, 'state'>(await t.request({ type: 'state' }), 'state', WHAT).state,
     }));
-    const engine = new DistTglEngine(handles, data.options.layout, devices, () => handle.dispose());
+    const { options } = data;
+    const info = {
+      config: distTglConfig({ checkpointConfig: () => ({ tgn: { ...data.tgn } }) }, options),
+      batches: batchesPerPass(data.split.train.length, options.batchSize, options.layout),
+      seed: options.seed,
+      startEpoch: data.resume?.epoch ?? 0,
+    };
+    const engine = new DistTglEngine(handles, options.layout, info, devices, () => handle.dispose());
     return { engine, threads: handle };
   }
 }

@@ -13,6 +13,7 @@ import { loadEventStream } from '../graph/event-stream.ts';
 import { firstEvents } from '../graph/event-stream-prefix.ts';
 import { requireEverySet, splitEvents } from '../graph/temporal-split.ts';
 import { Tgn, TGN_DEFAULTS } from '../nn/tgn/tgn.ts';
+import { loadCheckpointFile, saveCheckpointFile } from './checkpoint-file.ts';
 import { resolveEventStreamSource } from './dataset-source.ts';
 import { describeStaticMemory, staticMemoryFor } from './static-memory-phase.ts';
 import { DistTglThreads } from './disttgl-threads.ts';
@@ -33,9 +34,6 @@ function refuseSequentialFlags(flags: TrainTemporalFlags): void {
     );
   }
   if (flags.memory !== undefined) throw new Error("--memory does not apply with --workers > 1: each memory group's node memory lives in host RAM with its owner (trainer g·i·j)");
-  if (flags.checkpoint !== undefined || flags.resume !== undefined) {
-    throw new Error('--checkpoint and --resume are not supported with --workers > 1 yet (each memory group would need its memory saved); train with --workers 1 to checkpoint');
-  }
 }
 
 export async function trainDistTgl(flags: TrainTemporalFlags): Promise<void> {
@@ -49,21 +47,26 @@ export async function trainDistTgl(flags: TrainTemporalFlags): Promise<void> {
   requireEverySet(split, stream);
   const config = { ...TGN_DEFAULTS, memoryDim: flags.memoryDim, neighbors: flags.neighbors, numNodes: stream.numNodes, edgeDim: stream.edgeDim };
   const staticPhase = await staticMemoryFor(flags, stream, split, config);
+  const resume = flags.resume ? await loadCheckpointFile(flags.resume) : undefined;
+  if (resume && JSON.stringify(resume.config.tgn) !== JSON.stringify(config)) {
+    throw new Error(`cannot resume from ${flags.resume}: it holds TGN ${JSON.stringify(resume.config.tgn)}, this run asks for ${JSON.stringify(config)}`);
+  }
   const passesPerEpoch = layout.epoch * layout.memory;
   const epochs = Math.ceil(flags.epochs / passesPerEpoch);
   const options = { seed: flags.seed, lr: flags.lr, lrScaling: flags.lrScaling, optimizer: flags.optimizer, weightDecay: flags.weightDecay, batchSize: flags.batchSize, sampler: flags.sampler, metric: flags.metric, staticMemory: staticPhase?.table, layout };
   const { transport } = flags;
   const { engine } =
     transport === 'threads'
-      ? await DistTglThreads.start({ stream, split, tgn: config, options, adapter: flags.adapter }, flags.workers)
+      ? await DistTglThreads.start({ stream, split, tgn: config, options, adapter: flags.adapter, resume }, flags.workers)
       : await withInProcessRanks(flags.workers, transport, { adapter: flags.adapter, role: 'trainer', room: 'disttgl' }, async ({ gpus, transports, release }) =>
-          createDistTglEngine(gpus, transports, stream, split, () => new Tgn(config), options, release),
+          createDistTglEngine(gpus, transports, stream, split, () => new Tgn(config), options, release, resume),
         );
   const bar = flags.progress
     ? new cliProgress.SingleBar({ format: 'epoch {epoch}/{epochs} ({passes} passes) |{bar}| loss {loss} · val AP {ap} · {eps} events/s', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic)
     : null;
-  bar?.start(epochs, 0, { epoch: 1, epochs, passes: 0, loss: '-', ap: '-', eps: '-' });
+  bar?.start(epochs, engine.currentEpoch, { epoch: engine.currentEpoch + 1, epochs, passes: engine.currentEpoch * passesPerEpoch, loss: '-', ap: '-', eps: '-' });
   const run = new TemporalRunSummary(flags.patience, flags.metric);
+  run.stopping.restoreFrom(resume?.extra);
   let last: DistTglEpochMetrics | null = null;
   try {
     for await (const m of engine.run(epochs)) {
@@ -73,6 +76,9 @@ export async function trainDistTgl(flags: TrainTemporalFlags): Promise<void> {
       if (!bar) {
         process.stderr.write(`epoch ${m.epoch} (${m.passes} passes): loss ${m.loss.toFixed(4)} · val AP ${m.valAp.toFixed(4)} · test AP ${m.testAp.toFixed(4)}${m.testMrr === undefined ? '' : ` · test MRR ${m.testMrr.toFixed(4)}`} · ${m.eventsPerSecond.toFixed(0)} events/s\n`);
       }
+      // The best validation epoch's state (weights, optimizer, every group's memory): the checkpointed epoch is the reported one.
+      const kept = flags.checkpoint ? await run.checkpointIfBest(engine) : null;
+      if (kept) await saveCheckpointFile(flags.checkpoint!, kept);
       if (stop) {
         if (!bar) process.stderr.write(`early stop: no better validation AP for ${flags.patience} epochs (best at epoch ${run.best?.epoch})\n`);
         break;
@@ -126,7 +132,8 @@ export async function trainDistTgl(flags: TrainTemporalFlags): Promise<void> {
     bytes_sent_per_trainer_per_epoch: last?.bytesSentPerTrainer ?? null,
     memory_bytes_sent_per_trainer_per_epoch: last?.memoryBytesSentPerTrainer ?? null,
     peak_gpu_bytes_per_worker: last?.peakGpuBytes ?? null,
-    checkpoint: null,
+    checkpoint: flags.checkpoint ?? null,
+    checkpoint_epoch: flags.checkpoint ? (best?.epoch ?? null) : null,
   };
   if (flags.json) process.stdout.write(JSON.stringify(result) + '\n');
   else {

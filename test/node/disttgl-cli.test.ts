@@ -4,6 +4,9 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { splitEvents } from '../../src/graph/temporal-split.ts';
 import { DistTglThreads } from '../../src/node/disttgl-threads.ts';
@@ -36,7 +39,6 @@ test('DistTGL refuses, with the reason, the flags it cannot honour', () => {
   const refused: Array<[string[], RegExp]> = [
     [['--workers', '2', '--staleness', '1'], /--staleness does not compose with --workers > 1/],
     [['--workers', '2', '--memory', 'device'], /--memory does not apply with --workers > 1/],
-    [['--workers', '2', '--checkpoint', '/tmp/never.ckpt'], /--checkpoint and --resume are not supported with --workers > 1/],
     [['--workers', '3', '--parallel', '1×2×2'], /needs i·j·k = 4 trainers, but --workers is 3/],
     [['--workers', '2', '--parallel', 'wide'], /--parallel must be i×j×k/],
     [['--lr-scaling', 'none'], /with --workers 1 it does not apply/],
@@ -76,4 +78,24 @@ test('a trainer thread lost mid-epoch is named by trainer, memory group, epoch r
   assert.ok(performance.now() - killedAt < 10_000, 'noticed within 10 s');
   await engine.dispose();
   assert.equal(threads.threadsRunning, 0);
+});
+
+test('--checkpoint over trainer threads keeps the best epoch with every memory group, and --resume continues exactly', () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'webgnn-disttgl-')), 'run.ckpt');
+  const args = ['--workers', '2', '--parallel', 'epoch', '--transport', 'threads', ...SMALL];
+  const straight = webgnn(...args, '--epochs', '4');
+  assert.equal(straight.code, 0, straight.stderr);
+  const first = webgnn(...args, '--epochs', '2', '--checkpoint', file);
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(JSON.parse(first.stdout.trim().split('\n').at(-1)!).checkpoint_epoch, 1);
+  const resumed = webgnn(...args, '--epochs', '4', '--resume', file);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const [a, b] = [straight, resumed].map((r) => JSON.parse(r.stdout.trim().split('\n').at(-1)!));
+  assert.equal(b.passes, 4);
+  assert.equal(b.final_loss, a.final_loss);
+  assert.equal(b.final_test_ap, a.final_test_ap);
+  // Another layout cannot continue it.
+  const other = webgnn('--workers', '2', '--parallel', 'memory', ...SMALL, '--epochs', '4', '--resume', file);
+  assert.equal(other.code, 1);
+  assert.match(other.stderr, /the checkpoint is of --parallel 1×2×1/);
 });

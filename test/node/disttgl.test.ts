@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { LocalTransport } from '../../src/dist/local-transport.ts';
 import { TemporalEngine } from '../../src/engines/temporal.ts';
 import { createDistTglEngine } from '../../src/engines/temporal/disttgl-run.ts';
+import { decodeCheckpoint, encodeCheckpoint } from '../../src/nn/checkpoint.ts';
 import type { DistTglEpochMetrics } from '../../src/engines/temporal/disttgl-engine.ts';
 import { batchesPerPass, contributors, groupStart, lastOccurrenceParts, partRange, taskAt } from '../../src/engines/temporal/disttgl-schedule.ts';
 import { filterRows } from '../../src/engines/temporal/group-memory.ts';
@@ -244,4 +245,39 @@ test('a trainer lost mid-epoch ends the run within 10 s with an error naming it,
   } finally {
     await engine.dispose();
   }
+});
+
+test('a DistTGL checkpoint between epochs resumes exactly like the uninterrupted run (epoch parallelism with a position straddling the boundary; memory groups)', async () => {
+  for (const layout of [{ batch: 1, epoch: 2, memory: 1 }, { batch: 1, epoch: 1, memory: 2 }]) {
+    const make = (resume?: ReturnType<typeof decodeCheckpoint>) =>
+      createDistTglEngine(gpus, LocalTransport.group(2), stream, split, () => new Tgn(config), { seed: 0, lr: 1e-3, batchSize: BATCH, layout }, () => {}, resume).engine;
+    const straight = make();
+    const expected = [];
+    for await (const m of straight.run(2)) expected.push(m);
+    await straight.dispose();
+    const first = make();
+    for await (const m of first.run(1)) void m;
+    const saved = decodeCheckpoint(encodeCheckpoint(await first.snapshot()), 'test');
+    await first.dispose();
+    if (layout.epoch === 2) assert.ok(saved.tensors.some((t) => t.name.startsWith('held:')), 'a straddling position keeps its rows');
+    assert.equal(saved.tensors.filter((t) => t.name.endsWith(':memory') && t.name.startsWith('memory:')).length, layout.memory);
+    const resumed = make(saved);
+    assert.equal(resumed.currentEpoch, 1);
+    const after = [];
+    for await (const m of resumed.run(2)) after.push(m);
+    await resumed.dispose();
+    assert.equal(after.length, 1);
+    for (const key of ['loss', 'valAp', 'testAp'] as const) assert.equal(after[0][key], expected[1][key], `${JSON.stringify(layout)} ${key}`);
+  }
+});
+
+test('a checkpoint of another layout is refused, naming both', async () => {
+  const { engine } = createDistTglEngine(gpus, LocalTransport.group(2), stream, split, () => new Tgn(config), { seed: 0, lr: 1e-3, batchSize: BATCH, layout: { batch: 1, epoch: 1, memory: 2 } });
+  for await (const m of engine.run(1)) void m;
+  const saved = await engine.snapshot();
+  await engine.dispose();
+  assert.throws(
+    () => createDistTglEngine(gpus, LocalTransport.group(2), stream, split, () => new Tgn(config), { seed: 0, lr: 1e-3, batchSize: BATCH, layout: { batch: 1, epoch: 2, memory: 1 } }, () => {}, saved),
+    /checkpoint is of --parallel 1×1×2 with \d+ batches per pass, this run is 1×2×1/,
+  );
 });

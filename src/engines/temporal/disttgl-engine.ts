@@ -11,12 +11,26 @@ import { settleWorkers } from '../sar/sar-engine.ts';
 import type { TemporalEpochMetrics } from '../temporal.ts';
 import { noStageTimes } from './batch-runner.ts';
 import type { DistTglEpochResult } from './disttgl-trainer.ts';
+import { distTglCheckpoint, type TrainerState } from './disttgl-checkpoint.ts';
 import { describeLayout, type ParallelLayout } from './parallel-layout.ts';
 
 /** What one trainer's epoch is driven by, wherever the trainer runs. */
 export interface TrainerHandle {
   readonly rank: number;
   trainEpoch(): Promise<DistTglEpochResult>;
+  /** Its part of a checkpoint, between epochs. */
+  state(): Promise<TrainerState>;
+}
+
+/** What a checkpoint records besides the trainers' states. */
+export interface DistTglCheckpointInfo {
+  /** The model's and the training's config (as a checkpoint keeps them). */
+  config: Record<string, unknown>;
+  /** Logical batches per pass (a resumed run must have the same). */
+  batches: number;
+  seed: number;
+  /** The epoch the run starts at (a resumed run's). */
+  startEpoch: number;
 }
 
 export interface DistTglEpochMetrics extends TemporalEpochMetrics {
@@ -41,9 +55,11 @@ export class DistTglEngine implements Engine<DistTglEpochMetrics> {
   constructor(
     private readonly trainers: TrainerHandle[],
     readonly layout: ParallelLayout,
+    private readonly info: DistTglCheckpointInfo,
     readonly devices: DeviceReport[] = [],
     private readonly release: () => Promise<void> | void = () => {},
   ) {
+    this.epoch = info.startEpoch;
     if (!trainers.length) throw new RangeError('DistTglEngine: needs at least one trainer');
     trainers.forEach((t, i) => {
       if (t.rank !== i) throw new RangeError(`DistTglEngine: trainer at index ${i} has rank ${t.rank}`);
@@ -87,8 +103,10 @@ export class DistTglEngine implements Engine<DistTglEpochMetrics> {
     };
   }
 
-  snapshot(): Promise<CheckpointData> {
-    return Promise.reject(new Error('DistTGL runs do not write checkpoints yet: each memory group would need its own memory saved (train with one worker to checkpoint)'));
+  /** One checkpoint of the whole run (weights, optimizer, every group's memory), between epochs. */
+  async snapshot(): Promise<CheckpointData> {
+    const states = await settleWorkers(this.trainers.map((t) => t.state()));
+    return distTglCheckpoint(states, this.info.config, this.layout, this.info.batches, this.info.seed);
   }
 
   async dispose(): Promise<void> {

@@ -9,6 +9,7 @@ import type { TemporalSplit } from '../../graph/temporal-split.ts';
 import type { TemporalModel } from '../../nn/temporal-model.ts';
 import { DistTglEngine } from './disttgl-engine.ts';
 import { DistTglTrainer, type DistTglOptions } from './disttgl-trainer.ts';
+import type { CheckpointData } from '../../nn/checkpoint.ts';
 
 export function createDistTglEngine(
   gpus: Gpu[],
@@ -18,11 +19,12 @@ export function createDistTglEngine(
   makeModel: () => TemporalModel,
   options: DistTglOptions,
   release: () => Promise<void> | void = () => {},
+  resume?: CheckpointData,
 ): { engine: DistTglEngine; trainers: DistTglTrainer[] } {
   if (gpus.length !== transports.length) throw new RangeError(`DistTGL: ${gpus.length} devices for ${transports.length} transports`);
   const trainers: DistTglTrainer[] = [];
   try {
-    for (let r = 0; r < gpus.length; r++) trainers.push(new DistTglTrainer(gpus[r], transports[r], makeModel(), stream, split, options));
+    for (let r = 0; r < gpus.length; r++) trainers.push(new DistTglTrainer(gpus[r], transports[r], makeModel(), stream, split, options, resume));
   } catch (error) {
     for (const t of trainers) t.dispose();
     throw error;
@@ -30,6 +32,7 @@ export function createDistTglEngine(
   const engine = new DistTglEngine(
     trainers,
     options.layout,
+    { config: distTglConfig(trainers[0].model, options), batches: trainers[0].batchesPerPass, seed: options.seed, startEpoch: resume?.epoch ?? 0 },
     gpus.map((g) => g.report),
     async () => {
       for (const t of trainers) t.dispose();
@@ -38,4 +41,10 @@ export function createDistTglEngine(
     },
   );
   return { engine, trainers };
+}
+
+/** What a DistTGL checkpoint's config holds: the model's own, and the training settings. */
+export function distTglConfig(model: Pick<TemporalModel, 'checkpointConfig'>, options: DistTglOptions): Record<string, unknown> {
+  const { seed, lr, lrScaling, batchSize, sampler, optimizer, weightDecay } = options;
+  return { ...model.checkpointConfig(), training: { seed, lr, lrScaling: lrScaling ?? 'linear', batchSize, sampler: sampler ?? 'recent', optimizer: optimizer ?? 'adam', weightDecay: weightDecay ?? 0 } };
 }

@@ -29,6 +29,8 @@ import { averagePrecision, checkMetric, meanReciprocalRanks, rocAuc, type Evalua
 import { EVAL_STEP, pickScores, TemporalBatchRunner, type BatchScores, type SampledBatch } from './batch-runner.ts';
 import { batchesPerPass, contributors, groupStart, lastOccurrenceParts, negativeStep, partRange, taskAt, type TrainerTask } from './disttgl-schedule.ts';
 import { concatRows, filterRows, GroupMemoryTable, SnapshotMemory, type MemoryRows, type OwnerOperation } from './group-memory.ts';
+import type { CheckpointData, CheckpointTensor } from '../../nn/checkpoint.ts';
+import { checkpointParams, checkResume, type TrainerState } from './disttgl-checkpoint.ts';
 import { MemoryLink } from './memory-link.ts';
 import { memoryOwner, trainerCount, trainerPosition, trainerRank, type ParallelLayout, type TrainerPosition } from './parallel-layout.ts';
 
@@ -102,6 +104,7 @@ export class DistTglTrainer {
     readonly stream: EventStream,
     readonly split: TemporalSplit,
     readonly options: DistTglOptions,
+    resume?: CheckpointData,
   ) {
     const { layout } = options;
     const N = trainerCount(layout);
@@ -113,16 +116,84 @@ export class DistTglTrainer {
     }
     if (this.batches < layout.memory) throw new RangeError(`DistTGL: ${this.batches} logical batches cannot be shared among ${layout.memory} memory groups`);
     this.runner = new TemporalBatchRunner(gpu, model, stream, split, { seed: options.seed, batchSize: options.batchSize, sampler: options.sampler, staticMemory: options.staticMemory });
-    model.materialize(gpu, options.seed);
+    if (resume) checkResume(resume, layout, this.batches);
+    model.materialize(gpu, options.seed, resume ? checkpointParams(resume) : undefined);
     this.optimizer = new Optimizer(options.optimizer ?? 'adam', [{ params: model.parameters() }], scaledHyper(options, N));
     const owns = memoryOwner(this.position.group, layout) === transport.rank;
     this.table = owns ? new GroupMemoryTable(stream.numNodes, model.memoryDim, model.mailDim, options.instrument) : null;
     this.snapshot = new SnapshotMemory(gpu, stream.numNodes, model.memoryDim, model.mailDim);
     this.link = new MemoryLink(transport, { numNodes: stream.numNodes, width: model.memoryDim + model.mailDim });
+    if (resume) this.restore(resume);
+  }
+
+  /**
+   * What this trainer holds of the run, between epochs: the weights and optimizer state (every trainer's
+   * are the same; trainer 0's are saved), its group's memory when it owns it, and the rows of a position
+   * whose passes continue into the next epoch (epoch parallelism).
+   */
+  async state(): Promise<TrainerState> {
+    const named = this.model.namedParameters();
+    const tensors: CheckpointTensor[] = [];
+    if (this.rank === 0) {
+      for (const [name, t] of named) tensors.push({ name: `param:${name}`, shape: [...t.shape], data: new Float32Array(await t.toArray()) });
+      tensors.push(...(await this.optimizer.stateTensors(named)));
+    }
+    const times: TrainerState['times'] = {};
+    if (this.table) {
+      const g = this.position.group;
+      const saved = this.table.copy();
+      tensors.push({ name: `memory:${g}:memory`, shape: [this.stream.numNodes, this.model.memoryDim], data: saved.memory });
+      tensors.push({ name: `memory:${g}:mail`, shape: [this.stream.numNodes, this.model.mailDim], data: saved.mail });
+      times[`memory:${g}`] = { memoryTime: Array.from(saved.memoryTime), mailTime: Array.from(saved.mailTime) };
+    }
+    const next = taskAt(this.epoch * this.batches, this.position.group, this.position.epochRank, this.batches, this.options.layout);
+    if (next && next.pass > 0 && this.held?.position === next.position) {
+      const { rows } = this.held;
+      tensors.push({ name: `held:${this.rank}:rows`, shape: [rows.nodes.length, this.link.shape.width], data: rows.rows.slice() });
+      times[`held:${this.rank}`] = { nodes: Array.from(rows.nodes), memoryTime: Array.from(rows.memoryTime), mailTime: Array.from(rows.mailTime) };
+    }
+    return { rank: this.rank, epoch: this.epoch, tensors, times, optimizer: this.optimizer.describe() };
+  }
+
+  /** Back to a checkpoint's state (the constructor has loaded the weights). */
+  private restore(resume: CheckpointData): void {
+    this.optimizer.loadState(resume, this.model.namedParameters());
+    this.epoch = resume.epoch;
+    const times = (resume.extra?.disttglTimes ?? {}) as TrainerState['times'];
+    const tensor = (name: string) => resume.tensors.find((t) => t.name === name)?.data;
+    if (this.table) {
+      const g = this.position.group;
+      const memory = tensor(`memory:${g}:memory`);
+      const mail = tensor(`memory:${g}:mail`);
+      const t = times[`memory:${g}`];
+      if (!memory || !mail || !t?.memoryTime || !t.mailTime) throw new Error(`cannot resume: the checkpoint has no node memory of memory group ${g}`);
+      this.table.rows.memory.set(memory);
+      this.table.rows.mail.set(mail);
+      this.table.rows.memoryTime.set(t.memoryTime);
+      this.table.rows.mailTime.set(t.mailTime);
+    }
+    const next = taskAt(this.epoch * this.batches, this.position.group, this.position.epochRank, this.batches, this.options.layout);
+    if (next && next.pass > 0) {
+      const rows = tensor(`held:${this.rank}:rows`);
+      const t = times[`held:${this.rank}`];
+      if (!rows || !t?.nodes || !t.memoryTime || !t.mailTime) throw new Error(`cannot resume: the checkpoint lacks the rows trainer ${this.rank} read for batch ${next.batch}, whose passes continue`);
+      const range = partRange(next.batch, this.position.part, this.options.batchSize, this.options.layout, this.split.train.length);
+      this.readSamples(next, this.split.train.subarray(range.from, range.to), {
+        nodes: Uint32Array.from(t.nodes),
+        rows: rows.slice(),
+        memoryTime: Float64Array.from(t.memoryTime),
+        mailTime: Float64Array.from(t.mailTime),
+      });
+    }
   }
 
   get rank(): number {
     return this.transport.rank;
+  }
+
+  /** Logical batches in one pass over the training stream (T). */
+  get batchesPerPass(): number {
+    return this.batches;
   }
 
   get currentEpoch(): number {
@@ -211,18 +282,26 @@ export class DistTglTrainer {
 
   /** Pass 0 of a position: every pass's sample, and the rows of all the nodes they touch, read once. */
   private async readPosition(task: TrainerTask, events: Int32Array): Promise<void> {
-    const { layout, batchSize } = this.options;
+    const { layout } = this.options;
     const { group } = this.position;
-    const sampled: SampledBatch[] = [];
+    const sampled = this.samplePasses(task, events);
     const nodes = new Set<number>([0]); // node 0 pads every batch's rows
-    for (let pass = 0; pass < layout.epoch; pass++) {
-      const s = this.runner.sample(events, this.runner.trainGraph, negativeStep({ ...task, pass }, group, layout), true);
-      for (let p = 0; p < s.distinct; p++) nodes.add(s.nodes[p]);
-      sampled.push(s);
-    }
+    for (const s of sampled) for (let p = 0; p < s.distinct; p++) nodes.add(s.nodes[p]);
     const wanted = Uint32Array.from(nodes);
     const owner = memoryOwner(group, layout);
     const rows = this.table ? this.table.read(wanted, this.who(task, task.position)) : await this.link.read(owner, wanted);
+    this.readSamples(task, events, rows, sampled);
+  }
+
+  /** Every pass's sample of a position (deterministic: the same on a resumed run). */
+  private samplePasses(task: TrainerTask, events: Int32Array): SampledBatch[] {
+    const { layout } = this.options;
+    return Array.from({ length: layout.epoch }, (_, pass) => this.runner.sample(events, this.runner.trainGraph, negativeStep({ ...task, pass }, this.position.group, layout), true));
+  }
+
+  /** Holds a position's rows (read now, or saved in a checkpoint) for its passes. */
+  private readSamples(task: TrainerTask, events: Int32Array, rows: MemoryRows, sampled = this.samplePasses(task, events)): void {
+    const { layout, batchSize } = this.options;
     this.snapshot.hold(rows);
     let writer: Map<number, number> | null = null;
     if (layout.batch > 1) {
