@@ -281,3 +281,46 @@ test('a checkpoint of another layout is refused, naming both', async () => {
     /checkpoint is of --parallel 1×1×2 with \d+ batches per pass, this run is 1×2×1/,
   );
 });
+
+test('the three parallelisms together (2×2×1 and 1×2×2 on 4 trainers): every owner keeps read-before-write order with disjoint part writes, and the ranks land where the layout says', async () => {
+  const four = [...gpus, await createNodeGpu({ label: 'disttgl test 2' }), await createNodeGpu({ label: 'disttgl test 3' })];
+  try {
+    for (const layout of [{ batch: 2, epoch: 2, memory: 1 }, { batch: 1, epoch: 2, memory: 2 }]) {
+      const { engine, trainers } = createDistTglEngine(four, LocalTransport.group(4), stream, split, () => new Tgn(config), { seed: 0, lr: 1e-3, batchSize: BATCH, layout, instrument: true });
+      const metrics = [];
+      for await (const m of engine.run(1)) metrics.push(m);
+      await engine.dispose();
+      const T = batchesPerPass(split.train.length, BATCH, layout);
+      const owners = trainers.filter((t) => t.ownerLog);
+      assert.equal(owners.length, layout.memory, `${JSON.stringify(layout)}: one owner per memory group`);
+      for (const owner of owners) {
+        const log = owner.ownerLog!.filter((o) => o.op !== 'reset');
+        // Per iteration: all reads of the position, then all its writes; positions in order.
+        let position = -1;
+        let phase: 'read' | 'write' = 'write';
+        for (const o of log) {
+          if (o.op === 'read' && phase === 'write') {
+            assert.equal(o.position, position + 1, `owner ${owner.rank}: read of position ${o.position} after ${position}`);
+            position = o.position;
+          } else assert.equal(o.position, position);
+          phase = o.op === 'read' ? 'read' : 'write';
+          assert.equal(o.pass, 0);
+          // The trainer of the operation is the one the layout puts at this epoch rank (and group).
+          const p = trainerPosition(o.trainer, layout);
+          assert.equal(p.epochRank, o.position % layout.epoch);
+          assert.equal(p.group, trainerPosition(owner.rank, layout).group);
+        }
+        assert.equal(position, T - 1);
+        for (let q = 0; q < T; q++) {
+          const writes = log.filter((o) => o.op === 'write' && o.position === q).map((o) => new Set(o.nodes));
+          for (let a = 0; a < writes.length; a++) for (let b = a + 1; b < writes.length; b++) for (const v of writes[a]) assert.ok(!writes[b].has(v), `position ${q}: node ${v} written twice`);
+        }
+      }
+      assert.equal(metrics[0].passes, layout.epoch * layout.memory);
+      assert.ok(Number.isFinite(metrics[0].loss) && metrics[0].testAp > 0.4, JSON.stringify(metrics[0]));
+    }
+  } finally {
+    four[2].destroy();
+    four[3].destroy();
+  }
+});
