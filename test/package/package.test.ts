@@ -173,6 +173,11 @@ const EXPECTED: Record<string, (stdout: string) => void> = {
     assert.ok(epochs[2][1] < epochs[0][1], `loss should fall: ${out}`);
     assert.ok(epochs[2][2] >= 0.75, `validation AP after 3 epochs: ${epochs[2][2]}`);
   },
+  'disttgl-threads.mjs': (out) => {
+    const epochs = [...out.matchAll(/^epoch (\d) \((\d) passes\): loss (\d\.\d+), validation AP (0\.\d+), test AP (0\.\d+), \d+ \+ \d+ events\/s$/gm)].map((m) => m.slice(1).map(Number));
+    assert.deepEqual(epochs.map((e) => [e[0], e[1]]), [[1, 2], [2, 4], [3, 6]], out);
+    assert.ok(epochs[2][2] < epochs[0][2], `loss should fall: ${out}`);
+  },
 };
 
 for (const file of examples) {
