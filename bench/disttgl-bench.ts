@@ -5,7 +5,7 @@
 // of them are memory reads and writes), and validation AP against wall-clock seconds (convergence per
 // time). On a 2-core machine several software devices share the cores: throughput cannot scale here.
 // Run: node --import ./scripts/register.mjs bench/disttgl-bench.ts [--events 3000] [--passes 4]
-//        [--workers 2,4] [--kinds memory,epoch,batch] [--batch-size 200] [--lr 2e-4] [--json out.json]
+//        [--workers 2,4] [--kinds memory,epoch,batch] [--batch-size 200] [--lr 2e-4] [--static] [--json out.json]
 
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -20,10 +20,13 @@ import type { Gpu } from '../src/gpu/gpu.ts';
 import { Tgn, TGN_DEFAULTS } from '../src/nn/tgn/tgn.ts';
 import { resolveEventStreamSource } from '../src/node/dataset-source.ts';
 import { createNodeGpu } from '../src/node/node-gpu.ts';
+import { learnStaticMemory } from '../src/node/static-memory-phase.ts';
 import { benchArgs } from './args.ts';
 
 export interface DistTglBenchRow {
   layout: string;
+  /** Whether static node memory was added (phase one's time is not in the figures). */
+  staticMemory: boolean;
   workers: number;
   passes: number;
   bestTestAp: number;
@@ -46,6 +49,8 @@ export interface DistTglBenchOptions {
   lr: number;
   seed: number;
   adapter?: string;
+  /** Also learn static node memory (phase one, 5 epochs) and run N = 1 and the first layout of each N with it. */
+  staticMemory?: boolean;
 }
 
 export async function runDistTglBench(options: DistTglBenchOptions): Promise<DistTglBenchRow[]> {
@@ -58,12 +63,17 @@ export async function runDistTglBench(options: DistTglBenchOptions): Promise<Dis
   for (let r = 0; r < most; r++) gpus.push(await createNodeGpu({ name: options.adapter, label: `disttgl bench ${r}` }));
   const rows: DistTglBenchRow[] = [];
   try {
-    rows.push(await sequential(gpus[0], stream, split, config, options));
+    rows.push(await sequential(gpus[0], stream, split, config, options, undefined));
     for (const N of options.workers) {
       for (const kind of options.kinds) {
         const layout = parseParallel(kind, N);
-        rows.push(await distributed(gpus.slice(0, N), layout, stream, split, config, options));
+        rows.push(await distributed(gpus.slice(0, N), layout, stream, split, config, options, undefined));
       }
+    }
+    if (options.staticMemory) {
+      const { table } = await learnStaticMemory(stream, split, config, { epochs: 5, seed: options.seed, lr: options.lr, batchSize: options.batchSize, adapter: options.adapter });
+      rows.push(await sequential(gpus[0], stream, split, config, options, table));
+      for (const N of options.workers) rows.push(await distributed(gpus.slice(0, N), parseParallel(options.kinds[0], N), stream, split, config, options, table));
     }
   } finally {
     for (const g of gpus) g.destroy();
@@ -75,8 +85,8 @@ type Stream = Awaited<ReturnType<typeof loadEventStream>>;
 type Split = ReturnType<typeof splitEvents>;
 type Config = ConstructorParameters<typeof Tgn>[0];
 
-async function sequential(gpu: Gpu, stream: Stream, split: Split, config: Config, options: DistTglBenchOptions): Promise<DistTglBenchRow> {
-  const engine = new TemporalEngine(gpu, new Tgn(config), stream, split, { seed: options.seed, lr: options.lr, batchSize: options.batchSize });
+async function sequential(gpu: Gpu, stream: Stream, split: Split, config: Config, options: DistTglBenchOptions, staticMemory: Float32Array | undefined): Promise<DistTglBenchRow> {
+  const engine = new TemporalEngine(gpu, new Tgn(config), stream, split, { seed: options.seed, lr: options.lr, batchSize: options.batchSize, staticMemory });
   const curve: DistTglBenchRow['curve'] = [];
   let seconds = 0;
   let best = { valAp: -1, testAp: NaN };
@@ -91,12 +101,12 @@ async function sequential(gpu: Gpu, stream: Stream, split: Split, config: Config
   }
   engine.dispose();
   const rate = mean(rates);
-  return { layout: '1×1×1 (sequential engine)', workers: 1, passes: options.passes, bestTestAp: best.testAp, finalTestAp: last, eventsPerSecond: rate, eventsPerSecondPerTrainer: [rate], bytesPerEpochPerTrainer: [0], memoryBytesPerEpochPerTrainer: [0], curve };
+  return { layout: '1×1×1 (sequential engine)', staticMemory: staticMemory !== undefined, workers: 1, passes: options.passes, bestTestAp: best.testAp, finalTestAp: last, eventsPerSecond: rate, eventsPerSecondPerTrainer: [rate], bytesPerEpochPerTrainer: [0], memoryBytesPerEpochPerTrainer: [0], curve };
 }
 
-async function distributed(gpus: Gpu[], layout: ParallelLayout, stream: Stream, split: Split, config: Config, options: DistTglBenchOptions): Promise<DistTglBenchRow> {
+async function distributed(gpus: Gpu[], layout: ParallelLayout, stream: Stream, split: Split, config: Config, options: DistTglBenchOptions, staticMemory: Float32Array | undefined): Promise<DistTglBenchRow> {
   const N = gpus.length;
-  const { engine } = createDistTglEngine(gpus, LocalTransport.group(N), stream, split, () => new Tgn(config), { seed: options.seed, lr: options.lr, batchSize: options.batchSize, layout });
+  const { engine } = createDistTglEngine(gpus, LocalTransport.group(N), stream, split, () => new Tgn(config), { seed: options.seed, lr: options.lr, batchSize: options.batchSize, layout, staticMemory });
   const epochs = Math.ceil(options.passes / (layout.epoch * layout.memory));
   const curve: DistTglBenchRow['curve'] = [];
   let seconds = 0;
@@ -119,6 +129,7 @@ async function distributed(gpus: Gpu[], layout: ParallelLayout, stream: Stream, 
   await engine.dispose();
   return {
     layout: describeLayout(layout),
+    staticMemory: staticMemory !== undefined,
     workers: N,
     passes: epochs * layout.epoch * layout.memory,
     bestTestAp: best.testAp,
@@ -145,10 +156,11 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     lr: args.number('--lr') ?? 2e-4,
     seed: args.number('--seed') ?? 0,
     adapter: args.value('--adapter'),
+    staticMemory: args.has('--static'),
   });
   for (const r of rows) {
     console.log(
-      `${r.layout.padEnd(26)} N=${r.workers} passes ${r.passes}: test AP best ${r.bestTestAp.toFixed(4)} final ${r.finalTestAp.toFixed(4)} · ${r.eventsPerSecond.toFixed(0)} events/s (${r.eventsPerSecondPerTrainer.map((e) => e.toFixed(0)).join(' / ')} per trainer) · ${r.bytesPerEpochPerTrainer.map((b) => (b / 2 ** 20).toFixed(2)).join(' / ')} MiB/epoch per trainer (memory ${r.memoryBytesPerEpochPerTrainer.map((b) => (b / 2 ** 20).toFixed(2)).join(' / ')}) · val AP by time ${r.curve.map((c) => `${c.seconds.toFixed(0)}s:${c.valAp.toFixed(3)}`).join(' ')}`,
+      `${(r.layout + (r.staticMemory ? ' + static' : '')).padEnd(35)} N=${r.workers} passes ${r.passes}: test AP best ${r.bestTestAp.toFixed(4)} final ${r.finalTestAp.toFixed(4)} · ${r.eventsPerSecond.toFixed(0)} events/s (${r.eventsPerSecondPerTrainer.map((e) => e.toFixed(0)).join(' / ')} per trainer) · ${r.bytesPerEpochPerTrainer.map((b) => (b / 2 ** 20).toFixed(2)).join(' / ')} MiB/epoch per trainer (memory ${r.memoryBytesPerEpochPerTrainer.map((b) => (b / 2 ** 20).toFixed(2)).join(' / ')}) · val AP by time ${r.curve.map((c) => `${c.seconds.toFixed(0)}s:${c.valAp.toFixed(3)}`).join(' ')}`,
     );
   }
   const json = args.value('--json');
