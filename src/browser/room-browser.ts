@@ -7,12 +7,16 @@ import type { Gpu } from '../gpu/gpu.ts';
 import { parseRoomLink } from '../dist/room-protocol.ts';
 import { builtinModelForShape } from '../nn/models/builtin.ts';
 import { createBrowserGpu } from './browser-gpu.ts';
+import { nodeModelOf } from '../engines/rooms/room-training.ts';
+import { Tgn, TGN_DEFAULTS } from '../nn/tgn/tgn.ts';
 
 const model: RoomPeerEnvironment['model'] = (shape, t) =>
-  builtinModelForShape(shape, { model: t.model, hidden: t.hidden, heads: t.heads, layers: t.layers, dropout: t.dropout });
+  builtinModelForShape(shape, { model: nodeModelOf(t), hidden: t.hidden, heads: t.heads, layers: t.layers, dropout: t.dropout });
+/** A temporal room's TGN for its event stream. */
+const temporalModel: RoomPeerEnvironment['temporalModel'] = (shape, t) => new Tgn({ ...TGN_DEFAULTS, ...shape, memoryDim: t.temporal.memoryDim, neighbors: t.temporal.neighbors });
 
 async function environment(gpu?: Gpu): Promise<RoomPeerEnvironment> {
-  return { gpu: gpu ?? (await createBrowserGpu({ label: 'room member' })), model };
+  return { gpu: gpu ?? (await createBrowserGpu({ label: 'room member' })), model, temporalModel };
 }
 
 /** Creates a room on `settings.server` and becomes its first member (and leader). */

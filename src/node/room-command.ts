@@ -8,7 +8,9 @@ import type { RoomTrainingSettings } from '../engines/rooms/room-training.ts';
 import { median } from '../tensor/stats.ts';
 import { loadNodeDataset } from '../graph/node-dataset.ts';
 import { loadCheckpointFile, saveCheckpointFile } from './checkpoint-file.ts';
-import { resolveDatasetSource } from './dataset-source.ts';
+import { resolveDatasetSource, resolveEventStreamSource } from './dataset-source.ts';
+import { loadEventStream } from '../graph/event-stream.ts';
+import { firstEvents } from '../graph/event-stream-prefix.ts';
 import { createNodeRoom, joinNodeRoom } from './room-node.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { startRoomServer } from '../dist/room-server.ts';
@@ -24,6 +26,8 @@ export interface RoomCommonFlags {
 export interface LeadRoomFlags extends RoomCommonFlags {
   room: string;
   dataset: string;
+  /** A temporal room (train-temporal): the dataset is an event stream, first `events` of it when given. */
+  temporal?: { events?: number };
   training: RoomTrainingSettings;
   workers: number;
   minMembers?: number;
@@ -34,7 +38,7 @@ export interface LeadRoomFlags extends RoomCommonFlags {
 /** Creates a room on the server at flags.room and leads it until training is complete. */
 export async function leadRoom(flags: LeadRoomFlags, onLink?: (link: string) => void): Promise<void> {
   if (!/^wss?:\/\//.test(flags.room)) throw new Error(`--room must be a room server's ws:// URL (as 'webgnn serve' prints), got ${JSON.stringify(flags.room)}`);
-  const dataset = await loadNodeDataset(resolveDatasetSource(flags.dataset));
+  const dataset = flags.temporal ? await loadStream(flags.dataset, flags.temporal.events) : await loadNodeDataset(resolveDatasetSource(flags.dataset));
   const resume = flags.resume ? await loadCheckpointFile(flags.resume) : undefined;
   const peer = await createNodeRoom(
     { server: flags.room, dataset, training: flags.training, size: flags.workers, minMembers: flags.minMembers, maxMembers: flags.maxMembers, name: flags.name ?? 'node (leader)', resume },
@@ -96,6 +100,13 @@ function spawnWorker(link: string, worker: number, flags: RoomCommonFlags): Chil
   return child;
 }
 
+/** An event stream as train-temporal loads it (a folder, a .csv, or an embedded name), cut to its first `events`. */
+async function loadStream(name: string, events?: number) {
+  const { source, eventsFile } = resolveEventStreamSource(name);
+  const stream = await loadEventStream(source, { eventsFile });
+  return events === undefined ? stream : firstEvents(stream, events);
+}
+
 /** Joins the room of `link` and trains in it until it finishes. */
 export async function joinRoomCommand(link: string, flags: RoomCommonFlags & { dataset?: string }): Promise<void> {
   const dataset = flags.dataset ? await loadNodeDataset(resolveDatasetSource(flags.dataset)) : undefined;
@@ -118,14 +129,17 @@ async function runMember(peer: RoomPeer, flags: RoomCommonFlags, link: string): 
   });
   member.on('part', (p) =>
     process.stderr.write(
-      p.blocks
+      p.memoryGroup !== undefined
+        ? `[member ${peer.client.id}] memory group ${p.memoryGroup} of ${p.size}: all ${p.edges} events over ${p.nodes} nodes (set up in ${p.setupMs.toFixed(0)} ms)\n`
+        : p.blocks
         ? `[member ${peer.client.id}] stage ${p.rank} of ${p.size}: blocks ${p.blocks[0]}–${p.blocks[1] - 1} of the model, all ${p.nodes} nodes in chunks (set up in ${p.setupMs.toFixed(0)} ms)\n`
         : `[member ${peer.client.id}] rank ${p.rank} of ${p.size}: ${p.nodes} of ${p.totalNodes} nodes, ${p.edges} edges, halo ${p.halo} (set up in ${p.setupMs.toFixed(0)} ms)\n`,
     ),
   );
   member.on('epoch', (m) =>
     process.stderr.write(
-      `epoch ${m.epoch}/${member.training.epochs} loss ${m.loss.toFixed(4)} val ${(100 * m.valAcc).toFixed(1)}% test ${(100 * m.testAcc).toFixed(1)}% · ` +
+      `epoch ${m.epoch}/${member.training.epochs} loss ${m.loss.toFixed(4)} ` +
+        (m.temporal ? `val AP ${m.temporal.valAp.toFixed(4)} test AP ${m.temporal.testAp.toFixed(4)} (${m.temporal.passes} passes) · ` : `val ${(100 * m.valAcc).toFixed(1)}% test ${(100 * m.testAcc).toFixed(1)}% · `) +
         `${m.epochMs.toFixed(0)} ms · sent ${kib(m.bytesSent?.[0] ?? 0)} received ${kib(m.bytesReceived[0])} (generation ${m.generation}, ${m.members.length} members)\n`,
     ),
   );
@@ -145,16 +159,21 @@ async function runMember(peer: RoomPeer, flags: RoomCommonFlags, link: string): 
       final_loss: summary.final?.loss ?? null,
       final_test_acc: summary.final?.testAcc ?? null,
       final_val_acc: summary.final?.valAcc ?? null,
+      // Temporal rooms: link prediction's figures at the last epoch, and the passes made.
+      final_test_ap: summary.final?.temporal?.testAp ?? null,
+      final_val_ap: summary.final?.temporal?.valAp ?? null,
+      passes: summary.final?.temporal?.passes ?? null,
       epoch_ms_median: mine.length ? median(mine.map((h) => h.epochMs)) : null,
       bytes_sent_per_epoch_median: mine.length ? median(mine.map((h) => h.bytesSent?.[0] ?? 0)) : null,
       bytes_received_per_epoch_median: mine.length ? median(mine.map((h) => h.bytesReceived[0])) : null,
       peak_gpu_bytes: peer.memory().peak,
       membership_changes: summary.events.filter((e) => e.kind !== 'started' && e.kind !== 'finished'),
-      history: summary.history.map((h) => ({ epoch: h.epoch, loss: h.loss, val_acc: h.valAcc, test_acc: h.testAcc, generation: h.generation, members: h.members, epoch_ms: h.epochMs })),
+      history: summary.history.map((h) => ({ epoch: h.epoch, loss: h.loss, val_acc: h.valAcc, test_acc: h.testAcc, ...(h.temporal ? { val_ap: h.temporal.valAp, test_ap: h.temporal.testAp, passes: h.temporal.passes } : {}), generation: h.generation, members: h.members, epoch_ms: h.epochMs })),
     };
     if (flags.json) process.stdout.write(JSON.stringify(result) + '\n');
     else {
-      console.log(`room ${result.room}: ${result.epochs} epochs over ${result.generations} generation(s); final test accuracy ${pct(result.final_test_acc)}, loss ${result.final_loss?.toFixed(4) ?? '-'}`);
+      const figure = result.final_test_ap !== null ? `final test AP ${result.final_test_ap.toFixed(4)}` : `final test accuracy ${pct(result.final_test_acc)}`;
+      console.log(`room ${result.room}: ${result.epochs} epochs over ${result.generations} generation(s); ${figure}, loss ${result.final_loss?.toFixed(4) ?? '-'}`);
       for (const e of result.membership_changes) console.log(`  ${describeEvent(e)}`);
     }
   } catch (error) {

@@ -10,9 +10,13 @@ import { createRoomPeer, joinRoomPeer, RoomPeer, type CreateRoomSettings, type J
 import type { Gpu } from '../gpu/gpu.ts';
 import { builtinModelForShape } from '../nn/models/builtin.ts';
 import { createNodeGpu } from './node-gpu.ts';
+import { nodeModelOf } from '../engines/rooms/room-training.ts';
+import { Tgn, TGN_DEFAULTS } from '../nn/tgn/tgn.ts';
 
 const model: RoomPeerEnvironment['model'] = (shape, t) =>
-  builtinModelForShape(shape, { model: t.model, hidden: t.hidden, heads: t.heads, layers: t.layers, dropout: t.dropout });
+  builtinModelForShape(shape, { model: nodeModelOf(t), hidden: t.hidden, heads: t.heads, layers: t.layers, dropout: t.dropout });
+/** A temporal room's TGN for its event stream. */
+const temporalModel: RoomPeerEnvironment['temporalModel'] = (shape, t) => new Tgn({ ...TGN_DEFAULTS, ...shape, memoryDim: t.temporal.memoryDim, neighbors: t.temporal.neighbors });
 
 export interface NodeRoomDevice {
   /** Adapter name ('lavapipe', …); default as createNodeGpu. */
@@ -27,6 +31,7 @@ async function environment(device: NodeRoomDevice): Promise<RoomPeerEnvironment>
   return {
     gpu,
     model,
+    temporalModel,
     RTCPeerConnection: wrtc.RTCPeerConnection as unknown as PeerConnectionConstructor,
     WebSocket: WebSocket as unknown as WebSocketConstructor,
   };

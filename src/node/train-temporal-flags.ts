@@ -35,4 +35,9 @@ export interface TrainTemporalFlags {
   staticMemory?: boolean | string;
   staticEpochs: number;
   staticMemorySave?: string;
+  /** A temporal room: create it on this server and lead it, or run it over --workers processes (--elastic). */
+  room?: string;
+  elastic: boolean;
+  minMembers?: number;
+  name?: string;
 }

@@ -17,12 +17,15 @@ import { resolveEventStreamSource } from './dataset-source.ts';
 import { describeStaticMemory, staticMemoryFor } from './static-memory-phase.ts';
 import { createNodeGpu } from './node-gpu.ts';
 import { refuseDistTglFlags, trainDistTgl } from './train-disttgl.ts';
+import { trainTemporalRoom } from './temporal-room.ts';
 import type { TrainTemporalFlags } from './train-temporal-flags.ts';
 
 export type { TrainTemporalFlags } from './train-temporal-flags.ts';
 
 
 export async function trainTemporal(flags: TrainTemporalFlags): Promise<void> {
+  if (flags.room !== undefined || flags.elastic) return trainTemporalRoom(flags);
+  if (flags.minMembers !== undefined || flags.name !== undefined) throw new Error('--min-members and --name are for rooms: add --room URL or --elastic');
   if (flags.workers > 1 || flags.parallel !== undefined) return trainDistTgl(flags);
   refuseDistTglFlags(flags);
   const staleness = parseStaleness(flags.staleness);

@@ -41,6 +41,9 @@ test('rooms of Node processes in a private network namespace', { skip: skip ?? f
   await t.test('a pipeline room (--mode pipe): a stage killed mid-run, the others re-plan over 2 stages from the commit and finish', async () => {
     await scenario('pipe-killed', [/^ok three members, three stages/m, /^ok the two survivors re-planned/m, /^ok every epoch's loss equals the in-process pipeline's/m]);
   });
+  await t.test('a temporal room (train-temporal --room, DistTGL): a member killed mid-run, the others re-form 2 memory groups from the commit and finish', async () => {
+    await scenario('temporal-killed', [/^ok three members, three memory groups/m, /^ok the two survivors re-formed 2 memory groups/m, /^ok every epoch's loss equals in-process DistTGL's/m]);
+  });
   for (const misdeed of ['malformed', 'oversized', 'duplicate']) {
     await t.test(`a member that sends a ${misdeed} message is dropped naming it; the rest finish with untouched weights`, async () => {
       const run = await runNodeInNetns(SCENARIOS, ['hostile', misdeed], 240_000);

@@ -38,6 +38,11 @@ import { PipeRoomWorker } from './pipe-room-worker.ts';
 import { receivePipeSetup, sendPipeSetup } from './room-pipe-setup.ts';
 import { announceHolding, gatherHoldings, receiveSetup, RoomSetupError, sendSetup } from './room-setup.ts';
 import { roomTraining, type RoomTraining } from './room-training.ts';
+import { receiveTemporalSetup, sendTemporalSetup } from './room-temporal-setup.ts';
+import type { EventStream } from '../../graph/event-stream.ts';
+import { requireEverySet, splitEvents } from '../../graph/temporal-split.ts';
+import type { TemporalModel } from '../../nn/temporal-model.ts';
+import { DistTglTrainer, type DistTglEpochResult } from '../temporal/disttgl-trainer.ts';
 
 /** One epoch as a member saw it: the room's global metrics plus this member's own traffic and memory. */
 export interface RoomEpoch extends EpochMetrics {
@@ -46,6 +51,23 @@ export interface RoomEpoch extends EpochMetrics {
   /** Member ids of the generation, in rank order. */
   members: number[];
   bytesReceived: number[];
+  /** Temporal rooms: link prediction's figures (their accuracy fields are NaN). */
+  temporal?: RoomTemporalEpoch;
+}
+
+/** A temporal room's epoch: TGN's AP (and MRR when asked) from memory group 0, and the passes made so far. */
+export interface RoomTemporalEpoch {
+  valAp: number;
+  testAp: number;
+  valAuc: number;
+  testAuc: number;
+  inductiveAp: number;
+  valMrr?: number;
+  testMrr?: number;
+  /** Passes over the training stream the room has made (each epoch: one per member). */
+  passes: number;
+  /** Training events per second of this member. */
+  eventsPerSecond: number;
 }
 
 /** This member's share of the graph in one generation. */
@@ -64,6 +86,8 @@ export interface RoomPart {
   setupMs: number;
   /** Pipe rooms: the blocks [first, end) of the model this member's stage runs. */
   blocks?: [number, number];
+  /** Temporal rooms: the memory group this member holds (its rank); `edges` counts the stream's events. */
+  memoryGroup?: number;
 }
 
 export interface RoomSummary {
@@ -96,6 +120,10 @@ export interface RoomMemberOptions {
   model: (shape: { numFeatures: number; numClasses: number }, training: RoomTraining) => GraphModule;
   /** The whole dataset, if this member holds it (the room's creator must). */
   dataset?: NodeDataset;
+  /** Temporal rooms: builds one replica of TGN (or another TemporalModel) for the room's event stream. */
+  temporalModel?: (shape: { numNodes: number; edgeDim: number }, training: RoomTraining) => TemporalModel;
+  /** Temporal rooms: the whole event stream, if this member holds it (the room's creator must). */
+  stream?: EventStream;
   /** Defaults to globalThis.RTCPeerConnection; in Node pass @roamhq/wrtc's. */
   RTCPeerConnection?: PeerConnectionConstructor;
   /** Continue the room's training from this checkpoint (the creator only). */
@@ -154,6 +182,7 @@ export class RoomMember {
   history: RoomEpoch[] = [];
   private readonly listeners: Listeners = { state: new Set(), epoch: new Set(), part: new Set(), status: new Set(), transport: new Set(), checkpoint: new Set() };
   private dataset: NodeDataset | null;
+  private stream: EventStream | null;
   /** The room's last commit as this member holds it. */
   private confirmed: Commit | null = null;
   private generations = 0;
@@ -163,9 +192,15 @@ export class RoomMember {
   constructor(private readonly options: RoomMemberOptions) {
     this.training = roomTraining(options.client.config);
     this.dataset = options.dataset ?? null;
-    if (this.dataset && this.dataset.name !== this.training.dataset) {
-      throw new RoomRunError(`the room trains on ${this.training.dataset}, this member holds ${this.dataset.name}`);
+    this.stream = options.stream ?? null;
+    const held = this.dataset ?? this.stream;
+    if (held && held.name !== this.training.dataset) {
+      throw new RoomRunError(`the room trains on ${this.training.dataset}, this member holds ${held.name}`);
     }
+    if (this.training.mode === 'temporal' ? this.dataset : this.stream) {
+      throw new RoomRunError(this.training.mode === 'temporal' ? 'a temporal room trains on an event stream; this member holds a node dataset' : `a ${this.training.mode} room trains on a node dataset; this member holds an event stream`);
+    }
+    if (this.training.mode === 'temporal' && !options.temporalModel) throw new RoomRunError('a temporal room needs a temporalModel builder (the environment gives TGN)');
     if (options.resume) {
       const r = options.resume;
       this.confirmed = { epoch: r.epoch, data: r, history: historyOf(r) };
@@ -254,7 +289,8 @@ export class RoomMember {
         throw new RoomRunError(`this member's commit is of epoch ${this.confirmed.epoch}, the room committed ${state.committedEpoch}`);
       }
       const info: GenerationInfo = { generation, rank, members, started };
-      worker = this.training.mode === 'pipe' ? await this.pipeWorker(transport, state, info) : await this.sarWorker(transport, state, info);
+      const { mode } = this.training;
+      worker = mode === 'pipe' ? await this.pipeWorker(transport, state, info) : mode === 'temporal' ? await this.temporalWorker(transport, state, info) : await this.sarWorker(transport, state, info);
       this.emit('status', `training (generation ${generation}, rank ${rank} of ${size})`);
 
       while (worker.currentEpoch < this.training.epochs) {
@@ -384,6 +420,70 @@ export class RoomMember {
     };
   }
 
+  /**
+   * Temporal (DistTGL across members): the leader sends every member the whole event stream and the commit;
+   * each member is then one memory group (memory parallelism: tabs share gradients, never memory). A room
+   * re-formed over other members re-forms the groups: the commit's weights and optimizer state, every
+   * group's memory from zero where its walk stands.
+   */
+  private async temporalWorker(transport: Transport, state: RoomState, g: GenerationInfo): Promise<GenerationWorker> {
+    const size = g.members.length;
+    let stream: EventStream;
+    let commit: Commit | null;
+    if (g.rank === 0) {
+      stream = this.leaderStream(state);
+      commit = this.confirmed;
+      const sent = commit && size > 1 ? { bytes: encodeCheckpoint(commit.data), epoch: commit.epoch } : null;
+      await Promise.all(Array.from({ length: size - 1 }, (_, i) => sendTemporalSetup(transport, i + 1, stream, sent)));
+    } else {
+      this.emit('status', 'receiving the event stream');
+      const setup = await receiveTemporalSetup(transport, this.training.dataset);
+      if (setup.commit && state.committedEpoch > 0 && setup.commitEpoch !== state.committedEpoch) {
+        throw new RoomSetupError(0, `a commit of epoch ${setup.commitEpoch}, the room committed ${state.committedEpoch}`);
+      }
+      stream = setup.stream;
+      this.stream = stream;
+      commit = setup.commit ? { epoch: setup.commitEpoch, data: decodeCommit(setup.commit), history: [] } : null;
+      if (commit) commit.history = historyOf(commit.data);
+    }
+    this.adopt(commit);
+    const t = this.training;
+    const split = splitEvents(stream, { seed: t.seed });
+    requireEverySet(split, stream);
+    const model = this.options.temporalModel!({ numNodes: stream.numNodes, edgeDim: stream.edgeDim }, t);
+    const options = {
+      seed: t.seed,
+      lr: t.lr,
+      lrScaling: t.temporal.lrScaling,
+      optimizer: t.optimizer,
+      weightDecay: t.weightDecay,
+      batchSize: t.temporal.batchSize,
+      sampler: t.temporal.sampler,
+      metric: t.temporal.metric,
+      layout: { batch: 1, epoch: 1, memory: size },
+      shareEvaluation: true,
+    };
+    const trainer = new DistTglTrainer(this.options.gpu, transport, model, stream, split, options, commit?.data, 'weights');
+    this.emit('part', { generation: g.generation, rank: g.rank, size, nodes: stream.numNodes, totalNodes: stream.numNodes, edges: stream.numEvents, halo: 0, setupMs: performance.now() - g.started, memoryGroup: g.rank });
+    return {
+      get currentEpoch() {
+        return trainer.currentEpoch;
+      },
+      trainEpoch: async () => temporalRoomEpoch(trainer.currentEpoch + 1, await trainer.trainEpoch(), g),
+      snapshot: (extra) => trainer.weightsCheckpoint(extra),
+      dispose: () => trainer.dispose(),
+    };
+  }
+
+  /** The whole event stream, which a temporal room's leader must hold (every member receives it). */
+  private leaderStream(state: RoomState): EventStream {
+    if (!this.stream) throw new RoomRunError(`member ${this.id} leads the room but does not hold its event stream: every member that held it has left`);
+    if (!this.confirmed && state.committedEpoch > 0) {
+      throw new RoomRunError(`the room committed ${state.committedEpoch} epochs, but every member that held the commit has left: the training state is lost`);
+    }
+    return this.stream;
+  }
+
   /** The room's commit, as this generation starts from it. */
   private adopt(commit: Commit | null): void {
     if (!commit) return;
@@ -463,6 +563,27 @@ function roomEpoch(epoch: number, r: SarEpochResult, g: GenerationInfo): RoomEpo
     generation: g.generation,
     rank: g.rank,
     members: g.members,
+  };
+}
+
+function temporalRoomEpoch(epoch: number, r: DistTglEpochResult, g: GenerationInfo): RoomEpoch {
+  const e = r.evaluation!;
+  return {
+    epoch,
+    loss: r.loss,
+    valLoss: NaN,
+    trainAcc: NaN,
+    valAcc: NaN,
+    testAcc: NaN,
+    epochMs: r.epochMs,
+    peakGpuBytes: [r.peakGpuBytes],
+    gpuBytes: [r.gpuBytes],
+    bytesSent: [r.bytesSent],
+    bytesReceived: [r.bytesReceived],
+    generation: g.generation,
+    rank: g.rank,
+    members: g.members,
+    temporal: { valAp: e.valAp, testAp: e.testAp, valAuc: e.valAuc, testAuc: e.testAuc, inductiveAp: e.inductiveAp, valMrr: e.valMrr, testMrr: e.testMrr, passes: r.passes, eventsPerSecond: r.ownEvents / (r.trainMs / 1000) },
   };
 }
 

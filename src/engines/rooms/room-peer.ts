@@ -6,6 +6,7 @@ import { RoomClient, type RoomClientOptions } from '../../dist/room-client.ts';
 import { parseRoomLink, type RoomLink } from '../../dist/room-protocol.ts';
 import type { PeerConnectionConstructor } from '../../dist/webrtc-transport.ts';
 import type { Gpu } from '../../gpu/gpu.ts';
+import type { EventStream } from '../../graph/event-stream.ts';
 import type { NodeDataset } from '../../graph/node-dataset.ts';
 import type { CheckpointData } from '../../nn/checkpoint.ts';
 import { RoomMember, type RoomMemberOptions, type RoomSummary } from './room-member.ts';
@@ -14,6 +15,8 @@ import { roomConfig, type RoomTrainingSettings } from './room-training.ts';
 export interface RoomPeerEnvironment {
   gpu: Gpu;
   model: RoomMemberOptions['model'];
+  /** Builds a temporal room's model (TGN) for its event stream. */
+  temporalModel: NonNullable<RoomMemberOptions['temporalModel']>;
   RTCPeerConnection?: PeerConnectionConstructor;
   WebSocket?: RoomClientOptions['WebSocket'];
 }
@@ -21,8 +24,8 @@ export interface RoomPeerEnvironment {
 export interface CreateRoomSettings {
   /** ws:// URL of the room server. */
   server: string;
-  /** The dataset the room trains on; this member holds it whole and leads. */
-  dataset: NodeDataset;
+  /** The dataset the room trains on (a node dataset, or an event stream for a temporal room); this member holds it whole and leads. */
+  dataset: NodeDataset | EventStream;
   /** What to train; dataset is taken from `dataset`. */
   training: RoomTrainingSettings;
   /** Members needed to start. */
@@ -38,7 +41,13 @@ export interface JoinRoomSettings {
   link: string | RoomLink;
   name?: string;
   /** A member that holds the dataset whole can lead if the leader is lost without a deputy. */
-  dataset?: NodeDataset;
+  dataset?: NodeDataset | EventStream;
+}
+
+/** What RoomMember is given of a dataset: a node dataset or an event stream. */
+function holding(dataset: NodeDataset | EventStream | undefined): { dataset?: NodeDataset; stream?: EventStream } {
+  if (!dataset) return {};
+  return 'numEvents' in dataset ? { stream: dataset } : { dataset };
 }
 
 /** A member of a room: its client (state, link), the training member, and this device. */
@@ -79,7 +88,7 @@ export async function createRoomPeer(env: RoomPeerEnvironment, settings: CreateR
     maxMembers: settings.maxMembers,
   });
   try {
-    const member = new RoomMember({ client, gpu: env.gpu, model: env.model, dataset: settings.dataset, RTCPeerConnection: env.RTCPeerConnection, resume: settings.resume });
+    const member = new RoomMember({ client, gpu: env.gpu, model: env.model, temporalModel: env.temporalModel, ...holding(settings.dataset), RTCPeerConnection: env.RTCPeerConnection, resume: settings.resume });
     return new RoomPeer(client, member, env.gpu);
   } catch (error) {
     await client.leave();
@@ -91,7 +100,7 @@ export async function joinRoomPeer(env: RoomPeerEnvironment, settings: JoinRoomS
   const link = typeof settings.link === 'string' ? parseRoomLink(settings.link) : settings.link;
   const client = await RoomClient.join({ server: link.server, room: link.room, secret: link.secret, name: settings.name, WebSocket: env.WebSocket });
   try {
-    const member = new RoomMember({ client, gpu: env.gpu, model: env.model, dataset: settings.dataset, RTCPeerConnection: env.RTCPeerConnection });
+    const member = new RoomMember({ client, gpu: env.gpu, model: env.model, temporalModel: env.temporalModel, ...holding(settings.dataset), RTCPeerConnection: env.RTCPeerConnection });
     return new RoomPeer(client, member, env.gpu);
   } catch (error) {
     await client.leave();

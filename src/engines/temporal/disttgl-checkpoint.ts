@@ -11,6 +11,8 @@ import { describeLayout, type ParallelLayout } from './parallel-layout.ts';
 export interface TrainerState {
   rank: number;
   epoch: number;
+  /** Passes over the training stream so far. */
+  passes: number;
   tensors: CheckpointTensor[];
   /** Float64 times (and held nodes) as JSON numbers, by key ('memory:g', 'held:r'). */
   times: Record<string, { memoryTime: number[]; mailTime: number[]; nodes?: number[] }>;
@@ -28,7 +30,7 @@ export function distTglCheckpoint(states: TrainerState[], config: Record<string,
     rng: { seed, step: states[0].epoch },
     optimizer: states[0].optimizer,
     tensors: states.flatMap((s) => s.tensors),
-    extra: { disttglTimes: times },
+    extra: { disttglTimes: times, passes: states[0].passes },
   };
 }
 

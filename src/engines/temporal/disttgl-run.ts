@@ -20,11 +20,13 @@ export function createDistTglEngine(
   options: DistTglOptions,
   release: () => Promise<void> | void = () => {},
   resume?: CheckpointData,
+  /** 'weights': resume only the weights, optimizer and epoch, with fresh memory groups (DistTglTrainer). */
+  resumeMode: 'exact' | 'weights' = 'exact',
 ): { engine: DistTglEngine; trainers: DistTglTrainer[] } {
   if (gpus.length !== transports.length) throw new RangeError(`DistTGL: ${gpus.length} devices for ${transports.length} transports`);
   const trainers: DistTglTrainer[] = [];
   try {
-    for (let r = 0; r < gpus.length; r++) trainers.push(new DistTglTrainer(gpus[r], transports[r], makeModel(), stream, split, options, resume));
+    for (let r = 0; r < gpus.length; r++) trainers.push(new DistTglTrainer(gpus[r], transports[r], makeModel(), stream, split, options, resume, resumeMode));
   } catch (error) {
     for (const t of trainers) t.dispose();
     throw error;

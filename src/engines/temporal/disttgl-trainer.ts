@@ -51,6 +51,8 @@ export interface DistTglOptions {
   metric?: EvaluationMetric;
   /** Static node memory [numNodes × memoryDim] added before the embedding (--static-memory). */
   staticMemory?: Float32Array;
+  /** Every trainer gets trainer 0's evaluation (one more small all-reduce an epoch; rooms, where each member reports). */
+  shareEvaluation?: boolean;
 }
 
 export interface DistTglEpochResult {
@@ -69,12 +71,14 @@ export interface DistTglEpochResult {
   /** Of bytesSent: memory reads and writes (the rest are gradients and metrics). */
   memoryBytesSent: number;
   peakGpuBytes: number;
+  gpuBytes: number;
   /** Trainer 0 only: validation and test from group 0's memory. */
   evaluation: { valAp: number; valAuc: number; testAp: number; testAuc: number; inductiveAp: number; inductiveAuc: number; valMrr?: number; testMrr?: number } | null;
 }
 
 const TAG_GRADIENTS = 1;
 const TAG_METRICS = 2;
+const TAG_EVALUATION = 3;
 
 /** What a trainer keeps of its current position for the j passes: each pass's batch, and the rows read once. */
 interface Held {
@@ -96,6 +100,8 @@ export class DistTglTrainer {
   private readonly batches: number;
   private held: Held | null = null;
   private epoch = 0;
+  /** Passes over the training stream so far: j × k an epoch (a room re-formed over other members changes k). */
+  private passes = 0;
 
   constructor(
     readonly gpu: Gpu,
@@ -105,6 +111,12 @@ export class DistTglTrainer {
     readonly split: TemporalSplit,
     readonly options: DistTglOptions,
     resume?: CheckpointData,
+    /**
+     * 'exact': the checkpoint of a run of this very layout (every group's memory and held rows, see
+     * disttgl-checkpoint.ts). 'weights': only its weights, optimizer state and epoch, with every memory
+     * group starting from zero where its walk stands — how a room re-forms its groups over other members.
+     */
+    resumeMode: 'exact' | 'weights' = 'exact',
   ) {
     const { layout } = options;
     const N = trainerCount(layout);
@@ -116,14 +128,24 @@ export class DistTglTrainer {
     }
     if (this.batches < layout.memory) throw new RangeError(`DistTGL: ${this.batches} logical batches cannot be shared among ${layout.memory} memory groups`);
     this.runner = new TemporalBatchRunner(gpu, model, stream, split, { seed: options.seed, batchSize: options.batchSize, sampler: options.sampler, staticMemory: options.staticMemory });
-    if (resume) checkResume(resume, layout, this.batches);
+    if (resume && resumeMode === 'exact') checkResume(resume, layout, this.batches);
     model.materialize(gpu, options.seed, resume ? checkpointParams(resume) : undefined);
     this.optimizer = new Optimizer(options.optimizer ?? 'adam', [{ params: model.parameters() }], scaledHyper(options, N));
     const owns = memoryOwner(this.position.group, layout) === transport.rank;
     this.table = owns ? new GroupMemoryTable(stream.numNodes, model.memoryDim, model.mailDim, options.instrument) : null;
     this.snapshot = new SnapshotMemory(gpu, stream.numNodes, model.memoryDim, model.mailDim);
     this.link = new MemoryLink(transport, { numNodes: stream.numNodes, width: model.memoryDim + model.mailDim });
-    if (resume) this.restore(resume);
+    if (resume) this.restore(resume, resumeMode);
+  }
+
+  /** The weights, optimizer state and epoch (the same on every trainer) as a checkpoint, without node memory. */
+  async weightsCheckpoint(extraConfig: Record<string, unknown> = {}): Promise<CheckpointData> {
+    const named = this.model.namedParameters();
+    const tensors: CheckpointTensor[] = [];
+    for (const [name, t] of named) tensors.push({ name: `param:${name}`, shape: [...t.shape], data: new Float32Array(await t.toArray()) });
+    tensors.push(...(await this.optimizer.stateTensors(named)));
+    const { seed } = this.options;
+    return { config: { ...this.model.checkpointConfig(), ...extraConfig }, epoch: this.epoch, rng: { seed, step: this.epoch }, optimizer: this.optimizer.describe(), tensors, extra: { passes: this.passes } };
   }
 
   /**
@@ -152,13 +174,16 @@ export class DistTglTrainer {
       tensors.push({ name: `held:${this.rank}:rows`, shape: [rows.nodes.length, this.link.shape.width], data: rows.rows.slice() });
       times[`held:${this.rank}`] = { nodes: Array.from(rows.nodes), memoryTime: Array.from(rows.memoryTime), mailTime: Array.from(rows.mailTime) };
     }
-    return { rank: this.rank, epoch: this.epoch, tensors, times, optimizer: this.optimizer.describe() };
+    return { rank: this.rank, epoch: this.epoch, passes: this.passes, tensors, times, optimizer: this.optimizer.describe() };
   }
 
   /** Back to a checkpoint's state (the constructor has loaded the weights). */
-  private restore(resume: CheckpointData): void {
+  private restore(resume: CheckpointData, mode: 'exact' | 'weights'): void {
     this.optimizer.loadState(resume, this.model.namedParameters());
     this.epoch = resume.epoch;
+    const saved = resume.extra?.passes;
+    this.passes = typeof saved === 'number' && Number.isInteger(saved) && saved >= 0 ? saved : this.epoch * this.options.layout.epoch * this.options.layout.memory;
+    if (mode === 'weights') return;
     const times = (resume.extra?.disttglTimes ?? {}) as TrainerState['times'];
     const tensor = (name: string) => resume.tensors.find((t) => t.name === name)?.data;
     if (this.table) {
@@ -227,19 +252,22 @@ export class DistTglTrainer {
       const trainMs = performance.now() - started;
       const totals = await allReduceSum(this.transport, Float32Array.from([lossSum, passes, ownEvents]), TAG_METRICS);
       this.epoch++;
-      const evaluation = this.rank === 0 ? await this.evaluate() : null;
+      this.passes += this.options.layout.epoch * this.options.layout.memory;
+      let evaluation = this.rank === 0 ? await this.evaluate() : null;
+      if (this.options.shareEvaluation) evaluation = await this.shareEvaluation(evaluation);
       return {
         rank: this.rank,
         loss: totals[0] / Math.max(1, totals[1]),
         events: totals[2],
         ownEvents,
-        passes: this.epoch * this.options.layout.epoch * this.options.layout.memory,
+        passes: this.passes,
         trainMs,
         epochMs: performance.now() - started,
         bytesSent: sum(this.transport.stats.bytesSent) - sentBefore,
         bytesReceived: sum(this.transport.stats.bytesReceived) - receivedBefore,
         memoryBytesSent: this.link.bytesSent - memoryBefore,
         peakGpuBytes: this.gpu.pool.peakAllocatedBytes,
+        gpuBytes: this.gpu.pool.allocatedBytes,
         evaluation,
       };
     } catch (error) {
@@ -413,6 +441,18 @@ export class DistTglTrainer {
       inductiveAuc: rocAuc(inductive),
       ...meanReciprocalRanks(val, test),
     };
+  }
+
+  /** Trainer 0's evaluation, on every trainer (a sum over trainers of which only trainer 0's is not zero). */
+  private async shareEvaluation(own: DistTglEpochResult['evaluation']): Promise<NonNullable<DistTglEpochResult['evaluation']>> {
+    const keys = ['valAp', 'valAuc', 'testAp', 'testAuc', 'inductiveAp', 'inductiveAuc', 'valMrr', 'testMrr'] as const;
+    const values = Float32Array.from(keys, (k) => (own ? (own[k] ?? NaN) : 0));
+    // NaN (no MRR asked) cannot travel through a sum: sent as 0 with a flag.
+    const ranked = own?.valMrr !== undefined ? 1 : 0;
+    const summed = await allReduceSum(this.transport, Float32Array.from([...values.map((v) => (Number.isNaN(v) ? 0 : v)), ranked]), TAG_EVALUATION);
+    const out = Object.fromEntries(keys.map((k, i) => [k, summed[i]])) as Record<(typeof keys)[number], number>;
+    const { valMrr, testMrr, ...ap } = out;
+    return summed[keys.length] > 0 ? { ...ap, valMrr, testMrr } : ap;
   }
 
   dispose(): void {
