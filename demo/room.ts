@@ -16,6 +16,8 @@ import type { RoomPeer } from '../src/engines/rooms/room-peer.ts';
 import type { RoomTraining, RoomTrainingSettings } from '../src/engines/rooms/room-training.ts';
 import { webgpuUnavailableReason } from '../src/gpu/browser-provider.ts';
 import { loadNodeDataset } from '../src/graph/node-dataset.ts';
+import { loadEventStream } from '../src/graph/event-stream.ts';
+import { collegeMsgUrls } from './collegemsg.ts';
 import { decodeCheckpoint, encodeCheckpoint } from '../src/nn/checkpoint.ts';
 import { urlSource } from '../src/browser/dataset-files.ts';
 import { loadRoomCheckpoint, saveRoomCheckpoint, type SavedRoomCheckpoint } from '../src/browser/idb-store.ts';
@@ -220,7 +222,9 @@ class RoomCharts {
 
   private append(m: RoomEpoch): void {
     this.loss.push(m.epoch, m.loss, m.valLoss);
-    this.accuracy.push(m.epoch, m.trainAcc, m.valAcc, m.testAcc);
+    // A temporal room's figure is link prediction's AP (validation, test), drawn where accuracy would be.
+    if (m.temporal) this.accuracy.push(m.epoch, NaN, m.temporal.valAp, m.temporal.testAp);
+    else this.accuracy.push(m.epoch, m.trainAcc, m.valAcc, m.testAcc);
   }
 
   private redraw(): void {
@@ -276,7 +280,9 @@ function showState(state: RoomState): void {
 
 function showPart(part: RoomPart): void {
   publish({ part, history: peer?.member.history ?? view.history });
-  $('room-part').textContent = part.blocks
+  $('room-part').textContent = part.memoryGroup !== undefined
+    ? `memory copy ${part.memoryGroup + 1} of ${part.size} · all ${count(part.edges)} events over ${count(part.nodes)} nodes`
+    : part.blocks
     ? `stage ${part.rank + 1} of ${part.size}: blocks ${part.blocks[0]}–${part.blocks[1] - 1} · all ${count(part.nodes)} nodes, in chunks`
     : `${count(part.nodes)} of ${count(part.totalNodes)} nodes · ${count(part.edges)} edges · halo ${count(part.halo)}`;
   $('room-part').title = `rank ${part.rank} of ${part.size} in generation ${part.generation}; set up (links, partition, commit) in ${part.setupMs.toFixed(0)} ms`;
@@ -298,7 +304,9 @@ function showEpoch(m: RoomEpoch): void {
   const epochs = view.config ? Number(view.config.epochs) : m.epoch;
   $('room-epoch').textContent = `${m.epoch} / ${epochs}`;
   $('room-loss').textContent = m.loss.toFixed(4);
-  $('room-acc').textContent = `${pct(m.valAcc)} / ${pct(m.testAcc)}`;
+  $('room-acc-label').textContent = m.temporal ? 'Val. / test AP' : 'Val. / test acc.';
+  $('room-acc-caption').textContent = m.temporal ? 'Average precision (link prediction)' : 'Accuracy';
+  $('room-acc').textContent = m.temporal ? `${m.temporal.valAp.toFixed(3)} / ${m.temporal.testAp.toFixed(3)}` : `${pct(m.valAcc)} / ${pct(m.testAcc)}`;
   $('room-ms').textContent = `${m.epochMs.toFixed(0)} ms`;
   $('room-sent').textContent = `${byteSize(sent)} · ${byteSize(traffic.sentTotal)}`;
   $('room-received').textContent = `${byteSize(received)} · ${byteSize(traffic.receivedTotal)}`;
@@ -326,12 +334,15 @@ async function saveCheckpoint(epoch: number, data: Parameters<typeof encodeCheck
 
 function showSummary(summary: RoomSummary): void {
   $('room-summary').hidden = false;
-  const acc = summary.final?.testAcc;
-  $('room-final-acc').textContent = acc === undefined ? '–' : pct(acc);
+  const temporal = summary.final?.temporal;
+  const acc = temporal ? temporal.testAp : summary.final?.testAcc;
+  $('room-final-label').textContent = temporal ? 'Final test AP' : 'Final test accuracy';
+  $('room-final-acc').textContent = acc === undefined ? '–' : temporal ? acc.toFixed(4) : pct(acc);
   if (acc !== undefined) $('room-final-acc').dataset.value = String(acc);
+  const validation = temporal ? `validation AP ${temporal.valAp.toFixed(4)} after ${temporal.passes} passes` : `validation accuracy ${pct(summary.final?.valAcc ?? NaN)}`;
   $('room-summary-detail').textContent =
     `${summary.epochs} epochs over ${summary.generations} generation${summary.generations === 1 ? '' : 's'} in this tab` +
-    (summary.final ? `; final loss ${summary.final.loss.toFixed(4)}, validation accuracy ${pct(summary.final.valAcc)}.` : '.');
+    (summary.final ? `; final loss ${summary.final.loss.toFixed(4)}, ${validation}.` : '.');
   const body = $<HTMLTableElement>('room-summary-events').tBodies[0];
   body.replaceChildren(
     ...summary.events.map((e) => {
@@ -378,17 +389,19 @@ function resetView(phase: Phase): void {
   setStatus('room-checkpoint-status', '');
 }
 
-function readCreateForm(): { training: RoomTrainingSettings; size: number; minMembers: number; resume: SavedRoomCheckpoint | null } {
+function readCreateForm(): { training: RoomTrainingSettings; size: number; minMembers: number; resume: SavedRoomCheckpoint | null; temporal: boolean } {
   const int = (id: string, what: string, lo: number, hi: number) => {
     const text = input(id).value.trim();
     const v = Number(text);
     if (text === '' || !Number.isInteger(v) || v < lo || v > hi) throw new Error(`${what} must be an integer from ${lo} to ${hi}, got '${input(id).value}'`);
     return v;
   };
-  if (select('room-dataset').value !== 'cora') throw new Error('rooms train on the embedded Cora');
+  const dataset = select('room-dataset').value;
   const mode = select('room-mode').value;
-  if (mode !== 'sar' && mode !== 'pipe') throw new Error(`rooms train in mode 'sar' (full-batch SAR) or 'pipe' (a GNNPipe pipeline), not '${mode}'`);
+  if (mode !== 'sar' && mode !== 'pipe' && mode !== 'temporal') throw new Error(`rooms train in mode 'sar' (full-batch SAR), 'pipe' (a GNNPipe pipeline) or 'temporal' (DistTGL), not '${mode}'`);
   const model = select('room-model').value as RoomTraining['model'];
+  if (mode === 'temporal' && (dataset !== 'collegemsg' || model !== 'tgn')) throw new Error('a DistTGL room trains TGN on the embedded CollegeMsg event stream: choose that dataset and model');
+  if (mode !== 'temporal' && (dataset !== 'cora' || model === 'tgn')) throw new Error('SAR and pipeline rooms train a node classifier on the embedded Cora: choose that dataset and GCN, GraphSAGE, GAT, GCNII or ResGCN+ (TGN trains in mode DistTGL)');
   if (mode === 'pipe' && model === 'gat') throw new Error('a pipeline room does not train GAT (attention needs the softmax terms of neighbours in other chunks): choose GCN, GraphSAGE, GCNII or ResGCN+, or mode SAR');
   const size = int('room-size', 'Workers', 1, 32);
   const minMembers = int('room-min-members', 'Min. members', 1, size);
@@ -398,7 +411,8 @@ function readCreateForm(): { training: RoomTrainingSettings; size: number; minMe
     if (epochs <= resume.epoch) throw new Error(`Epochs must be more than the saved checkpoint's ${resume.epoch} to continue it`);
     // The weights fix the model: everything but the epoch count comes from the room that saved them.
     const { dataset: _dataset, ...training } = resume.config;
-    return { training: { ...(training as RoomTrainingSettings), model: resume.config.model as RoomTraining['model'], epochs }, size, minMembers, resume };
+    if (mode === 'temporal') throw new Error('a DistTGL room starts afresh: its saved state holds the weights, not the memory copies (untick the checkpoint to continue)');
+    return { training: { ...(training as RoomTrainingSettings), model: resume.config.model as RoomTraining['model'], epochs }, size, minMembers, resume, temporal: false };
   }
   return {
     training: {
@@ -411,6 +425,7 @@ function readCreateForm(): { training: RoomTrainingSettings; size: number; minMe
     size,
     minMembers,
     resume: null,
+    temporal: mode === 'temporal',
   };
 }
 
@@ -424,10 +439,10 @@ async function createRoom(): Promise<void> {
     return;
   }
   resetView('creating');
-  status('Loading Cora and opening a GPU device…');
+  status(`Loading ${form.temporal ? 'CollegeMsg' : 'Cora'} and opening a GPU device…`);
   let created: RoomPeer;
   try {
-    const dataset = await loadNodeDataset(urlSource('cora', coraUrls()));
+    const dataset = form.temporal ? await loadEventStream(urlSource('collegemsg', collegeMsgUrls())) : await loadNodeDataset(urlSource('cora', coraUrls()));
     const resume = form.resume ? decodeCheckpoint(form.resume.checkpoint, 'the room checkpoint saved in this browser') : undefined;
     status('Creating the room…');
     created = await createBrowserRoom({ server: serverUrl(), dataset, training: form.training, size: form.size, minMembers: form.minMembers, name: 'tab', resume });
@@ -490,7 +505,7 @@ async function train(member: RoomPeer, link: string): Promise<void> {
     const summary = await member.run();
     publish({ phase: 'finished', summary, history: summary.history, state: member.client.state ?? view.state, memory: member.memory() });
     showSummary(summary);
-    const acc = summary.final ? `, final test accuracy ${pct(summary.final.testAcc)}` : '';
+    const acc = summary.final ? (summary.final.temporal ? `, final test AP ${summary.final.temporal.testAp.toFixed(4)}` : `, final test accuracy ${pct(summary.final.testAcc)}`) : '';
     status(`Finished: the room trained ${summary.epochs} epochs${acc}.`, 'ok');
   } catch (error) {
     if (leaving) {

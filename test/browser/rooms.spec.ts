@@ -322,6 +322,58 @@ test('two tabs and a Node peer (webgnn join) train together and finish', async (
   }
 });
 
+// ---------------------------------------------------------------- 2b. a DistTGL room: a Node leader and a tab
+
+test('a DistTGL room: a Node leader (train-temporal --room) and a tab each hold a memory copy of TGN, train together and finish with one history', async ({ browser }) => {
+  test.setTimeout(10 * MINUTE);
+  const server = `ws://127.0.0.1:${process.env.WEBGNN_WEBRTC_TEST_PORT}/rooms`;
+  // The first 600 CollegeMsg events and small dimensions: SwiftShader in the tab is slow. 6 passes = 3 room epochs.
+  const args = ['scripts/webgnn.mjs', 'train-temporal', '--room', server, '--workers', '2', '--events', '600', '--batch-size', '50', '--memory-dim', '16', '--neighbors', '4', '--epochs', '6', '--seed', String(SEED), '--json', '--name', 'node leader'];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  const linked = new Promise<string>((resolve) => {
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      const m = /^room link: (.*)$/m.exec(stderr);
+      if (m) resolve(m[1]);
+    });
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const tabs: Tab[] = [];
+  try {
+    const link = await linked;
+    // The link opens the server's root; the demo here is at DEMO.
+    const tab = await joinTab(browser, 'tab', `${DEMO}${link.slice(link.indexOf('#'))}`);
+    tabs.push(tab);
+    const view = await finished(tab, 8 * MINUTE);
+    const code = await exited;
+    expect(code, `train-temporal --room exited with ${code}:\n${stderr.slice(-3000)}`).toBe(0);
+    const node = JSON.parse(stdout.trim().split('\n').at(-1)!) as { epochs: number; passes: number; final_test_ap: number; history: { epoch: number; loss: number }[] };
+    expect(node.epochs).toBe(3);
+    expect(node.passes).toBe(6);
+    expectWholeHistory(view.history, 3, 'the tab');
+    // One room, one history: the losses and AP every member reports are the room's (all-reduced).
+    expect(view.history.map((h) => h.loss)).toEqual(node.history.map((h) => h.loss));
+    expect(view.history.map((h) => h.temporal?.passes)).toEqual([2, 4, 6]);
+    expect(view.summary!.final!.temporal!.testAp).toBe(node.final_test_ap);
+    expect(view.part?.memoryGroup, 'the tab holds memory copy 1 (the leader copy 0)').toBe(1);
+    await expect(tab.page.locator('#room-acc-label')).toHaveText('Val. / test AP');
+    await expect(tab.page.locator('#room-final-label')).toHaveText('Final test AP');
+    console.log(`figure DistTGL room (Node leader + tab): test AP ${node.final_test_ap.toFixed(4)} after ${node.passes} passes; tab epochs ${view.history.map((h) => h.epochMs.toFixed(0)).join(', ')} ms`);
+    // The form refuses a DistTGL room on a node dataset, saying what to choose.
+    await tab.page.selectOption('#room-mode', 'temporal');
+    await tab.page.selectOption('#room-dataset', 'cora');
+    await tab.page.click('#room-create');
+    await expect(tab.page.locator('#room-status')).toContainText('a DistTGL room trains TGN on the embedded CollegeMsg event stream');
+    expect(problems, 'errors in the tab').toEqual([]);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await closeAll(tabs);
+  }
+});
+
 // ---------------------------------------------------------------- 3. a tab closed mid-run, and a late joiner
 
 test('a tab closed at epoch 5 of 30: the others notice within 10 s, resume on two from the commit, finish; a fourth tab joins later', async ({ browser }) => {
