@@ -5,7 +5,7 @@
 // of them are memory reads and writes), and validation AP against wall-clock seconds (convergence per
 // time). On a 2-core machine several software devices share the cores: throughput cannot scale here.
 // Run: node --import ./scripts/register.mjs bench/disttgl-bench.ts [--events 3000] [--passes 4]
-//        [--workers 2,4] [--kinds memory,epoch,batch] [--batch-size 200] [--lr 2e-4] [--static] [--json out.json]
+//        [--workers 2,4] [--kinds memory,epoch,batch] [--batch-size 200] [--lr 2e-4] [--static] [--metric mrr] [--json out.json]
 
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +31,8 @@ export interface DistTglBenchRow {
   passes: number;
   bestTestAp: number;
   finalTestAp: number;
+  /** Test MRR at the best validation AP epoch (metric 'mrr' only). */
+  bestTestMrr: number | null;
   /** Training events per second, all trainers together, and each trainer's (mean over epochs). */
   eventsPerSecond: number;
   eventsPerSecondPerTrainer: number[];
@@ -49,6 +51,8 @@ export interface DistTglBenchOptions {
   lr: number;
   seed: number;
   adapter?: string;
+  /** 'mrr' also ranks evaluation events against 49 negatives (bestTestMrr). */
+  metric?: 'ap' | 'mrr';
   /** Also learn static node memory (phase one, 5 epochs) and run N = 1 and the first layout of each N with it. */
   staticMemory?: boolean;
 }
@@ -86,31 +90,31 @@ type Split = ReturnType<typeof splitEvents>;
 type Config = ConstructorParameters<typeof Tgn>[0];
 
 async function sequential(gpu: Gpu, stream: Stream, split: Split, config: Config, options: DistTglBenchOptions, staticMemory: Float32Array | undefined): Promise<DistTglBenchRow> {
-  const engine = new TemporalEngine(gpu, new Tgn(config), stream, split, { seed: options.seed, lr: options.lr, batchSize: options.batchSize, staticMemory });
+  const engine = new TemporalEngine(gpu, new Tgn(config), stream, split, { seed: options.seed, lr: options.lr, batchSize: options.batchSize, staticMemory, metric: options.metric });
   const curve: DistTglBenchRow['curve'] = [];
   let seconds = 0;
-  let best = { valAp: -1, testAp: NaN };
+  let best: { valAp: number; testAp: number; testMrr: number | null } = { valAp: -1, testAp: NaN, testMrr: null };
   let last = NaN;
   const rates: number[] = [];
   for await (const m of engine.run(options.passes)) {
     seconds += split.train.length / m.eventsPerSecond;
     curve.push({ seconds, passes: m.epoch, valAp: m.valAp });
-    if (m.valAp > best.valAp) best = { valAp: m.valAp, testAp: m.testAp };
+    if (m.valAp > best.valAp) best = { valAp: m.valAp, testAp: m.testAp, testMrr: m.testMrr ?? null };
     last = m.testAp;
     rates.push(m.eventsPerSecond);
   }
   engine.dispose();
   const rate = mean(rates);
-  return { layout: '1×1×1 (sequential engine)', staticMemory: staticMemory !== undefined, workers: 1, passes: options.passes, bestTestAp: best.testAp, finalTestAp: last, eventsPerSecond: rate, eventsPerSecondPerTrainer: [rate], bytesPerEpochPerTrainer: [0], memoryBytesPerEpochPerTrainer: [0], curve };
+  return { layout: '1×1×1 (sequential engine)', staticMemory: staticMemory !== undefined, workers: 1, passes: options.passes, bestTestAp: best.testAp, finalTestAp: last, bestTestMrr: best.testMrr, eventsPerSecond: rate, eventsPerSecondPerTrainer: [rate], bytesPerEpochPerTrainer: [0], memoryBytesPerEpochPerTrainer: [0], curve };
 }
 
 async function distributed(gpus: Gpu[], layout: ParallelLayout, stream: Stream, split: Split, config: Config, options: DistTglBenchOptions, staticMemory: Float32Array | undefined): Promise<DistTglBenchRow> {
   const N = gpus.length;
-  const { engine } = createDistTglEngine(gpus, LocalTransport.group(N), stream, split, () => new Tgn(config), { seed: options.seed, lr: options.lr, batchSize: options.batchSize, layout, staticMemory });
+  const { engine } = createDistTglEngine(gpus, LocalTransport.group(N), stream, split, () => new Tgn(config), { seed: options.seed, lr: options.lr, batchSize: options.batchSize, layout, staticMemory, metric: options.metric });
   const epochs = Math.ceil(options.passes / (layout.epoch * layout.memory));
   const curve: DistTglBenchRow['curve'] = [];
   let seconds = 0;
-  let best = { valAp: -1, testAp: NaN };
+  let best: { valAp: number; testAp: number; testMrr: number | null } = { valAp: -1, testAp: NaN, testMrr: null };
   let last = NaN;
   const rates: number[] = [];
   const perTrainer: number[][] = [];
@@ -119,7 +123,7 @@ async function distributed(gpus: Gpu[], layout: ParallelLayout, stream: Stream, 
   for await (const m of engine.run(epochs)) {
     seconds += m.events / m.eventsPerSecond;
     curve.push({ seconds, passes: m.passes, valAp: m.valAp });
-    if (m.valAp > best.valAp) best = { valAp: m.valAp, testAp: m.testAp };
+    if (m.valAp > best.valAp) best = { valAp: m.valAp, testAp: m.testAp, testMrr: m.testMrr ?? null };
     last = m.testAp;
     rates.push(m.eventsPerSecond);
     perTrainer.push(m.eventsPerSecondPerTrainer);
@@ -134,6 +138,7 @@ async function distributed(gpus: Gpu[], layout: ParallelLayout, stream: Stream, 
     passes: epochs * layout.epoch * layout.memory,
     bestTestAp: best.testAp,
     finalTestAp: last,
+    bestTestMrr: best.testMrr,
     eventsPerSecond: mean(rates),
     eventsPerSecondPerTrainer: perTrainer[0].map((_, r) => mean(perTrainer.map((p) => p[r]))),
     bytesPerEpochPerTrainer: bytes,
@@ -157,10 +162,11 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     seed: args.number('--seed') ?? 0,
     adapter: args.value('--adapter'),
     staticMemory: args.has('--static'),
+    metric: args.value('--metric') === 'mrr' ? 'mrr' : 'ap',
   });
   for (const r of rows) {
     console.log(
-      `${(r.layout + (r.staticMemory ? ' + static' : '')).padEnd(35)} N=${r.workers} passes ${r.passes}: test AP best ${r.bestTestAp.toFixed(4)} final ${r.finalTestAp.toFixed(4)} · ${r.eventsPerSecond.toFixed(0)} events/s (${r.eventsPerSecondPerTrainer.map((e) => e.toFixed(0)).join(' / ')} per trainer) · ${r.bytesPerEpochPerTrainer.map((b) => (b / 2 ** 20).toFixed(2)).join(' / ')} MiB/epoch per trainer (memory ${r.memoryBytesPerEpochPerTrainer.map((b) => (b / 2 ** 20).toFixed(2)).join(' / ')}) · val AP by time ${r.curve.map((c) => `${c.seconds.toFixed(0)}s:${c.valAp.toFixed(3)}`).join(' ')}`,
+      `${(r.layout + (r.staticMemory ? ' + static' : '')).padEnd(35)} N=${r.workers} passes ${r.passes}: test AP best ${r.bestTestAp.toFixed(4)} final ${r.finalTestAp.toFixed(4)}${r.bestTestMrr === null ? '' : ` MRR ${r.bestTestMrr.toFixed(4)}`} · ${r.eventsPerSecond.toFixed(0)} events/s (${r.eventsPerSecondPerTrainer.map((e) => e.toFixed(0)).join(' / ')} per trainer) · ${r.bytesPerEpochPerTrainer.map((b) => (b / 2 ** 20).toFixed(2)).join(' / ')} MiB/epoch per trainer (memory ${r.memoryBytesPerEpochPerTrainer.map((b) => (b / 2 ** 20).toFixed(2)).join(' / ')}) · val AP by time ${r.curve.map((c) => `${c.seconds.toFixed(0)}s:${c.valAp.toFixed(3)}`).join(' ')}`,
     );
   }
   const json = args.value('--json');
