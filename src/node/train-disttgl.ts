@@ -15,7 +15,8 @@ import { requireEverySet, splitEvents } from '../graph/temporal-split.ts';
 import { Tgn, TGN_DEFAULTS } from '../nn/tgn/tgn.ts';
 import { loadCheckpointFile, saveCheckpointFile } from './checkpoint-file.ts';
 import { resolveEventStreamSource } from './dataset-source.ts';
-import { describeStaticMemory, staticMemoryFor } from './static-memory-phase.ts';
+import { staticMemoryFor } from './static-memory-phase.ts';
+import { bestEpochFields } from './temporal-summary.ts';
 import { DistTglThreads } from './disttgl-threads.ts';
 import { checkWorkers, withInProcessRanks } from './node-links.ts';
 import type { TrainTemporalFlags } from './train-temporal-flags.ts';
@@ -111,20 +112,8 @@ export async function trainDistTgl(flags: TrainTemporalFlags): Promise<void> {
     lr_per_step: flags.lrScaling === 'linear' ? flags.lr * flags.workers : flags.lr,
     optimizer: flags.optimizer,
     weight_decay: flags.weightDecay,
-    best_epoch: best?.epoch ?? null,
+    ...bestEpochFields(best, last, flags.metric, staticPhase),
     best_passes: best ? best.epoch * passesPerEpoch : null,
-    test_ap: best?.testAp ?? null,
-    test_auc: best?.testAuc ?? null,
-    inductive_ap: best?.inductiveAp ?? null,
-    inductive_auc: best?.inductiveAuc ?? null,
-    val_ap: best?.valAp ?? null,
-    metric: flags.metric,
-    static_memory: describeStaticMemory(staticPhase),
-    // Mean reciprocal rank of the true destination against 49 negatives (--metric mrr), at the best epoch.
-    test_mrr: best?.testMrr ?? null,
-    val_mrr: best?.valMrr ?? null,
-    final_test_ap: last?.testAp ?? null,
-    final_loss: last?.loss ?? null,
     events_per_s: run.eventsPerSecond,
     events_per_s_per_trainer: last?.eventsPerSecondPerTrainer ?? null,
     memory: 'host',

@@ -14,7 +14,8 @@ import type { OptimizerKind } from '../nn/optimizer.ts';
 import { Tgn, TGN_DEFAULTS } from '../nn/tgn/tgn.ts';
 import { loadCheckpointFile, saveCheckpointFile } from './checkpoint-file.ts';
 import { resolveEventStreamSource } from './dataset-source.ts';
-import { describeStaticMemory, staticMemoryFor } from './static-memory-phase.ts';
+import { staticMemoryFor } from './static-memory-phase.ts';
+import { bestEpochFields } from './temporal-summary.ts';
 import { createNodeGpu } from './node-gpu.ts';
 import { refuseDistTglFlags, trainDistTgl } from './train-disttgl.ts';
 import { trainTemporalRoom } from './temporal-room.ts';
@@ -94,20 +95,7 @@ export async function trainTemporal(flags: TrainTemporalFlags): Promise<void> {
     lr: flags.lr,
     optimizer: flags.optimizer,
     weight_decay: flags.weightDecay,
-    best_epoch: best?.epoch ?? null,
-    // At the epoch of the best validation AP (as for node classification).
-    test_ap: best?.testAp ?? null,
-    test_auc: best?.testAuc ?? null,
-    inductive_ap: best?.inductiveAp ?? null,
-    inductive_auc: best?.inductiveAuc ?? null,
-    val_ap: best?.valAp ?? null,
-    metric: flags.metric,
-    static_memory: describeStaticMemory(staticPhase),
-    // Mean reciprocal rank of the true destination against 49 negatives (--metric mrr), at the best epoch.
-    test_mrr: best?.testMrr ?? null,
-    val_mrr: best?.valMrr ?? null,
-    final_test_ap: last?.testAp ?? null,
-    final_loss: last?.loss ?? null,
+    ...bestEpochFields(best, last, flags.metric, staticPhase),
     events_per_s: run.eventsPerSecond,
     memory: engine.memory instanceof HostNodeMemory ? 'host' : 'device',
     staleness_setting: staleness,

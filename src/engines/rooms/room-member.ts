@@ -388,19 +388,15 @@ export class RoomMember {
       checkPipeOptions(this.training.pipe, dataset.numNodes);
       const shape = { numFeatures: dataset.numFeatures, numClasses: dataset.numClasses };
       plan = await planPipeline(gpu, this.options.model(shape, this.training), dataset, chunkGraph(dataset, this.training.pipe.chunks, training.seed), size, this.training.pipe, training, commit?.data);
-      const sent = commit && size > 1 ? { bytes: encodeCheckpoint(commit.data), epoch: commit.epoch } : null;
+      const sent = outgoingCommit(commit, size);
       await Promise.all(Array.from({ length: size - 1 }, (_, i) => sendPipeSetup(transport, i + 1, dataset, plan, sent)));
     } else {
       this.emit('status', 'receiving the dataset and this member’s stage');
       const setup = await receivePipeSetup(transport, this.training.dataset);
-      if (setup.commit && state.committedEpoch > 0 && setup.commitEpoch !== state.committedEpoch) {
-        throw new RoomSetupError(0, `a commit of epoch ${setup.commitEpoch}, the room committed ${state.committedEpoch}`);
-      }
+      commit = incomingCommit(setup, state);
       dataset = setup.dataset;
       this.dataset = dataset;
       plan = setup.plan;
-      commit = setup.commit ? { epoch: setup.commitEpoch, data: decodeCommit(setup.commit), history: [] } : null;
-      if (commit) commit.history = historyOf(commit.data);
     }
     this.adopt(commit);
     const model = this.options.model({ numFeatures: dataset.numFeatures, numClasses: dataset.numClasses }, this.training);
@@ -433,18 +429,14 @@ export class RoomMember {
     if (g.rank === 0) {
       stream = this.leaderStream(state);
       commit = this.confirmed;
-      const sent = commit && size > 1 ? { bytes: encodeCheckpoint(commit.data), epoch: commit.epoch } : null;
+      const sent = outgoingCommit(commit, size);
       await Promise.all(Array.from({ length: size - 1 }, (_, i) => sendTemporalSetup(transport, i + 1, stream, sent)));
     } else {
       this.emit('status', 'receiving the event stream');
       const setup = await receiveTemporalSetup(transport, this.training.dataset);
-      if (setup.commit && state.committedEpoch > 0 && setup.commitEpoch !== state.committedEpoch) {
-        throw new RoomSetupError(0, `a commit of epoch ${setup.commitEpoch}, the room committed ${state.committedEpoch}`);
-      }
+      commit = incomingCommit(setup, state);
       stream = setup.stream;
       this.stream = stream;
-      commit = setup.commit ? { epoch: setup.commitEpoch, data: decodeCommit(setup.commit), history: [] } : null;
-      if (commit) commit.history = historyOf(commit.data);
     }
     this.adopt(commit);
     const t = this.training;
@@ -510,14 +502,7 @@ export class RoomMember {
       this.emit('status', 'receiving this member’s partition');
       const setup = await receiveSetup(transport, this.training.dataset);
       if (setup.dataset) this.dataset = setup.dataset;
-      if (setup.commit && state.committedEpoch > 0 && setup.commitEpoch !== state.committedEpoch) {
-        throw new RoomSetupError(0, `a commit of epoch ${setup.commitEpoch}, the room committed ${state.committedEpoch}`);
-      }
-      let commit: Commit | null = null;
-      if (setup.commit) {
-        const data = decodeCommit(setup.commit);
-        commit = { epoch: setup.commitEpoch, data, history: historyOf(data) };
-      }
+      const commit = incomingCommit(setup, state);
       return { placement: setup.placement, partition: setup.partition, commit };
     }
     const dataset = this.leaderDataset(state);
@@ -525,8 +510,7 @@ export class RoomMember {
     const holds = await gatherHoldings(transport);
     const { placement } = placeForSar(dataset, size, 'metis', this.training.seed);
     const commit = this.confirmed;
-    // Encoded once for every member that receives it.
-    const sent = commit && size > 1 ? { bytes: encodeCheckpoint(commit.data), epoch: commit.epoch } : null;
+    const sent = outgoingCommit(commit, size);
     await Promise.all(
       Array.from({ length: size - 1 }, (_, i) => sendSetup(transport, i + 1, dataset, placement, sent, i + 1 === 1 && !holds[1])),
     );
@@ -585,6 +569,21 @@ function temporalRoomEpoch(epoch: number, r: DistTglEpochResult, g: GenerationIn
     members: g.members,
     temporal: { valAp: e.valAp, testAp: e.testAp, valAuc: e.valAuc, testAuc: e.testAuc, inductiveAp: e.inductiveAp, valMrr: e.valMrr, testMrr: e.testMrr, passes: r.passes, eventsPerSecond: r.ownEvents / (r.trainMs / 1000) },
   };
+}
+
+/** The commit a leader sends, encoded once for every member that receives it (none when alone or without one). */
+function outgoingCommit(commit: Commit | null, size: number): { bytes: Uint8Array; epoch: number } | null {
+  return commit && size > 1 ? { bytes: encodeCheckpoint(commit.data), epoch: commit.epoch } : null;
+}
+
+/** The commit a member received, checked against the room's committed epoch and decoded with its history. */
+function incomingCommit(setup: { commit: Uint8Array | null; commitEpoch: number }, state: RoomState): Commit | null {
+  if (setup.commit && state.committedEpoch > 0 && setup.commitEpoch !== state.committedEpoch) {
+    throw new RoomSetupError(0, `a commit of epoch ${setup.commitEpoch}, the room committed ${state.committedEpoch}`);
+  }
+  if (!setup.commit) return null;
+  const data = decodeCommit(setup.commit);
+  return { epoch: setup.commitEpoch, data, history: historyOf(data) };
 }
 
 /** The leader's commit as a member receives it; one that does not decode is the leader's fault. */

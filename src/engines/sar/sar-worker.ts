@@ -13,11 +13,12 @@ import type { CheckpointData } from '../../nn/checkpoint.ts';
 import type { GraphModule } from '../../nn/graph-module.ts';
 import type { Optimizer } from '../../nn/optimizer.ts';
 import type { NodePlacement } from '../../graph/partition-blocks.ts';
-import { empty, fromArray, zeros } from '../../tensor/create.ts';
+import { fromArray } from '../../tensor/create.ts';
 import { predict } from '../../tensor/ops/cross-entropy.ts';
 import { keep, withScopeAsync } from '../../tensor/scope.ts';
 import { noGradAsync } from '../../tensor/tape.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
+import { allReduceGradients } from '../gradient-all-reduce.ts';
 import { checkOutput, runNodeEpoch } from '../node-epoch.ts';
 import { prepareTraining, snapshotTraining, type NodeTrainingOptions } from '../training-state.ts';
 import { PartitionedGraph } from './partitioned-graph.ts';
@@ -150,25 +151,8 @@ export class SarWorker {
   }
 
   /** Sums every parameter's gradient over the workers: one readback, one ring all-reduce, one upload each. */
-  private async allReduceGradients(): Promise<void> {
-    if (this.transport.size === 1) return;
-    const { gpu } = this;
-    const params = this.model.parameters();
-    for (const p of params) if (!p.grad) p.grad = keep(zeros(gpu, p.shape, 'f32', `grad:${p.label}`));
-    const total = params.reduce((s, p) => s + p.size, 0);
-    const packed = empty(gpu, [total], 'f32', 'grad_pack');
-    let offset = 0;
-    for (const p of params) {
-      gpu.encoder.copy(p.grad!.buffer, 0, packed.buffer, offset * 4, p.byteLength);
-      offset += p.size;
-    }
-    const summed = await allReduceSum(this.transport, new Float32Array(await gpu.read(packed.buffer, 0, total * 4)), TAG_GRADIENTS);
-    packed.dispose();
-    offset = 0;
-    for (const p of params) {
-      gpu.overwrite(p.grad!.buffer, summed.subarray(offset, offset + p.size));
-      offset += p.size;
-    }
+  private allReduceGradients(): Promise<void> {
+    return allReduceGradients(this.gpu, this.transport, this.model.parameters(), TAG_GRADIENTS);
   }
 
   /** The class the current weights predict for each of this worker's nodes (eval mode); every worker must call it together. */

@@ -23,8 +23,7 @@ import type { TemporalSplit } from '../../graph/temporal-split.ts';
 import { Optimizer, type OptimizerHyper, type OptimizerKind } from '../../nn/optimizer.ts';
 import type { TemporalModel } from '../../nn/temporal-model.ts';
 import { HostNodeMemory } from '../../nn/tgn/host-memory.ts';
-import { empty, zeros } from '../../tensor/create.ts';
-import { keep } from '../../tensor/scope.ts';
+import { allReduceGradients } from '../gradient-all-reduce.ts';
 import { averagePrecision, checkMetric, meanReciprocalRanks, rocAuc, type EvaluationMetric } from '../link-metrics.ts';
 import { EVAL_STEP, pickScores, TemporalBatchRunner, type BatchScores, type SampledBatch } from './batch-runner.ts';
 import { batchesPerPass, contributors, groupStart, lastOccurrenceParts, negativeStep, partRange, taskAt, type TrainerTask } from './disttgl-schedule.ts';
@@ -382,26 +381,9 @@ export class DistTglTrainer {
    * divides by the trainers that had a task, and steps. Alone, it only steps (bit for bit the sequential engine).
    */
   private async reduceAndStep(t: number): Promise<void> {
-    const { gpu, transport } = this;
-    const params = this.model.parameters();
-    if (transport.size > 1) {
-      for (const p of params) if (!p.grad) p.grad = keep(zeros(gpu, p.shape, 'f32', `grad:${p.label}`));
-      const total = params.reduce((s, p) => s + p.size, 0);
-      const packed = empty(gpu, [total], 'f32', 'grad_pack');
-      let offset = 0;
-      for (const p of params) {
-        gpu.encoder.copy(p.grad!.buffer, 0, packed.buffer, offset * 4, p.byteLength);
-        offset += p.size;
-      }
-      const summed = await allReduceSum(transport, new Float32Array(await gpu.read(packed.buffer, 0, total * 4)), TAG_GRADIENTS);
-      packed.dispose();
+    if (this.transport.size > 1) {
       const c = contributors(t, this.batches, this.options.batchSize, this.options.layout, this.split.train.length);
-      if (c > 1) for (let q = 0; q < summed.length; q++) summed[q] /= c;
-      offset = 0;
-      for (const p of params) {
-        gpu.overwrite(p.grad!.buffer, summed.subarray(offset, offset + p.size));
-        offset += p.size;
-      }
+      await allReduceGradients(this.gpu, this.transport, this.model.parameters(), TAG_GRADIENTS, c);
     }
     this.optimizer.step();
     this.optimizer.zeroGrad();
