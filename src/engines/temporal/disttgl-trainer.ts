@@ -316,6 +316,7 @@ export class DistTglTrainer {
     for (const s of sampled) for (let p = 0; p < s.distinct; p++) nodes.add(s.nodes[p]);
     const wanted = Uint32Array.from(nodes);
     const owner = memoryOwner(group, layout);
+    // Pass 0 of position p runs at iteration p: the position is the iteration the owner logs.
     const rows = this.table ? this.table.read(wanted, this.who(task, task.position)) : await this.link.read(owner, wanted);
     this.readSamples(task, events, rows, sampled);
   }
