@@ -324,3 +324,27 @@ test('the three parallelisms together (2×2×1 and 1×2×2 on 4 trainers): every
     four[3].destroy();
   }
 });
+
+test('a memory message out of range or with NaN is refused by its receiver, naming the sender, and the link is aborted (the sender’s wait ends too)', async () => {
+  const { MemoryLink } = await import('../../src/engines/temporal/memory-link.ts');
+  const shape = { numNodes: 10, width: 3 };
+  // A read request for node 12 of 10: the owner refuses it and aborts.
+  {
+    const [owner, trainer] = LocalTransport.group(2);
+    const ownerLink = new MemoryLink(owner, shape);
+    const reading = new MemoryLink(trainer, shape).read(0, Uint32Array.from([1, 12]));
+    reading.catch(() => {});
+    await assert.rejects(ownerLink.serveRead(1, () => assert.fail('served a bad request')), /trainer 0: a memory read: node 12 outside \[0, 10\) from trainer 1/);
+    await assert.rejects(reading, /peer 0 failed/);
+    await Promise.all([owner.close(), trainer.close()]);
+  }
+  // A write whose rows hold NaN.
+  {
+    const [owner, trainer] = LocalTransport.group(2);
+    const rows = Float32Array.from([1, 2, NaN]);
+    void new MemoryLink(trainer, shape).write(0, { nodes: Uint32Array.from([3]), rows, memoryTime: Float64Array.from([1]), mailTime: Float64Array.from([1]) }).catch(() => {});
+    await assert.rejects(new MemoryLink(owner, shape).receiveWrite(1), /a memory write: a memory row holds NaN or an infinity from trainer 1/);
+    assert.ok(owner.failure, 'the owner aborted its transport');
+    await Promise.all([owner.close(), trainer.close()]);
+  }
+});
