@@ -17,6 +17,7 @@ import type { RoomTraining, RoomTrainingSettings } from '../src/engines/rooms/ro
 import { webgpuUnavailableReason } from '../src/gpu/browser-provider.ts';
 import { loadNodeDataset } from '../src/graph/node-dataset.ts';
 import { loadEventStream } from '../src/graph/event-stream.ts';
+import { firstEvents } from '../src/graph/event-stream-prefix.ts';
 import { collegeMsgUrls } from './collegemsg.ts';
 import { decodeCheckpoint, encodeCheckpoint } from '../src/nn/checkpoint.ts';
 import { urlSource } from '../src/browser/dataset-files.ts';
@@ -115,7 +116,7 @@ const busy = () => view.phase === 'creating' || view.phase === 'joining' || view
 
 function updateControls(): void {
   const noGpu = document.body.classList.contains('no-webgpu');
-  for (const id of ['room-dataset', 'room-model', 'room-mode', 'room-size', 'room-min-members', 'room-epochs', 'room-seed', 'room-checkpoint-every', 'room-resume', 'room-join-link']) {
+  for (const id of ['room-dataset', 'room-model', 'room-mode', 'room-size', 'room-min-members', 'room-epochs', 'room-seed', 'room-checkpoint-every', 'room-events', 'room-resume', 'room-join-link']) {
     $<HTMLInputElement | HTMLSelectElement>(id).disabled = noGpu || busy();
   }
   input('room-create').disabled = noGpu || busy();
@@ -389,7 +390,7 @@ function resetView(phase: Phase): void {
   setStatus('room-checkpoint-status', '');
 }
 
-function readCreateForm(): { training: RoomTrainingSettings; size: number; minMembers: number; resume: SavedRoomCheckpoint | null; temporal: boolean } {
+function readCreateForm(): { training: RoomTrainingSettings; size: number; minMembers: number; resume: SavedRoomCheckpoint | null; temporal: boolean; events: number } {
   const int = (id: string, what: string, lo: number, hi: number) => {
     const text = input(id).value.trim();
     const v = Number(text);
@@ -412,7 +413,7 @@ function readCreateForm(): { training: RoomTrainingSettings; size: number; minMe
     // The weights fix the model: everything but the epoch count comes from the room that saved them.
     const { dataset: _dataset, ...training } = resume.config;
     if (mode === 'temporal') throw new Error('a DistTGL room starts afresh: its saved state holds the weights, not the memory copies (untick the checkpoint to continue)');
-    return { training: { ...(training as RoomTrainingSettings), model: resume.config.model as RoomTraining['model'], epochs }, size, minMembers, resume, temporal: false };
+    return { training: { ...(training as RoomTrainingSettings), model: resume.config.model as RoomTraining['model'], epochs }, size, minMembers, resume, temporal: false, events: 0 };
   }
   return {
     training: {
@@ -426,6 +427,8 @@ function readCreateForm(): { training: RoomTrainingSettings; size: number; minMe
     minMembers,
     resume: null,
     temporal: mode === 'temporal',
+    // A DistTGL room's leader cuts the stream; every member receives the cut one (0: the whole stream).
+    events: mode === 'temporal' ? int('room-events', 'Events', 0, 100_000_000) : 0,
   };
 }
 
@@ -442,7 +445,8 @@ async function createRoom(): Promise<void> {
   status(`Loading ${form.temporal ? 'CollegeMsg' : 'Cora'} and opening a GPU device…`);
   let created: RoomPeer;
   try {
-    const dataset = form.temporal ? await loadEventStream(urlSource('collegemsg', collegeMsgUrls())) : await loadNodeDataset(urlSource('cora', coraUrls()));
+    const stream = form.temporal ? await loadEventStream(urlSource('collegemsg', collegeMsgUrls())) : null;
+    const dataset = stream ? (form.events > 0 ? firstEvents(stream, form.events) : stream) : await loadNodeDataset(urlSource('cora', coraUrls()));
     const resume = form.resume ? decodeCheckpoint(form.resume.checkpoint, 'the room checkpoint saved in this browser') : undefined;
     status('Creating the room…');
     created = await createBrowserRoom({ server: serverUrl(), dataset, training: form.training, size: form.size, minMembers: form.minMembers, name: 'tab', resume });
