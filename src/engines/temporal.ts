@@ -32,6 +32,7 @@ import type { TgnMemoryStore } from '../nn/tgn/memory-store.ts';
 import { NodeMemory } from '../nn/tgn/node-memory.ts';
 import type { Engine } from './engine.ts';
 import { averagePrecision, rocAuc } from './link-metrics.ts';
+import { trainingTensors } from './training-state.ts';
 import { StalenessPolicy, checkStaleness, type StalenessSetting } from './staleness-policy.ts';
 import { noStageTimes, pickScores, TemporalBatchRunner, type BatchScores, type EvaluationScores, type TemporalStageTimes } from './temporal/batch-runner.ts';
 import { checkMetric, meanReciprocalRanks, type EvaluationMetric } from './link-metrics.ts';
@@ -276,8 +277,7 @@ export class TemporalEngine implements Engine<TemporalEpochMetrics> {
 
   async snapshot(): Promise<CheckpointData> {
     const tensors: CheckpointTensor[] = [];
-    for (const [name, t] of this.model.namedParameters()) tensors.push({ name: `param:${name}`, shape: [...t.shape], data: new Float32Array(await t.toArray()) });
-    tensors.push(...(await this.optimizer.stateTensors(this.model.namedParameters())));
+    tensors.push(...(await trainingTensors(this.model, this.optimizer)));
     const state = await this.memory.save();
     const N = this.stream.numNodes;
     tensors.push({ name: 'memory:memory', shape: [N, this.model.memoryDim], data: state.memory });

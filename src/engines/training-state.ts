@@ -68,6 +68,15 @@ export function buildOptimizer(model: Module, named: Array<[string, Tensor]>, op
   );
 }
 
+/** A model's weights ('param:<dotted name>') and its optimizer's state, read back, as a checkpoint holds them. */
+export async function trainingTensors(model: Module, optimizer: Optimizer): Promise<CheckpointTensor[]> {
+  const named = model.namedParameters();
+  const tensors: CheckpointTensor[] = [];
+  for (const [name, t] of named) tensors.push({ name: `param:${name}`, shape: [...t.shape], data: new Float32Array(await t.toArray()) });
+  tensors.push(...(await optimizer.stateTensors(named)));
+  return tensors;
+}
+
 /** Everything needed to continue exactly where training stands after `epoch` epochs. */
 export async function snapshotTraining(
   model: Module,
@@ -76,11 +85,7 @@ export async function snapshotTraining(
   epoch: number,
   extraConfig: Record<string, unknown> = {},
 ): Promise<CheckpointData> {
-  const tensors: CheckpointTensor[] = [];
-  for (const [name, t] of model.namedParameters()) {
-    tensors.push({ name: `param:${name}`, shape: [...t.shape], data: new Float32Array(await t.toArray()) });
-  }
-  tensors.push(...(await optimizer.stateTensors(model.namedParameters())));
+  const tensors = await trainingTensors(model, optimizer);
   return {
     config: { model: model.describe(), training: { ...options }, ...extraConfig },
     epoch,

@@ -8,9 +8,8 @@ import type { RoomTrainingSettings } from '../engines/rooms/room-training.ts';
 import { median } from '../tensor/stats.ts';
 import { loadNodeDataset } from '../graph/node-dataset.ts';
 import { loadCheckpointFile, saveCheckpointFile } from './checkpoint-file.ts';
-import { resolveDatasetSource, resolveEventStreamSource } from './dataset-source.ts';
-import { loadEventStream } from '../graph/event-stream.ts';
-import { firstEvents } from '../graph/event-stream-prefix.ts';
+import { resolveDatasetSource } from './dataset-source.ts';
+import { loadStreamPrefix } from './temporal-workload.ts';
 import { createNodeRoom, joinNodeRoom } from './room-node.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { startRoomServer } from '../dist/room-server.ts';
@@ -38,7 +37,7 @@ export interface LeadRoomFlags extends RoomCommonFlags {
 /** Creates a room on the server at flags.room and leads it until training is complete. */
 export async function leadRoom(flags: LeadRoomFlags, onLink?: (link: string) => void): Promise<void> {
   if (!/^wss?:\/\//.test(flags.room)) throw new Error(`--room must be a room server's ws:// URL (as 'webgnn serve' prints), got ${JSON.stringify(flags.room)}`);
-  const dataset = flags.temporal ? await loadStream(flags.dataset, flags.temporal.events) : await loadNodeDataset(resolveDatasetSource(flags.dataset));
+  const dataset = flags.temporal ? await loadStreamPrefix(flags.dataset, flags.temporal.events) : await loadNodeDataset(resolveDatasetSource(flags.dataset));
   const resume = flags.resume ? await loadCheckpointFile(flags.resume) : undefined;
   const peer = await createNodeRoom(
     { server: flags.room, dataset, training: flags.training, size: flags.workers, minMembers: flags.minMembers, maxMembers: flags.maxMembers, name: flags.name ?? 'node (leader)', resume },
@@ -98,13 +97,6 @@ function spawnWorker(link: string, worker: number, flags: RoomCommonFlags): Chil
     if (code !== 0) process.stderr.write(`worker ${worker} (process ${child.pid}) ended with ${signal ?? `code ${code}`}; the room goes on without it\n`);
   });
   return child;
-}
-
-/** An event stream as train-temporal loads it (a folder, a .csv, or an embedded name), cut to its first `events`. */
-async function loadStream(name: string, events?: number) {
-  const { source, eventsFile } = resolveEventStreamSource(name);
-  const stream = await loadEventStream(source, { eventsFile });
-  return events === undefined ? stream : firstEvents(stream, events);
 }
 
 /** Joins the room of `link` and trains in it until it finishes. */

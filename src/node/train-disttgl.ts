@@ -9,15 +9,12 @@ import { TemporalRunSummary } from '../engines/temporal-run-summary.ts';
 import { createDistTglEngine } from '../engines/temporal/disttgl-run.ts';
 import type { DistTglEpochMetrics } from '../engines/temporal/disttgl-engine.ts';
 import { describeLayout, parseParallel } from '../engines/temporal/parallel-layout.ts';
-import { loadEventStream } from '../graph/event-stream.ts';
-import { firstEvents } from '../graph/event-stream-prefix.ts';
-import { requireEverySet, splitEvents } from '../graph/temporal-split.ts';
-import { Tgn, TGN_DEFAULTS } from '../nn/tgn/tgn.ts';
-import { loadCheckpointFile, saveCheckpointFile } from './checkpoint-file.ts';
-import { resolveEventStreamSource } from './dataset-source.ts';
+import { Tgn } from '../nn/tgn/tgn.ts';
+import { saveCheckpointFile } from './checkpoint-file.ts';
 import { staticMemoryFor } from './static-memory-phase.ts';
 import { bestEpochFields } from './temporal-summary.ts';
 import { DistTglThreads } from './disttgl-threads.ts';
+import { temporalResume, temporalWorkload } from './temporal-workload.ts';
 import { checkWorkers, withInProcessRanks } from './node-links.ts';
 import type { TrainTemporalFlags } from './train-temporal-flags.ts';
 
@@ -41,17 +38,9 @@ export async function trainDistTgl(flags: TrainTemporalFlags): Promise<void> {
   checkWorkers(flags.workers);
   refuseSequentialFlags(flags);
   const layout = parseParallel(flags.parallel ?? 'memory', flags.workers);
-  const { source, eventsFile } = resolveEventStreamSource(flags.dataset);
-  const loaded = await loadEventStream(source, { eventsFile });
-  const stream = flags.events === undefined ? loaded : firstEvents(loaded, flags.events);
-  const split = splitEvents(stream, { seed: flags.seed });
-  requireEverySet(split, stream);
-  const config = { ...TGN_DEFAULTS, memoryDim: flags.memoryDim, neighbors: flags.neighbors, numNodes: stream.numNodes, edgeDim: stream.edgeDim };
+  const { stream, split, config } = await temporalWorkload(flags);
+  const resume = await temporalResume(flags, config);
   const staticPhase = await staticMemoryFor(flags, stream, split, config);
-  const resume = flags.resume ? await loadCheckpointFile(flags.resume) : undefined;
-  if (resume && JSON.stringify(resume.config.tgn) !== JSON.stringify(config)) {
-    throw new Error(`cannot resume from ${flags.resume}: it holds TGN ${JSON.stringify(resume.config.tgn)}, this run asks for ${JSON.stringify(config)}`);
-  }
   const passesPerEpoch = layout.epoch * layout.memory;
   const epochs = Math.ceil(flags.epochs / passesPerEpoch);
   const options = { seed: flags.seed, lr: flags.lr, lrScaling: flags.lrScaling, optimizer: flags.optimizer, weightDecay: flags.weightDecay, batchSize: flags.batchSize, sampler: flags.sampler, metric: flags.metric, staticMemory: staticPhase?.table, layout };

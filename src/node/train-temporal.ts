@@ -7,16 +7,12 @@ import { TemporalRunSummary } from '../engines/temporal-run-summary.ts';
 import { parseStaleness } from '../engines/staleness-policy.ts';
 import { TemporalEngine, type TemporalBatchProgress } from '../engines/temporal.ts';
 import { HostNodeMemory } from '../nn/tgn/host-memory.ts';
-import { loadEventStream } from '../graph/event-stream.ts';
-import { firstEvents } from '../graph/event-stream-prefix.ts';
-import { requireEverySet, splitEvents } from '../graph/temporal-split.ts';
-import type { OptimizerKind } from '../nn/optimizer.ts';
-import { Tgn, TGN_DEFAULTS } from '../nn/tgn/tgn.ts';
-import { loadCheckpointFile, saveCheckpointFile } from './checkpoint-file.ts';
-import { resolveEventStreamSource } from './dataset-source.ts';
+import { Tgn } from '../nn/tgn/tgn.ts';
+import { saveCheckpointFile } from './checkpoint-file.ts';
 import { staticMemoryFor } from './static-memory-phase.ts';
 import { bestEpochFields } from './temporal-summary.ts';
 import { createNodeGpu } from './node-gpu.ts';
+import { temporalResume, temporalWorkload } from './temporal-workload.ts';
 import { refuseDistTglFlags, trainDistTgl } from './train-disttgl.ts';
 import { trainTemporalRoom } from './temporal-room.ts';
 import type { TrainTemporalFlags } from './train-temporal-flags.ts';
@@ -30,19 +26,11 @@ export async function trainTemporal(flags: TrainTemporalFlags): Promise<void> {
   if (flags.workers > 1 || flags.parallel !== undefined) return trainDistTgl(flags);
   refuseDistTglFlags(flags);
   const staleness = parseStaleness(flags.staleness);
-  const { source, eventsFile } = resolveEventStreamSource(flags.dataset);
-  const loaded = await loadEventStream(source, { eventsFile });
-  const stream = flags.events === undefined ? loaded : firstEvents(loaded, flags.events);
-  const split = splitEvents(stream, { seed: flags.seed });
-  requireEverySet(split, stream);
-  const config = { ...TGN_DEFAULTS, memoryDim: flags.memoryDim, neighbors: flags.neighbors, numNodes: stream.numNodes, edgeDim: stream.edgeDim };
+  const { stream, split, config } = await temporalWorkload(flags);
+  const resume = await temporalResume(flags, config);
   // Phase one (its own device, freed before training starts), when static memory is asked for.
   const staticPhase = await staticMemoryFor(flags, stream, split, config);
   const gpu = await createNodeGpu({ name: flags.adapter });
-  const resume = flags.resume ? await loadCheckpointFile(flags.resume) : undefined;
-  if (resume && JSON.stringify(resume.config.tgn) !== JSON.stringify(config)) {
-    throw new Error(`cannot resume from ${flags.resume}: it holds TGN ${JSON.stringify(resume.config.tgn)}, this run asks for ${JSON.stringify(config)}`);
-  }
   // The bar counts events of the whole run (training, validation and test passes of every epoch).
   const perEpoch = split.train.length + split.val.length + split.test.length;
   let epochBase = 0;

@@ -409,7 +409,7 @@ export class RoomMember {
       },
       trainEpoch: async () => {
         const { metrics, own } = await pipe.trainEpoch();
-        return { ...metrics, peakGpuBytes: [own.peakGpuBytes], gpuBytes: [own.gpuBytes], bytesSent: [own.bytesSent], bytesReceived: [own.bytesReceived], generation: g.generation, rank: g.rank, members: g.members };
+        return { ...metrics, ...memberFields(own, g) };
       },
       snapshot: (extra) => pipe.snapshot(extra),
       dispose: () => pipe.dispose(),
@@ -532,18 +532,19 @@ function nodeTraining(t: RoomTraining): NodeTrainingOptions {
 }
 
 function roomEpoch(epoch: number, r: SarEpochResult, g: GenerationInfo): RoomEpoch {
+  return { epoch, loss: r.loss, valLoss: r.valLoss, trainAcc: r.trainAcc, valAcc: r.valAcc, testAcc: r.testAcc, epochMs: r.epochMs, ...memberFields(r, g) };
+}
+
+/** What every room epoch says of this member: its memory and traffic, and its place in the generation. */
+function memberFields(
+  own: { peakGpuBytes: number; gpuBytes: number; bytesSent: number; bytesReceived: number },
+  g: GenerationInfo,
+): Pick<RoomEpoch, 'peakGpuBytes' | 'gpuBytes' | 'bytesSent' | 'bytesReceived' | 'generation' | 'rank' | 'members'> {
   return {
-    epoch,
-    loss: r.loss,
-    valLoss: r.valLoss,
-    trainAcc: r.trainAcc,
-    valAcc: r.valAcc,
-    testAcc: r.testAcc,
-    epochMs: r.epochMs,
-    peakGpuBytes: [r.peakGpuBytes],
-    gpuBytes: [r.gpuBytes],
-    bytesSent: [r.bytesSent],
-    bytesReceived: [r.bytesReceived],
+    peakGpuBytes: [own.peakGpuBytes],
+    gpuBytes: [own.gpuBytes],
+    bytesSent: [own.bytesSent],
+    bytesReceived: [own.bytesReceived],
     generation: g.generation,
     rank: g.rank,
     members: g.members,
@@ -560,13 +561,7 @@ function temporalRoomEpoch(epoch: number, r: DistTglEpochResult, g: GenerationIn
     valAcc: NaN,
     testAcc: NaN,
     epochMs: r.epochMs,
-    peakGpuBytes: [r.peakGpuBytes],
-    gpuBytes: [r.gpuBytes],
-    bytesSent: [r.bytesSent],
-    bytesReceived: [r.bytesReceived],
-    generation: g.generation,
-    rank: g.rank,
-    members: g.members,
+    ...memberFields(r, g),
     temporal: { valAp: e.valAp, testAp: e.testAp, valAuc: e.valAuc, testAuc: e.testAuc, inductiveAp: e.inductiveAp, valMrr: e.valMrr, testMrr: e.testMrr, passes: r.passes, eventsPerSecond: r.ownEvents / (r.trainMs / 1000) },
   };
 }

@@ -42,10 +42,3 @@ export function checkResume(resume: CheckpointData, layout: ParallelLayout, batc
     throw new Error(`cannot resume: the checkpoint is of --parallel ${saved.layout} with ${saved.batches} batches per pass, this run is ${describeLayout(layout)} with ${batches}`);
   }
 }
-
-/** The weights a checkpoint holds, by parameter name. */
-export function checkpointParams(resume: CheckpointData): Map<string, Float32Array> {
-  const params = new Map<string, Float32Array>();
-  for (const t of resume.tensors) if (t.name.startsWith('param:')) params.set(t.name.slice(6), t.data);
-  return params;
-}

@@ -51,6 +51,12 @@ export function taskAt(t: number, group: number, epochRank: number, batches: num
   return { position, pass, batch, reset: batch === 0, epoch: Math.floor(position / batches) };
 }
 
+/** Events [from, to) of the training stream in logical batch b (all its parts). */
+export function batchRange(batch: number, batchSize: number, layout: ParallelLayout, trainEvents: number): { from: number; to: number } {
+  const from = Math.min(trainEvents, batch * layout.batch * batchSize);
+  return { from, to: Math.min(trainEvents, from + layout.batch * batchSize) };
+}
+
 /** Events [from, to) of the training stream that part m of logical batch b holds (empty past the end). */
 export function partRange(batch: number, part: number, batchSize: number, layout: ParallelLayout, trainEvents: number): { from: number; to: number } {
   const from = Math.min(trainEvents, (batch * layout.batch + part) * batchSize);

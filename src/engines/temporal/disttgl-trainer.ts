@@ -26,10 +26,11 @@ import { HostNodeMemory } from '../../nn/tgn/host-memory.ts';
 import { allReduceGradients } from '../gradient-all-reduce.ts';
 import { averagePrecision, checkMetric, meanReciprocalRanks, rocAuc, type EvaluationMetric } from '../link-metrics.ts';
 import { EVAL_STEP, pickScores, TemporalBatchRunner, type BatchScores, type SampledBatch } from './batch-runner.ts';
-import { batchesPerPass, contributors, groupStart, lastOccurrenceParts, negativeStep, partRange, taskAt, type TrainerTask } from './disttgl-schedule.ts';
+import { batchesPerPass, batchRange, contributors, groupStart, lastOccurrenceParts, negativeStep, partRange, taskAt, type TrainerTask } from './disttgl-schedule.ts';
 import { concatRows, filterRows, GroupMemoryTable, SnapshotMemory, type MemoryRows, type OwnerOperation } from './group-memory.ts';
 import type { CheckpointData, CheckpointTensor } from '../../nn/checkpoint.ts';
-import { checkpointParams, checkResume, type TrainerState } from './disttgl-checkpoint.ts';
+import { checkResume, type TrainerState } from './disttgl-checkpoint.ts';
+import { checkpointParameters, trainingTensors } from '../training-state.ts';
 import { MemoryLink } from './memory-link.ts';
 import { memoryOwner, trainerCount, trainerPosition, trainerRank, type ParallelLayout, type TrainerPosition } from './parallel-layout.ts';
 
@@ -128,7 +129,7 @@ export class DistTglTrainer {
     if (this.batches < layout.memory) throw new RangeError(`DistTGL: ${this.batches} logical batches cannot be shared among ${layout.memory} memory groups`);
     this.runner = new TemporalBatchRunner(gpu, model, stream, split, { seed: options.seed, batchSize: options.batchSize, sampler: options.sampler, staticMemory: options.staticMemory });
     if (resume && resumeMode === 'exact') checkResume(resume, layout, this.batches);
-    model.materialize(gpu, options.seed, resume ? checkpointParams(resume) : undefined);
+    model.materialize(gpu, options.seed, resume ? checkpointParameters(resume) : undefined);
     this.optimizer = new Optimizer(options.optimizer ?? 'adam', [{ params: model.parameters() }], scaledHyper(options, N));
     const owns = memoryOwner(this.position.group, layout) === transport.rank;
     this.table = owns ? new GroupMemoryTable(stream.numNodes, model.memoryDim, model.mailDim, options.instrument) : null;
@@ -139,10 +140,7 @@ export class DistTglTrainer {
 
   /** The weights, optimizer state and epoch (the same on every trainer) as a checkpoint, without node memory. */
   async weightsCheckpoint(extraConfig: Record<string, unknown> = {}): Promise<CheckpointData> {
-    const named = this.model.namedParameters();
-    const tensors: CheckpointTensor[] = [];
-    for (const [name, t] of named) tensors.push({ name: `param:${name}`, shape: [...t.shape], data: new Float32Array(await t.toArray()) });
-    tensors.push(...(await this.optimizer.stateTensors(named)));
+    const tensors = await trainingTensors(this.model, this.optimizer);
     const { seed } = this.options;
     return { config: { ...this.model.checkpointConfig(), ...extraConfig }, epoch: this.epoch, rng: { seed, step: this.epoch }, optimizer: this.optimizer.describe(), tensors, extra: { passes: this.passes } };
   }
@@ -153,12 +151,7 @@ export class DistTglTrainer {
    * whose passes continue into the next epoch (epoch parallelism).
    */
   async state(): Promise<TrainerState> {
-    const named = this.model.namedParameters();
-    const tensors: CheckpointTensor[] = [];
-    if (this.rank === 0) {
-      for (const [name, t] of named) tensors.push({ name: `param:${name}`, shape: [...t.shape], data: new Float32Array(await t.toArray()) });
-      tensors.push(...(await this.optimizer.stateTensors(named)));
-    }
+    const tensors: CheckpointTensor[] = this.rank === 0 ? await trainingTensors(this.model, this.optimizer) : [];
     const times: TrainerState['times'] = {};
     if (this.table) {
       const g = this.position.group;
@@ -333,42 +326,50 @@ export class DistTglTrainer {
     this.snapshot.hold(rows);
     let writer: Map<number, number> | null = null;
     if (layout.batch > 1) {
-      const all = partRange(task.batch, 0, batchSize * layout.batch, { ...layout, batch: 1 }, this.split.train.length);
+      const all = batchRange(task.batch, batchSize, layout, this.split.train.length);
       writer = lastOccurrenceParts(this.stream.src, this.stream.dst, this.split.train.subarray(all.from, all.to), batchSize);
     }
     this.held = { position: task.position, sampled, rows, writer };
   }
 
-  /** Owner: zero the memory at batch 0, then answer the reads of iteration t in part order. */
-  private async serveReads(t: number): Promise<void> {
+  /**
+   * Owner: the task whose pass 0 runs at iteration t in this group (its epoch rank is t mod j), and the
+   * trainers of its parts that hold events, in part order; null when no pass 0 runs at t.
+   */
+  private firstPassAt(t: number): { task: TrainerTask; ranks: number[] } | null {
     const { layout, batchSize } = this.options;
     const { group } = this.position;
-    const reader = t % layout.epoch;
-    const task = taskAt(t, group, reader, this.batches, layout);
-    if (!task || task.pass !== 0) return;
+    const epochRank = t % layout.epoch;
+    const task = taskAt(t, group, epochRank, this.batches, layout);
+    if (!task || task.pass !== 0) return null;
+    const ranks: number[] = [];
+    for (let part = 0; part < layout.batch; part++) {
+      const { from, to } = partRange(task.batch, part, batchSize, layout, this.split.train.length);
+      if (to > from) ranks.push(trainerRank({ group, epochRank, part }, layout));
+    }
+    return { task, ranks };
+  }
+
+  /** Owner: zero the memory at batch 0, then answer the reads of iteration t in part order. */
+  private async serveReads(t: number): Promise<void> {
+    const first = this.firstPassAt(t);
+    if (!first) return;
+    const { task, ranks } = first;
     if (task.reset) this.table!.reset(this.who(task, t, this.rank));
-    for (let m = 0; m < layout.batch; m++) {
-      const rank = trainerRank({ group, epochRank: reader, part: m }, layout);
-      const { from, to } = partRange(task.batch, m, batchSize, layout, this.split.train.length);
-      if (to <= from || rank === this.rank) continue; // the owner reads its own part locally
+    for (const rank of ranks) {
+      if (rank === this.rank) continue; // the owner reads its own part locally
       await this.link.serveRead(rank, (nodes) => this.table!.read(nodes, this.who(task, t, rank)));
     }
   }
 
   /** Owner: the writes of iteration t, landed in part order (the owner's own from `ownWrite`). */
   private async landWrites(t: number): Promise<void> {
-    const { layout, batchSize } = this.options;
-    const { group } = this.position;
-    const writer = t % layout.epoch;
-    const task = taskAt(t, group, writer, this.batches, layout);
-    if (!task || task.pass !== 0) return;
-    for (let m = 0; m < layout.batch; m++) {
-      const rank = trainerRank({ group, epochRank: writer, part: m }, layout);
-      const { from, to } = partRange(task.batch, m, batchSize, layout, this.split.train.length);
-      if (to <= from) continue;
+    const first = this.firstPassAt(t);
+    if (!first) return;
+    for (const rank of first.ranks) {
       const rows = rank === this.rank ? this.ownWrite : await this.link.receiveWrite(rank);
       if (!rows) throw new Error(`trainer ${this.rank}: its own write of iteration ${t} is missing`);
-      this.table!.write(rows, this.who(task, t, rank));
+      this.table!.write(rows, this.who(first.task, t, rank));
     }
     this.ownWrite = null;
   }

@@ -7,9 +7,8 @@
 // It is an ordinary TemporalModel, so the sequential engine trains it; the engine's node memory is kept
 // but unused (this model writes back its own rows, detached, and reads none).
 
-import { zeros } from '../../tensor/create.ts';
+import { fromArray, zeros } from '../../tensor/create.ts';
 import { gatherRows } from '../../tensor/ops/rows.ts';
-import { fromArray } from '../../tensor/create.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
 import { TemporalModel, type BatchMemory, type TemporalBatch, type TemporalBatchOutput, type TemporalMemoryUpdate } from '../temporal-model.ts';
 import { LinkPredictor } from './link-predictor.ts';
