@@ -1,0 +1,81 @@
+// `webgnn plan`: for a workload, a model, a mode and a cluster, the predicted per-worker memory,
+// traffic and epoch time at each worker count of a sweep. One function per mode's costs
+// (sar-cost.ts, pipe-cost.ts, temporal-cost.ts); this file only picks the partition figures and rows.
+
+import type { PartitionMethod } from '../engines/sar/placement.ts';
+import type { DeviceProfile, LinkSpec } from './device-profile.ts';
+import { measuredPartition, modelledPartition, type PartitionShape } from './edge-cut.ts';
+import { modelCost, type ModelSpec } from './model-cost.ts';
+import { pipeCost, type PipeCostOptions } from './pipe-cost.ts';
+import { rowOf, type PlanRow } from './plan-types.ts';
+import { sarCost } from './sar-cost.ts';
+import { temporalCost, type TemporalCostOptions } from './temporal-cost.ts';
+import type { EventWorkload, GraphWorkload } from './workload.ts';
+
+export interface Cluster {
+  device: DeviceProfile;
+  /** The link between any two workers. */
+  link: LinkSpec;
+  linkName: string;
+}
+
+export type PlanMode = 'single' | 'sar' | 'pipe';
+
+export interface GraphPlanRequest {
+  graph: GraphWorkload;
+  model: ModelSpec;
+  mode: PlanMode;
+  workers: number[];
+  cluster: Cluster;
+  /** SAR: false = the keep-every-halo baseline. */
+  remat?: boolean;
+  partition?: PartitionMethod;
+  seed?: number;
+  /** Fraction of edges cut, overriding the preset's or the random-placement assumption (modelled graphs only). */
+  edgeCut?: number;
+  pipe?: Partial<PipeCostOptions>;
+  /** Largest worker count the real partitioner is run for when the graph is at hand (beyond it: modelled). */
+  measureUpTo?: number;
+}
+
+export interface PlanResult {
+  rows: PlanRow[];
+  notes: string[];
+}
+
+/** The partition figures for `workers`: measured by partitioning the graph when it is at hand. */
+export function partitionShapeFor(r: GraphPlanRequest, workers: number): PartitionShape {
+  const measure = r.graph.dataset && workers <= (r.measureUpTo ?? 64) && r.edgeCut === undefined;
+  return measure ? measuredPartition(r.graph, workers, r.partition ?? 'metis', r.seed ?? 0) : modelledPartition(r.graph, workers, r.edgeCut);
+}
+
+export function planGraph(r: GraphPlanRequest): PlanResult {
+  const model = modelCost(r.model, r.graph.features, r.graph.classes);
+  const notes = [`graph: ${r.graph.source}`, `device: ${r.cluster.device.name} (${r.cluster.device.source}: ${r.cluster.device.reference})`, `link: ${r.cluster.linkName}`];
+  const rows = r.workers.map((workers) => {
+    if (r.mode === 'single' && workers !== 1) throw new RangeError(`plan: mode 'single' runs on one worker; --workers ${workers} needs --mode sar or pipe`);
+    if (r.mode === 'pipe') {
+      const shape = pipeCost(r.graph, model, workers, r.cluster.device.device, r.cluster.link, r.pipe ?? {});
+      return rowOf(workers, shape.plans, r.cluster.device.device.memory_bytes, shape.source);
+    }
+    const shape = partitionShapeFor(r, workers);
+    const plans = sarCost(shape, r.graph.features, r.graph.classes, model, r.cluster.device.device, r.cluster.link, { remat: r.remat ?? true, evaluate: true });
+    return rowOf(workers, plans, r.cluster.device.device.memory_bytes, shape.source);
+  });
+  return { rows, notes };
+}
+
+export interface TemporalPlanRequest {
+  stream: EventWorkload;
+  workers: number[];
+  cluster: Cluster;
+  options: TemporalCostOptions;
+}
+
+export function planTemporal(r: TemporalPlanRequest): PlanResult {
+  const rows = r.workers.map((workers) => {
+    const plans = temporalCost(r.stream, workers, r.cluster.device.device, r.cluster.link, r.options);
+    return rowOf(workers, plans, r.cluster.device.device.memory_bytes, `event stream: ${r.stream.source}`);
+  });
+  return { rows, notes: [`stream: ${r.stream.source}`, `device: ${r.cluster.device.name} (${r.cluster.device.source})`, `link: ${r.cluster.linkName}`] };
+}
