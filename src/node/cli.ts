@@ -430,6 +430,18 @@ export function buildProgram(): Command {
     .addOption(new Option('--transport <kind>', 'DistTGL: how trainers are linked: devices in this process, or WebRTC data channels').choices(['local', 'threads', 'webrtc']).default('local'))
     .addOption(new Option('--lr-scaling <rule>', "DistTGL: 'linear' multiplies --lr by the number of trainers (as DistTGL), 'none' keeps it").choices(['linear', 'none']).default('linear'))
     .action(trainTemporal);
+  program
+    .command('profile')
+    .description("measure this machine's adapter (kernel rates by size, dispatch cost, limits) and its local and threads links into a JSON profile for 'webgnn plan'")
+    .option('--out <file>', 'where to write the profile (atomically)', 'webgnn-profile.json')
+    .option('--name <text>', "the profile's name (default: the adapter's name and description)")
+    .option('--adapter <name>', "adapter name from 'webgnn adapters' (default: as train)")
+    .option('--no-subgroups', 'do not use subgroup operations even if the adapter has them')
+    .option('--memory-bytes <n>', "memory one worker may fill (default: os.totalmem(), right for software adapters; WebGPU has no memory query, so give a discrete GPU's)", positiveInt('--memory-bytes'))
+    .option('--quick', 'the three smallest sizes per curve and short link runs (seconds; for tests)', false)
+    .option('--json', 'print the profile as one JSON object as the last line of stdout', false)
+    .option('--no-progress', 'no progress bar')
+    .action(async (flags) => (await import('./profile-command.ts')).profileCommand(flags));
   return program;
 }
 
