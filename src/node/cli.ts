@@ -24,6 +24,8 @@ import { trainTemporal } from './train-temporal.ts';
 import type { RoomTraining } from '../engines/rooms/room-training.ts';
 import { joinRoomCommand, leadRoom, trainElastic } from './room-command.ts';
 import { serveCommand } from './serve-command.ts';
+import { DEFAULT_PROFILE, planCommand, shippedProfiles } from './plan-command.ts';
+import { PRESET_NAMES } from '../plan/presets.ts';
 
 function number(name: string, check: (v: number) => boolean = Number.isFinite) {
   return (text: string): number => {
@@ -38,6 +40,22 @@ function modelChoice(text: string): string {
 }
 const positiveInt = (name: string) => number(name, (v) => Number.isInteger(v) && v > 0);
 const nonNegativeInt = (name: string) => number(name, (v) => Number.isInteger(v) && v >= 0);
+/** A comma-separated list of positive worker counts. */
+function workerList(text: string): number[] {
+  const list = text.split(',').map((t) => Number(t.trim()));
+  if (!list.length || list.some((v) => !Number.isInteger(v) || v < 1)) throw new InvalidArgumentError(`--workers must be positive integers separated by commas (e.g. 1,2,4,8), got '${text}'`);
+  return list;
+}
+const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
+/** Bytes, optionally with a unit: 4294967296, 4GiB, 24GB. */
+function byteSize(name: string) {
+  return (text: string): number => {
+    const m = /^\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*$/.exec(text);
+    const unit = m ? BYTE_UNITS[m[2].toLowerCase()] : undefined;
+    if (!m || unit === undefined || !(Number(m[1]) > 0)) throw new InvalidArgumentError(`${name} must be a positive size such as 4GiB, 24GB or 1073741824, got '${text}'`);
+    return Number(m[1]) * unit;
+  };
+}
 
 interface TrainFlags {
   dataset: string;
@@ -442,6 +460,38 @@ export function buildProgram(): Command {
     .option('--json', 'print the profile as one JSON object as the last line of stdout', false)
     .option('--no-progress', 'no progress bar')
     .action(async (flags) => (await import('./profile-command.ts')).profileCommand(flags));
+  program
+    .command('plan')
+    .description('predict peak memory, bytes sent and epoch time per worker, for each worker count, before having the machines')
+    .option('--dataset <name|path>', `an embedded dataset or a folder (measured: its real partition), or a preset with published sizes (${PRESET_NAMES.join(', ')})`)
+    .option('--graph <file>', 'a JSON size description: { nodes, edges (undirected), features, classes, degree_exponent?, edge_cut? }')
+    .option('--nodes <n>', 'nodes of a described graph', positiveInt('--nodes'))
+    .option('--edges <n>', 'undirected edges of a described graph', nonNegativeInt('--edges'))
+    .option('--features <n>', 'input features of a described graph', positiveInt('--features'))
+    .option('--classes <n>', 'classes of a described graph', positiveInt('--classes'))
+    .option('--degree-exponent <g>', 'power-law degree exponent of a described graph (default: every node of the mean degree)', number('--degree-exponent', (v) => v > 1))
+    .option('--model <kind>', 'gcn, sage, gat or gcnii', 'gcn')
+    .option('--layers <n>', 'graph convolution layers (default per model: 2; gcnii 16)', positiveInt('--layers'))
+    .option('--hidden <n>', 'hidden channels (default per model: 16, GAT 8 per head, gcnii 64)', positiveInt('--hidden'))
+    .option('--heads <n>', 'GAT attention heads in the hidden layer', positiveInt('--heads'), 8)
+    .option('--dropout <p>', 'dropout probability (0: no dropout tensors)', number('--dropout', (v) => v >= 0 && v < 1), 0.5)
+    .addOption(new Option('--mode <mode>', 'one device, SAR, a GNNPipe pipeline, or TGN on an event stream (DistTGL over --workers)').choices(['single', 'sar', 'pipe', 'temporal']).default('sar'))
+    .option('--workers <list>', 'worker counts to plan, e.g. 1,2,4,8 or 32,64,128', workerList, [1, 2, 4, 8])
+    .option('--device <name|file>', `device profile: a shipped one (${shippedProfiles().join(', ')}) or a file from 'webgnn profile' (default: ./webgnn-profile.json if present, else ${DEFAULT_PROFILE})`)
+    .option('--link <name|file>', "a link of the device profile (e.g. local, threads, webrtc) or a JSON file { bandwidth_bytes_per_s, latency_s } (default: the profile's last link)")
+    .option('--memory <bytes>', 'memory each worker may fill, overriding the profile (e.g. 4GiB for a browser tab)', byteSize('--memory'))
+    .option('--edge-cut <fraction>', 'fraction of edges a partition cuts, for a graph not at hand (default: the preset\'s, else random placement 1 − 1/N)', number('--edge-cut', (v) => v >= 0 && v <= 1))
+    .option('--no-remat', 'SAR: the baseline that keeps every fetched halo for the backward')
+    .option('--chunks <n>', 'pipe: chunks per epoch (default 4 per worker)', positiveInt('--chunks'))
+    .option('--snapshot-period <k>', 'pipe: snapshot period of the historical embeddings (1: no snapshot copy)', positiveInt('--snapshot-period'))
+    .option('--eval-every <e>', 'pipe: exact evaluation every e epochs', positiveInt('--eval-every'))
+    .option('--batch-size <n>', 'temporal: events per batch', positiveInt('--batch-size'))
+    .option('--memory-dim <n>', 'temporal: node memory size', positiveInt('--memory-dim'))
+    .option('--neighbors <n>', 'temporal: neighbours attended', positiveInt('--neighbors'))
+    .option('--staleness <k>', 'temporal: MSPipe staleness bound (batches in flight)', nonNegativeInt('--staleness'))
+    .option('--largest', 'also print, for each worker count, the largest graph of this shape that fits', false)
+    .option('--json', 'print one JSON object { notes, rows: [{ workers, peak_bytes_per_worker, bytes_sent_per_worker_per_epoch, epoch_s, … }] } as the last line of stdout', false)
+    .action((flags, cmd) => planCommand(flags, cmd));
   return program;
 }
 

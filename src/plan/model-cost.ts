@@ -168,8 +168,9 @@ function gcniiBlocks(s: ModelSpec, inChannels: number, classes: number): BlockCo
     params: h * classes + classes,
     outWidth: classes,
     aggregations: [],
-    trainFloats: h + drop * h + 2 * classes,
-    evalFloats: h + 2 * classes,
+    // H and h0 split out, dropout(H), ·W, + bias
+    trainFloats: 2 * h + drop * h + 2 * classes,
+    evalFloats: 2 * h + 2 * classes,
     backwardFloats: 2 * h,
     flopsPerRow: 2 * h * classes,
     elementwiseFloats: 2 * classes,

@@ -18,6 +18,8 @@ export interface PipeCostOptions {
   snapshotPeriod: number;
   /** Exact evaluation every E epochs: its traffic and time are spread over the E epochs. */
   evalEvery: number;
+  /** Blocks [first, end) of each stage, as a run reports them; by default sized by estimated time. */
+  stages?: Array<[number, number]>;
 }
 
 export const PIPE_DEFAULTS = { snapshotPeriod: 23, evalEvery: 1, recompute: true } as const;
@@ -97,7 +99,7 @@ export function pipeCost(graph: GraphWorkload, model: ModelCost, stages: number,
   const nnzPerRow = (graph.nnz + n) / n;
   const C = options.chunks;
   const chunkRows = n / C;
-  const ranges = stageRanges(model.blocks, stages, (b) => {
+  const ranges = given.stages ?? stageRanges(model.blocks, stages, (b) => {
     const t = blockSeconds(b, n, nnzPerRow, device);
     return t.forward + t.backward;
   });
@@ -117,14 +119,23 @@ export function pipeCost(graph: GraphWorkload, model: ModelCost, stages: number,
     if (stage === 0) memory.features = 4 * n * graph.features;
     memory.other = 4 * n * (last ? 3 : 0); // labels and split lists on the last stage
     memory.optimizer = 16 * params;
-    // Historical embeddings and gradients per aggregation, whole graph, and the snapshot when K > 1.
-    if (stages > 1) memory.remote_rows = aggregations.reduce((s, a) => s + 4 * n * a.width * (2 + (options.snapshotPeriod > 1 ? 1 : 0)), 0);
-    // Kept per chunk for its backward: the received input (recompute) or the chunk's whole tape.
-    const train = blocks.reduce((s, b) => s + b.trainFloats, 0) + (last ? lossFloats(graph.classes) : 0);
-    const evaluation = blocks.reduce((s, b) => s + b.evalFloats, 0) + (last ? lossFloats(graph.classes) : 0);
-    const kept = options.recompute ? 4 * n * inWidth + 4 * chunkRows * train : 4 * n * train;
-    // Exact evaluation on the whole graph (E = 1: every epoch) is the larger transient.
-    memory.activations = Math.max(kept, 4 * n * evaluation + 4 * n * inWidth);
+    // Historical embeddings and gradients per aggregation (whole graph), and the snapshot when K > 1.
+    const historyRows = aggregations.reduce((s, a) => s + a.width, 0);
+    if (stages > 1) memory.remote_rows = 4 * n * historyRows * (2 + (options.snapshotPeriod > 1 ? 1 : 0));
+    const train = blocks.reduce((s, b) => s + b.trainFloats + b.backwardFloats, 0) + (last ? lossFloats(graph.classes) : 0);
+    // Training: every chunk's input kept for its backward; with recompute also each chunk's historical
+    // aggregation parts (its recomputed forward must read the same rows: the whole graph's, once) and one
+    // chunk's tape at a time; without, every chunk's tape.
+    const keptParts = stages > 1 && options.recompute ? 4 * n * historyRows : 0;
+    const trainPhase = 4 * n * inWidth + (options.recompute ? keptParts + 4 * chunkRows * train : 4 * n * train);
+    // The exact evaluation: the whole graph's input and one block's tensors at a time.
+    const evalPhase = 4 * n * inWidth + 4 * n * Math.max(...blocks.map((b) => b.evalFloats)) + (last ? 4 * n * lossFloats(graph.classes) : 0);
+    if (trainPhase >= evalPhase) {
+      memory.remote_rows += keptParts;
+      memory.activations = trainPhase - keptParts;
+    } else {
+      memory.activations = evalPhase;
+    }
 
     const times = blocks.map((b) => blockSeconds(b, chunkRows, nnzPerRow, device));
     const chunkForward = times.reduce((s, t) => s + t.forward, 0);

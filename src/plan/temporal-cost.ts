@@ -32,6 +32,14 @@ export function tgnParams(o: TemporalCostOptions, edgeDim: number): number {
   return 2 * t + gru + attention + predictor;
 }
 
+/**
+ * Neighbour-row-wide tensors a TGN batch holds at its peak, pool caching included: measured as the
+ * engine's peak bytes less node state and optimizer, over 3·B·K·(memory + time + edge + embedding)
+ * floats, on CollegeMsg (first 2,000 events, batch 200: 61.4 MB → 8.5). The plan test checks it at
+ * other batch sizes and stream lengths.
+ */
+export const BATCH_TENSORS = 8.5;
+
 /** Kernel dispatches of one training batch (forward and backward, memory update, optimizer), from tgn.ts's ops. */
 const DISPATCHES_PER_BATCH = 220;
 
@@ -46,9 +54,11 @@ export function temporalCost(stream: EventWorkload, workers: number, device: Dev
   memory.node_memory = 4 * stream.nodes * (o.memoryDim + mail) + 8 * stream.nodes; // memory, mailbox, their times
   memory.optimizer = 16 * params;
   memory.features = 4 * stream.events * edgeDim; // event features, resident
-  // A batch: neighbour keys (memory, edge features, time encoding) for every row, queries, the updated memories.
+  // A batch's tensors: mostly one row per (endpoint or negative, neighbour) of the attention's widths, in
+  // buffers of sizes that vary from batch to batch (the pool keeps one set per size). Their number is
+  // the one figure here not derived from the code: measured on the engine, see BATCH_TENSORS.
   const keyWidth = o.memoryDim + edgeDim + o.timeDim;
-  const batch = 4 * (rows * o.neighbors * (3 * keyWidth + 2 * o.embeddingDim) + rows * (4 * o.embeddingDim + 3 * (mail + o.timeDim + o.memoryDim)));
+  const batch = 4 * BATCH_TENSORS * rows * o.neighbors * (o.memoryDim + o.timeDim + edgeDim + o.embeddingDim);
   memory.activations = batch * (1 + o.staleness);
   const trainEvents = stream.events * o.trainFraction;
   const steps = Math.ceil(trainEvents / B / workers);
