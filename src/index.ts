@@ -160,3 +160,18 @@ export { allGather, allReduceSum, barrier } from './dist/collectives.ts';
 export { WebRtcTransport, connectWebRtc } from './dist/webrtc-transport.ts';
 export type { WebRtcOptions } from './dist/webrtc-transport.ts';
 export { SignalingClient, connectSignaling } from './dist/signaling-client.ts';
+
+// Planning: predicted memory, traffic and epoch time per worker before having the machines
+export { planGraph, planTemporal, partitionShapeFor } from './plan/plan.ts';
+export type { Cluster, GraphPlanRequest, PlanMode, PlanResult, TemporalPlanRequest } from './plan/plan.ts';
+export type { MemoryByKind, PlanRow, WorkerPlan } from './plan/plan-types.ts';
+export { formatBytes } from './plan/plan-types.ts';
+export { largestFitting } from './plan/largest-fitting.ts';
+export { GRAPH_PRESETS, EVENT_PRESETS } from './plan/presets.ts';
+export { graphWorkloadOf, describedGraph } from './plan/workload.ts';
+export type { EventWorkload, GraphWorkload } from './plan/workload.ts';
+export { modelCost, PLANNED_MODELS } from './plan/model-cost.ts';
+export type { ModelSpec } from './plan/model-cost.ts';
+export { TEMPORAL_DEFAULTS } from './plan/temporal-cost.ts';
+export { kernelSeconds, parseDeviceProfile, parseDeviceProfileText, ProfileError } from './plan/device-profile.ts';
+export type { DeviceProfile, DeviceSpec, LinkSpec, RatePoint } from './plan/device-profile.ts';

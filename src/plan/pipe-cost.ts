@@ -128,8 +128,9 @@ export function pipeCost(graph: GraphWorkload, model: ModelCost, stages: number,
     // chunk's tape at a time; without, every chunk's tape.
     const keptParts = stages > 1 && options.recompute ? 4 * n * historyRows : 0;
     const trainPhase = 4 * n * inWidth + (options.recompute ? keptParts + 4 * chunkRows * train : 4 * n * train);
-    // The exact evaluation: the whole graph's input and one block's tensors at a time.
-    const evalPhase = 4 * n * inWidth + 4 * n * Math.max(...blocks.map((b) => b.evalFloats)) + (last ? 4 * n * lossFloats(graph.classes) : 0);
+    // The exact evaluation: the whole graph's input, one block's tensors at a time, and the readback
+    // buffer its output is sent from (the device's staging buffers come from the same pool).
+    const evalPhase = 4 * n * inWidth + 4 * n * Math.max(...blocks.map((b) => b.evalFloats)) + 4 * n * (last ? lossFloats(graph.classes) : outWidth);
     if (trainPhase >= evalPhase) {
       memory.remote_rows += keptParts;
       memory.activations = trainPhase - keptParts;

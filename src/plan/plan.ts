@@ -51,7 +51,7 @@ export function partitionShapeFor(r: GraphPlanRequest, workers: number): Partiti
 
 export function planGraph(r: GraphPlanRequest): PlanResult {
   const model = modelCost(r.model, r.graph.features, r.graph.classes);
-  const notes = [`graph: ${r.graph.source}`, `device: ${r.cluster.device.name} (${r.cluster.device.source}: ${r.cluster.device.reference})`, `link: ${r.cluster.linkName}`];
+  const notes = [`graph: ${r.graph.source}`, `device: ${r.cluster.device.name} (${r.cluster.device.source} profile)`, `link: ${r.cluster.linkName}`];
   const rows = r.workers.map((workers) => {
     if (r.mode === 'single' && workers !== 1) throw new RangeError(`plan: mode 'single' runs on one worker; --workers ${workers} needs --mode sar or pipe`);
     if (r.mode === 'pipe') {

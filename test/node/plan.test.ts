@@ -1,0 +1,152 @@
+// The cost model (src/plan) against what the engines really allocate and send, and `webgnn plan`'s
+// contract. Tolerances are the issue's: predicted peak bytes per worker and bytes sent per epoch within
+// 15 % of measured (time is not checked here: it depends on the machine's load; see bench --only plan).
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { loadNodeDataset } from '../../src/graph/node-dataset.ts';
+import { resolveDatasetSource } from '../../src/node/dataset-source.ts';
+import { loadProfile } from '../../src/node/plan-command.ts';
+import { planGraph, planTemporal } from '../../src/plan/plan.ts';
+import { TEMPORAL_DEFAULTS } from '../../src/plan/temporal-cost.ts';
+import { graphWorkloadOf } from '../../src/plan/workload.ts';
+
+const TOLERANCE = 0.15;
+
+function webgnn(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['scripts/webgnn.mjs', ...args], { encoding: 'utf8', timeout: 300_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function lastJson(stdout: string): Record<string, unknown> {
+  const lines = stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]);
+}
+
+function assertWithin(predicted: number, measured: number, what: string): void {
+  const ratio = predicted / measured;
+  assert.ok(Math.abs(ratio - 1) <= TOLERANCE, `${what}: predicted ${predicted.toFixed(0)} against measured ${measured} (ratio ${ratio.toFixed(3)}, tolerance ±${TOLERANCE})`);
+}
+
+const cluster = () => {
+  const device = loadProfile('lavapipe-2-cores');
+  return { device, link: device.links.local, linkName: 'local' };
+};
+
+test('SAR on Cora with 1, 2 and 4 workers: predicted peak bytes and bytes sent per worker within 15 % of the engine’s', async () => {
+  const graph = graphWorkloadOf(await loadNodeDataset(resolveDatasetSource('cora')));
+  for (const workers of [1, 2, 4]) {
+    const run = webgnn('train', '--mode', 'sar', '--workers', String(workers), '--epochs', '1', '--json', '--no-progress');
+    assert.equal(run.code, 0, run.stderr);
+    const measured = lastJson(run.stdout) as { peak_gpu_bytes_per_worker: number[]; bytes_sent_per_worker_per_epoch: number[] };
+    const [row] = planGraph({ graph, model: { kind: 'gcn', layers: 2, hidden: 16, heads: 1, dropout: 0.5 }, mode: 'sar', workers: [workers], cluster: cluster() }).rows;
+    assert.match(row.partition, /^measured: metis partition of cora/);
+    row.per_worker.forEach((w, i) => {
+      assertWithin(w.peak_bytes, measured.peak_gpu_bytes_per_worker[i], `N=${workers} worker ${i} peak bytes`);
+      if (workers > 1) assertWithin(w.bytes_sent_per_epoch, measured.bytes_sent_per_worker_per_epoch[i], `N=${workers} worker ${i} bytes sent`);
+      else assert.equal(w.bytes_sent_per_epoch, 0);
+    });
+  }
+});
+
+test('SAR with GraphSAGE (aggregating the input features, which send no gradients) and the keep-every-halo baseline', async () => {
+  const graph = graphWorkloadOf(await loadNodeDataset(resolveDatasetSource('cora')));
+  for (const remat of [true, false]) {
+    const run = webgnn('train', '--mode', 'sar', '--workers', '2', '--model', 'sage', '--hidden', '64', '--epochs', '1', '--json', '--no-progress', ...(remat ? [] : ['--no-remat']));
+    assert.equal(run.code, 0, run.stderr);
+    const measured = lastJson(run.stdout) as { peak_gpu_bytes_per_worker: number[]; bytes_sent_per_worker_per_epoch: number[] };
+    const [row] = planGraph({ graph, model: { kind: 'sage', layers: 2, hidden: 64, heads: 1, dropout: 0.5 }, mode: 'sar', workers: [2], remat, cluster: cluster() }).rows;
+    row.per_worker.forEach((w, i) => {
+      assertWithin(w.peak_bytes, measured.peak_gpu_bytes_per_worker[i], `sage remat=${remat} worker ${i} peak bytes`);
+      assertWithin(w.bytes_sent_per_epoch, measured.bytes_sent_per_worker_per_epoch[i], `sage remat=${remat} worker ${i} bytes sent`);
+    });
+  }
+});
+
+test('a GNNPipe pipeline of 4 stages on Cora: predicted peak bytes and bytes sent per stage within 15 %', async () => {
+  const graph = graphWorkloadOf(await loadNodeDataset(resolveDatasetSource('cora')));
+  const run = webgnn('train', '--mode', 'pipe', '--workers', '4', '--model', 'gcnii', '--layers', '6', '--hidden', '32', '--epochs', '1', '--json', '--no-progress');
+  assert.equal(run.code, 0, run.stderr);
+  const measured = lastJson(run.stdout) as { peak_gpu_bytes_per_worker: number[]; bytes_sent_per_worker_per_epoch: number[]; pipe: { plan: string[] } };
+  // The run sizes its stages by a measured profile: the plan takes the same stages.
+  const stages = measured.pipe.plan.map((line): [number, number] => {
+    const m = /blocks (\d+)–(\d+)/.exec(line);
+    assert.ok(m, `stage line '${line}'`);
+    return [Number(m[1]), Number(m[2]) + 1];
+  });
+  const [row] = planGraph({ graph, model: { kind: 'gcnii', layers: 6, hidden: 32, heads: 1, dropout: 0.6 }, mode: 'pipe', workers: [4], cluster: cluster(), pipe: { stages } }).rows;
+  row.per_worker.forEach((w, i) => {
+    assertWithin(w.peak_bytes, measured.peak_gpu_bytes_per_worker[i], `stage ${i} peak bytes`);
+    assertWithin(w.bytes_sent_per_epoch, measured.bytes_sent_per_worker_per_epoch[i], `stage ${i} bytes sent`);
+  });
+});
+
+test('TGN on an event stream: predicted peak bytes within 15 % of the engine’s', () => {
+  const run = webgnn('train-temporal', '--events', '6000', '--epochs', '1', '--json', '--no-progress');
+  assert.equal(run.code, 0, run.stderr);
+  const measured = lastJson(run.stdout) as { nodes: number; events: number; peak_gpu_bytes_per_worker: number[] };
+  const stream = { name: 'collegemsg prefix', nodes: measured.nodes, events: measured.events, edgeFeatures: 0, source: 'measured' };
+  const [row] = planTemporal({ stream, workers: [1], cluster: cluster(), options: TEMPORAL_DEFAULTS }).rows;
+  assertWithin(row.peak_bytes_per_worker, measured.peak_gpu_bytes_per_worker[0], 'TGN peak bytes');
+});
+
+test('plan --json: the last stdout line holds one row per worker count with the contract fields', () => {
+  const run = webgnn('plan', '--dataset', 'ogbn-papers100M', '--model', 'sage', '--layers', '3', '--hidden', '256', '--mode', 'sar', '--workers', '32,64,128', '--json');
+  assert.equal(run.code, 0, run.stderr);
+  const out = lastJson(run.stdout) as { rows: Array<Record<string, number>> };
+  assert.deepEqual(out.rows.map((r) => r.workers), [32, 64, 128]);
+  for (const r of out.rows) {
+    for (const key of ['peak_bytes_per_worker', 'bytes_sent_per_worker_per_epoch', 'epoch_s']) assert.ok(Number.isFinite(r[key]) && r[key] > 0, `${key} = ${r[key]}`);
+  }
+  // SAR's memory per worker falls about as 1/N.
+  const [a, b, c] = out.rows.map((r) => r.peak_bytes_per_worker);
+  assert.ok(b < a * 0.55 && c < b * 0.55, `peaks ${a}, ${b}, ${c}`);
+});
+
+test('a plan that does not fit says which worker runs out of what, and by how much', () => {
+  const run = webgnn('plan', '--dataset', 'ogbn-papers100M', '--model', 'sage', '--layers', '3', '--hidden', '256', '--workers', '8', '--memory', '4GiB', '--json');
+  assert.equal(run.code, 0, run.stderr);
+  const [row] = (lastJson(run.stdout) as { rows: Array<{ fits: boolean; shortfall: string }> }).rows;
+  assert.equal(row.fits, false);
+  assert.match(row.shortfall, /^worker \d+ needs [\d.]+ GiB but its device has 4\.00 GiB: short by [\d.]+ GiB; the largest part is activations/);
+});
+
+test('a malformed profile or workload file is refused with the field named', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'webgnn-plan-'));
+  const profile = JSON.parse(JSON.stringify(loadProfile('lavapipe-2-cores')));
+  delete profile.device.rates.spmm;
+  await writeFile(join(dir, 'p.json'), JSON.stringify(profile));
+  let run = webgnn('plan', '--device', join(dir, 'p.json'));
+  assert.equal(run.code, 1);
+  assert.match(run.stderr, /p\.json: device\.rates: missing field 'spmm'/);
+
+  profile.device.rates.spmm = [{ work: 10, per_s: -1 }];
+  await writeFile(join(dir, 'p.json'), JSON.stringify(profile));
+  run = webgnn('plan', '--device', join(dir, 'p.json'));
+  assert.match(run.stderr, /device\.rates\.spmm\[0\]: field 'per_s' must be a positive finite number, got -1/);
+
+  await writeFile(join(dir, 'g.json'), JSON.stringify({ nodes: 1000, edges: 5000, features: 16 }));
+  run = webgnn('plan', '--graph', join(dir, 'g.json'));
+  assert.equal(run.code, 1);
+  assert.match(run.stderr, /g\.json: missing field 'classes'/);
+
+  await writeFile(join(dir, 'g.json'), '{ nodes: 1');
+  run = webgnn('plan', '--graph', join(dir, 'g.json'));
+  assert.match(run.stderr, /g\.json: not valid JSON/);
+});
+
+test('plan refuses flags that do not apply, with the reason', () => {
+  let run = webgnn('plan', '--mode', 'sar', '--chunks', '8');
+  assert.equal(run.code, 1);
+  assert.match(run.stderr, /--chunks does not apply to --mode sar/);
+  run = webgnn('plan', '--mode', 'pipe', '--edge-cut', '0.2');
+  assert.match(run.stderr, /--edge-cut does not apply to --mode pipe .*the pipeline does not partition the graph/);
+  run = webgnn('plan', '--mode', 'temporal', '--dataset', 'wikipedia', '--layers', '3');
+  assert.match(run.stderr, /--layers does not apply to --mode temporal/);
+  run = webgnn('plan', '--mode', 'single', '--workers', '2');
+  assert.match(run.stderr, /mode 'single' runs on one worker/);
+});
