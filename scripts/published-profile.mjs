@@ -3,7 +3,7 @@
 // large, with R an assumed efficiency of the peak figure. Run: node scripts/published-profile.mjs SPEC.json OUT.json
 // SPEC: { name, reference, memory_bytes, bandwidth_bytes_per_s, flops_per_s, memory_efficiency,
 //         matmul_efficiency, memory_update_flops_per_byte, dispatch_s, max_buffer_bytes,
-//         max_storage_binding_bytes, links: { name: { bandwidth_bytes_per_s, latency_s } } }
+//         readback_s, shared_processor?, max_storage_binding_bytes, links: { name: { bandwidth_bytes_per_s, latency_s } } }
 import { readFileSync, writeFileSync } from 'node:fs';
 
 const [specFile, out] = process.argv.slice(2);
@@ -27,6 +27,8 @@ const profile = {
     max_buffer_bytes: s.max_buffer_bytes,
     max_storage_binding_bytes: s.max_storage_binding_bytes,
     dispatch_s: s.dispatch_s,
+    readback_s: s.readback_s,
+    shared_processor: s.shared_processor ?? false,
     rates: {
       spmm: curve(memoryRate, bytes),
       matmul: curve(matmulRate, flops),

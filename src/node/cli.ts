@@ -489,6 +489,8 @@ export function buildProgram(): Command {
     .option('--memory-dim <n>', 'temporal: node memory size', positiveInt('--memory-dim'))
     .option('--neighbors <n>', 'temporal: neighbours attended', positiveInt('--neighbors'))
     .option('--staleness <k>', 'temporal: MSPipe staleness bound (batches in flight)', nonNegativeInt('--staleness'))
+    .option('--events <n>', 'temporal: plan the first n events of a stream at hand (as train-temporal --events)', positiveInt('--events'))
+    .option('--parallel <i×j×k>', "temporal: DistTGL's mini-batch × epoch × memory parallelism, or memory, epoch, batch (default memory)")
     .option('--largest', 'also print, for each worker count, the largest graph of this shape that fits', false)
     .option('--json', 'print one JSON object { notes, rows: [{ workers, peak_bytes_per_worker, bytes_sent_per_worker_per_epoch, epoch_s, … }] } as the last line of stdout', false)
     .action((flags, cmd) => planCommand(flags, cmd));

@@ -13,7 +13,10 @@ import { largestFitting } from '../plan/largest-fitting.ts';
 import { formatBytes, type PlanRow } from '../plan/plan-types.ts';
 import { EVENT_PRESETS, GRAPH_PRESETS, PRESET_NAMES } from '../plan/presets.ts';
 import { TEMPORAL_DEFAULTS } from '../plan/temporal-cost.ts';
-import { describedGraph, graphWorkloadOf, type GraphWorkload } from '../plan/workload.ts';
+import { describedGraph, eventWorkloadOf, graphWorkloadOf, type EventWorkload, type GraphWorkload } from '../plan/workload.ts';
+import { parseParallel } from '../engines/temporal/parallel-layout.ts';
+import { requireEverySet, splitEvents } from '../graph/temporal-split.ts';
+import { loadStreamPrefix } from './temporal-workload.ts';
 import type { NodeModelKind } from '../nn/models/node-classifier.ts';
 import { embeddedDatasetNames, resolveDatasetSource } from './dataset-source.ts';
 
@@ -48,6 +51,8 @@ export interface PlanFlags {
   memoryDim?: number;
   neighbors?: number;
   staleness?: number;
+  events?: number;
+  parallel?: string;
   largest: boolean;
   json: boolean;
 }
@@ -73,7 +78,9 @@ function clusterOf(flags: PlanFlags): Cluster {
   if (flags.memory !== undefined) device.device = { ...device.device, memory_bytes: flags.memory };
   const names = Object.keys(device.links);
   const linkName = flags.link ?? names[names.length - 1];
-  if (device.links[linkName]) return { device, link: device.links[linkName], linkName: `${linkName} (${device.name})` };
+  // Links inside one machine between devices that share its processor (software adapters): they take turns.
+  const colocated = device.device.shared_processor && (linkName === 'local' || linkName === 'threads');
+  if (device.links[linkName]) return { device, link: device.links[linkName], linkName: `${linkName} (${device.name})`, colocated };
   if (existsSync(linkName)) {
     let json: unknown;
     try {
@@ -126,6 +133,8 @@ function refuseInapplicable(flags: PlanFlags, cmd: Command): void {
     ['memoryDim', '--memory-dim', flags.mode === 'temporal', 'only TGN has a node memory'],
     ['neighbors', '--neighbors', flags.mode === 'temporal', 'only TGN samples temporal neighbours'],
     ['staleness', '--staleness', flags.mode === 'temporal', "MSPipe's staleness is temporal training's"],
+    ['events', '--events', flags.mode === 'temporal', 'it cuts an event stream'],
+    ['parallel', '--parallel', flags.mode === 'temporal', "DistTGL's i×j×k is temporal training's"],
   ];
   for (const [key, flag, applies, why] of rules) {
     if (typed(key) && !applies) throw new RangeError(`plan: ${flag} does not apply to --mode ${flags.mode}${flags.mode === 'temporal' ? '' : ` --model ${flags.model}`}: ${why}`);
@@ -149,11 +158,10 @@ export async function runPlan(flags: PlanFlags, cmd: Command): Promise<PlanResul
   refuseInapplicable(flags, cmd);
   const cluster = clusterOf(flags);
   if (flags.mode === 'temporal') {
-    const name = flags.dataset ?? 'collegemsg';
-    const stream = EVENT_PRESETS[name];
-    if (!stream) throw new RangeError(`plan --mode temporal: '${name}' is not an event-stream preset (${Object.keys(EVENT_PRESETS).join(', ')})`);
+    const stream = await eventWorkloadFor(flags);
+    const layouts = flags.workers.map((w) => parseParallel(flags.parallel ?? 'memory', w));
     const options = { ...TEMPORAL_DEFAULTS, batchSize: flags.batchSize ?? TEMPORAL_DEFAULTS.batchSize, memoryDim: flags.memoryDim ?? TEMPORAL_DEFAULTS.memoryDim, neighbors: flags.neighbors ?? TEMPORAL_DEFAULTS.neighbors, staleness: flags.staleness ?? 0 };
-    return planTemporal({ stream, workers: flags.workers, cluster, options });
+    return planTemporal({ stream, workers: flags.workers, cluster, options, layouts });
   }
   const request: GraphPlanRequest = {
     graph: await graphOf(flags, cmd),
@@ -172,6 +180,23 @@ export async function runPlan(flags: PlanFlags, cmd: Command): Promise<PlanResul
     return `${w} workers: the largest graph shaped like ${request.graph.name} that fits is ${fit.nodes.toExponential(3)} nodes, ${fit.nnz.toExponential(3)} non-zeros (${fit.scale.toFixed(3)}× its size)`;
   });
   return { ...result, largest };
+}
+
+/** An embedded stream, a folder or a .csv is loaded and split as train-temporal would (measured); else a preset. */
+async function eventWorkloadFor(flags: PlanFlags): Promise<EventWorkload> {
+  const name = flags.dataset ?? 'collegemsg';
+  const preset = EVENT_PRESETS[name];
+  if (preset && !embeddedDatasetNames().includes(name)) {
+    if (flags.events !== undefined) throw new RangeError(`plan: --events cuts a stream at hand; '${name}' is a preset of published sizes`);
+    return preset;
+  }
+  if (!embeddedDatasetNames().includes(name) && !existsSync(name)) {
+    throw new RangeError(`plan --mode temporal: '${name}' is not an embedded stream, a folder or file, or a preset (${Object.keys(EVENT_PRESETS).join(', ')})`);
+  }
+  const stream = await loadStreamPrefix(name, flags.events);
+  const split = splitEvents(stream, { seed: 0 });
+  requireEverySet(split, stream);
+  return eventWorkloadOf(stream, split);
 }
 
 function printTable(rows: PlanRow[]): void {

@@ -20,6 +20,12 @@ export interface DeviceSpec {
   max_storage_binding_bytes: number;
   /** Fixed cost of one kernel dispatch (recording + submit share), seconds. */
   dispatch_s: number;
+  /** One small read back to the host (submit, wait, map): paid per tensor a worker sends. Optional in a
+   * file; missing, it is taken as 10 × dispatch_s. */
+  readback_s: number;
+  /** Several devices of this kind in one machine share one processor (a software adapter runs on the
+   * host's cores): workers linked in one machine (local, threads) then take turns. Optional, default false. */
+  shared_processor: boolean;
   rates: Record<KernelName, RatePoint[]>;
 }
 
@@ -85,6 +91,13 @@ export function parseLink(value: unknown, where: string): LinkSpec {
   return { bandwidth_bytes_per_s: positive(o, 'bandwidth_bytes_per_s', where), latency_s: positive(o, 'latency_s', where, true) };
 }
 
+function sharedProcessor(d: Json, where: string): boolean {
+  const v = d.shared_processor;
+  if (v === undefined) return false;
+  if (typeof v !== 'boolean') throw new ProfileError(`${where}: field 'shared_processor' must be true or false, got ${JSON.stringify(v)}`);
+  return v;
+}
+
 /** Validates a parsed profile; `where` names the file in every error. */
 export function parseDeviceProfile(value: unknown, where: string): DeviceProfile {
   const o = objectAt(value, where);
@@ -111,6 +124,8 @@ export function parseDeviceProfile(value: unknown, where: string): DeviceProfile
       max_buffer_bytes: positive(d, 'max_buffer_bytes', dw),
       max_storage_binding_bytes: positive(d, 'max_storage_binding_bytes', dw),
       dispatch_s: positive(d, 'dispatch_s', dw, true),
+      readback_s: d.readback_s === undefined ? 10 * positive(d, 'dispatch_s', dw, true) : positive(d, 'readback_s', dw, true),
+      shared_processor: sharedProcessor(d, dw),
       rates,
     },
     links,

@@ -285,6 +285,27 @@ export async function measureDispatch(gpu: Gpu, repeats: number, seed = 1): Prom
   }
 }
 
+/** One tiny kernel then a 256-byte read back, as a worker does before it sends a tensor: the median time. */
+export async function measureReadback(gpu: Gpu, repeats: number, seed = 1): Promise<number> {
+  const c = elementwiseCase(gpu, DISPATCH_ELEMENTS, seed);
+  const probe = fromArray(gpu, new Float32Array(64), [64], { label: 'profile readback' });
+  try {
+    const times: number[] = [];
+    for (let r = 0; r < 4 * repeats + 4; r++) {
+      const t0 = performance.now();
+      c.run();
+      gpu.submit();
+      await gpu.read(probe.buffer, 0, 256); // waits for the kernel before it (queue order)
+      if (r >= 4) times.push((performance.now() - t0) / 1000);
+    }
+    return median(times);
+  } finally {
+    c.dispose();
+    probe.dispose();
+    gpu.pool.trim();
+  }
+}
+
 /** The number of measurements measureDeviceSpec reports progress for (curve points plus the dispatch). */
 export function deviceMeasurements(options: Pick<MeasureDeviceOptions, 'sizes' | 'kernels'> = {}): number {
   const sizes = options.sizes ?? 'full';
@@ -314,11 +335,15 @@ export async function measureDeviceSpec(gpu: Gpu, options: MeasureDeviceOptions 
   for (const kernel of kernels) {
     rates[kernel] = await measureCurve(gpu, kernel, CASES[kernel].sizes[sizes], { repeats, targetSeconds, seed, onPoint: step });
   }
+  const readback_s = await measureReadback(gpu, repeats, seed);
   return {
     memory_bytes: memoryBytes,
     max_buffer_bytes: Number(gpu.device.limits.maxBufferSize),
     max_storage_binding_bytes: Number(gpu.device.limits.maxStorageBufferBindingSize),
     dispatch_s,
+    readback_s,
+    // A software adapter computes on the host's cores: two of them on one machine take turns.
+    shared_processor: gpu.adapter.kind !== 'hardware',
     rates,
   };
 }

@@ -78,7 +78,7 @@ function blockSeconds(b: BlockCost, rows: number, nnzPerRow: number, device: Dev
   if (b.elementwiseFloats) {
     const t = b.dispatches * kernelSeconds(device, 'elementwise', elementwiseWork((b.elementwiseFloats * rows) / b.dispatches));
     forward += t;
-    backward += 2 * t;
+    if (b.backwardFloats > 0) backward += t;
   }
   for (const a of b.aggregations) {
     const nnz = rows * nnzPerRow;
@@ -93,7 +93,7 @@ function blockSeconds(b: BlockCost, rows: number, nnzPerRow: number, device: Dev
   return { forward, backward };
 }
 
-export function pipeCost(graph: GraphWorkload, model: ModelCost, stages: number, device: DeviceSpec, link: LinkSpec, given: Partial<PipeCostOptions>): { plans: WorkerPlan[]; source: string } {
+export function pipeCost(graph: GraphWorkload, model: ModelCost, stages: number, device: DeviceSpec, link: LinkSpec, given: Partial<PipeCostOptions>, colocated = false): { plans: WorkerPlan[]; source: string } {
   const options: PipeCostOptions = { chunks: given.chunks ?? 4 * stages, recompute: given.recompute ?? PIPE_DEFAULTS.recompute, snapshotPeriod: given.snapshotPeriod ?? PIPE_DEFAULTS.snapshotPeriod, evalEvery: given.evalEvery ?? PIPE_DEFAULTS.evalEvery };
   const n = graph.nodes;
   const nnzPerRow = (graph.nnz + n) / n;
@@ -148,17 +148,20 @@ export function pipeCost(graph: GraphWorkload, model: ModelCost, stages: number,
     const sent = (last ? 0 : 4 * n * outWidth * (1 + evalShare)) + (stage > 0 ? 4 * n * inWidth : 0);
     const received = (stage > 0 ? 4 * n * inWidth * (1 + evalShare) : 0) + (last ? 0 : 4 * n * outWidth);
     const messages = (last ? 0 : C + evalShare) + (stage > 0 ? C : 0);
+    // Every tensor sent is read back first; every one received is uploaded.
+    const messageCost = messages * (device.readback_s + device.dispatch_s) + (stage > 0 ? C : 0) * device.dispatch_s;
     const communication = stages > 1 ? linkSeconds(link, Math.max(sent, received), messages) : 0;
     return {
-      plan: { worker: stage, memory, peak_bytes: totalMemory(memory), bytes_sent_per_epoch: sent, bytes_received_per_epoch: received, messages_per_epoch: messages, compute_s: compute, communication_s: communication, overlap_s: 0, epoch_s: compute },
-      chunkForward,
-      chunkBackward,
+      plan: { worker: stage, memory, peak_bytes: totalMemory(memory), bytes_sent_per_epoch: sent, bytes_received_per_epoch: received, messages_per_epoch: messages, compute_s: compute + messageCost, communication_s: communication, overlap_s: 0, epoch_s: compute + messageCost },
+      chunkForward: chunkForward + messageCost / (2 * C),
+      chunkBackward: chunkBackward + messageCost / (2 * C),
     };
   });
   // Fill and drain: each phase takes (C + P − 1) steps of its slowest stage; transfers overlap other chunks' compute.
   const slowForward = Math.max(...perStage.map((s) => s.chunkForward));
   const slowBackward = Math.max(...perStage.map((s) => s.chunkBackward));
-  const pipelined = (C + stages - 1) * (slowForward + slowBackward);
+  // On one shared processor the stages cannot overlap: every stage's chunks one after another.
+  const pipelined = colocated ? perStage.reduce((s, x) => s + C * (x.chunkForward + x.chunkBackward), 0) : (C + stages - 1) * (slowForward + slowBackward);
   // The exact evaluation runs stage after stage: its time adds up over the stages.
   const evaluation = perStage.reduce((s, x) => s + (x.plan.compute_s - C * (x.chunkForward + x.chunkBackward)), 0);
   const plans = perStage.map(({ plan }) => {

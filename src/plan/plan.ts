@@ -3,11 +3,12 @@
 // (sar-cost.ts, pipe-cost.ts, temporal-cost.ts); this file only picks the partition figures and rows.
 
 import type { PartitionMethod } from '../engines/sar/placement.ts';
+import type { ParallelLayout } from '../engines/temporal/parallel-layout.ts';
 import type { DeviceProfile, LinkSpec } from './device-profile.ts';
 import { measuredPartition, modelledPartition, type PartitionShape } from './edge-cut.ts';
 import { modelCost, type ModelSpec } from './model-cost.ts';
 import { pipeCost, type PipeCostOptions } from './pipe-cost.ts';
-import { rowOf, type PlanRow } from './plan-types.ts';
+import { rowOf, type PlanRow, type WorkerPlan } from './plan-types.ts';
 import { sarCost } from './sar-cost.ts';
 import { temporalCost, type TemporalCostOptions } from './temporal-cost.ts';
 import type { EventWorkload, GraphWorkload } from './workload.ts';
@@ -17,6 +18,20 @@ export interface Cluster {
   /** The link between any two workers. */
   link: LinkSpec;
   linkName: string;
+  /** The workers share one processor (software adapters linked inside one machine): their compute takes turns. */
+  colocated?: boolean;
+}
+
+/**
+ * Workers on one shared processor: each one's epoch is everyone's compute one after another, plus its
+ * own communication beyond what that hides.
+ */
+export function colocate(plans: WorkerPlan[]): WorkerPlan[] {
+  const compute = plans.reduce((s, p) => s + p.compute_s, 0);
+  return plans.map((p) => {
+    const overlap = Math.min(p.communication_s, compute);
+    return { ...p, compute_s: compute, overlap_s: overlap, epoch_s: compute + p.communication_s - overlap };
+  });
 }
 
 export type PlanMode = 'single' | 'sar' | 'pipe';
@@ -51,16 +66,16 @@ export function partitionShapeFor(r: GraphPlanRequest, workers: number): Partiti
 
 export function planGraph(r: GraphPlanRequest): PlanResult {
   const model = modelCost(r.model, r.graph.features, r.graph.classes);
-  const notes = [`graph: ${r.graph.source}`, `device: ${r.cluster.device.name} (${r.cluster.device.source} profile)`, `link: ${r.cluster.linkName}`];
+  const notes = [`graph: ${r.graph.source}`, `device: ${r.cluster.device.name} (${r.cluster.device.source} profile)`, `link: ${r.cluster.linkName}${r.cluster.colocated ? '; the workers share one processor (their compute takes turns)' : ''}`];
   const rows = r.workers.map((workers) => {
     if (r.mode === 'single' && workers !== 1) throw new RangeError(`plan: mode 'single' runs on one worker; --workers ${workers} needs --mode sar or pipe`);
     if (r.mode === 'pipe') {
-      const shape = pipeCost(r.graph, model, workers, r.cluster.device.device, r.cluster.link, r.pipe ?? {});
+      const shape = pipeCost(r.graph, model, workers, r.cluster.device.device, r.cluster.link, r.pipe ?? {}, r.cluster.colocated ?? false);
       return rowOf(workers, shape.plans, r.cluster.device.device.memory_bytes, shape.source);
     }
     const shape = partitionShapeFor(r, workers);
     const plans = sarCost(shape, r.graph.features, r.graph.classes, model, r.cluster.device.device, r.cluster.link, { remat: r.remat ?? true, evaluate: true });
-    return rowOf(workers, plans, r.cluster.device.device.memory_bytes, shape.source);
+    return rowOf(workers, r.cluster.colocated ? colocate(plans) : plans, r.cluster.device.device.memory_bytes, shape.source);
   });
   return { rows, notes };
 }
@@ -70,12 +85,14 @@ export interface TemporalPlanRequest {
   workers: number[];
   cluster: Cluster;
   options: TemporalCostOptions;
+  /** DistTGL's i×j×k per worker count (default: memory parallelism). */
+  layouts?: ParallelLayout[];
 }
 
 export function planTemporal(r: TemporalPlanRequest): PlanResult {
-  const rows = r.workers.map((workers) => {
-    const plans = temporalCost(r.stream, workers, r.cluster.device.device, r.cluster.link, r.options);
-    return rowOf(workers, plans, r.cluster.device.device.memory_bytes, `event stream: ${r.stream.source}`);
+  const rows = r.workers.map((workers, i) => {
+    const plans = temporalCost(r.stream, workers, r.cluster.device.device, r.cluster.link, { ...r.options, layout: r.layouts?.[i] });
+    return rowOf(workers, r.cluster.colocated ? colocate(plans) : plans, r.cluster.device.device.memory_bytes, `event stream: ${r.stream.source}`);
   });
   return { rows, notes: [`stream: ${r.stream.source}`, `device: ${r.cluster.device.name} (${r.cluster.device.source})`, `link: ${r.cluster.linkName}`] };
 }

@@ -90,7 +90,9 @@ export function sarWorkerCost(
     }
     if (b.elementwiseFloats) {
       const perKernel = elementwiseWork((b.elementwiseFloats * n) / b.dispatches);
-      compute += (passes + 2) * b.dispatches * kernelSeconds(device, 'elementwise', perKernel);
+      // Training forward; evaluation when the block allocates there (dropout does not); backward when gradients flow through it.
+      const times = 1 + (options.evaluate && b.evalFloats > 0 ? 1 : 0) + (b.backwardFloats > 0 ? 1 : 0);
+      compute += times * b.dispatches * kernelSeconds(device, 'elementwise', perKernel);
     }
     for (const a of b.aggregations) {
       const kernel = a.kind === 'attention' ? 'attention' : 'spmm';
@@ -129,8 +131,9 @@ export function sarWorkerCost(
     received += ring * 4 * model.params + ring * 4 * 5;
     messages += 4 * (workers - 1);
   }
-  // Sent rows are read back from the device and received ones uploaded (one copy each way).
-  compute += kernelSeconds(device, 'elementwise', sent + received);
+  // Sent rows are gathered and read back from the device, received ones uploaded and scattered or
+  // aggregated: one copy each way, a gather kernel and a read-back wait per message sent, an upload per message received.
+  compute += kernelSeconds(device, 'elementwise', sent + received) + messages * (device.readback_s + 2 * device.dispatch_s);
   const communication = workers > 1 ? linkSeconds(link, Math.max(sent, received), messages) : 0;
   const haloShare = sent > 0 ? (sent - ((2 * (workers - 1)) / workers) * 4 * (model.params + 5)) / sent : 0;
   const overlap = Math.min(communication * haloShare, haloCompute);

@@ -1,7 +1,12 @@
-// The cost of one pass over an event stream with TGN (nn/tgn/): node memory and mailbox on the device,
-// per batch the memory update of its endpoints, temporal attention over their recent neighbours and the
-// link predictor; DistTGL's trainers all-reduce their gradients every step.
+// The cost of one pass over an event stream with TGN (nn/tgn/) on each DistTGL trainer: node memory
+// and mailbox on the device, per batch the memory update of its endpoints, temporal attention over
+// their recent neighbours and the link predictor. With i×j×k = mini-batch × epoch × memory parallelism
+// (engines/temporal/): every trainer all-reduces its gradients each step; a logical batch is i trainers'
+// batches, so an epoch has 1/i as many steps; with i or j above 1 the memory owner and the trainers
+// exchange the rows of each batch's nodes (memory and mail).
 
+import type { ParallelLayout } from '../engines/temporal/parallel-layout.ts';
+import { Tgn, TGN_DEFAULTS } from '../nn/tgn/tgn.ts';
 import { elementwiseWork, kernelSeconds, linkSeconds, matmulWork, memoryUpdateWork, type DeviceSpec, type LinkSpec } from './device-profile.ts';
 import { emptyMemory, totalMemory, type WorkerPlan } from './plan-types.ts';
 import type { EventWorkload } from './workload.ts';
@@ -12,31 +17,27 @@ export interface TemporalCostOptions {
   timeDim: number;
   embeddingDim: number;
   neighbors: number;
-  /** Share of the stream trained on (the chronological split's train part: 0.7). */
+  /** Share of the stream trained on when the stream is not at hand (the chronological split: 0.7). */
   trainFraction: number;
   /** MSPipe: batches whose memory may be k stale (more batches in flight at once). */
   staleness: number;
+  /** DistTGL's i×j×k (default: memory parallelism over all trainers). */
+  layout?: ParallelLayout;
 }
 
-export const TEMPORAL_DEFAULTS: TemporalCostOptions = { batchSize: 200, memoryDim: 100, timeDim: 100, embeddingDim: 100, neighbors: 10, trainFraction: 0.7, staleness: 0 };
+export const TEMPORAL_DEFAULTS: TemporalCostOptions = { batchSize: 200, memoryDim: TGN_DEFAULTS.memoryDim, timeDim: TGN_DEFAULTS.timeDim, embeddingDim: TGN_DEFAULTS.embeddingDim, neighbors: TGN_DEFAULTS.neighbors, trainFraction: 0.7, staleness: 0 };
 
-/** TGN's parameters (tgn.ts): time encoder, GRU updater, one temporal attention layer, the MLP predictor. */
-export function tgnParams(o: TemporalCostOptions, edgeDim: number): number {
-  const { memoryDim: m, timeDim: t, embeddingDim: e } = o;
-  const mail = 2 * m + edgeDim;
-  const gru = 3 * ((mail + t) * m + m * m + 2 * m);
-  const query = m + t;
-  const key = m + edgeDim + t;
-  const attention = query * e + 2 * key * e + 4 * e + (e + m) * e + e * e + 2 * e;
-  const predictor = 2 * e * e + 2 * e + 1;
-  return 2 * t + gru + attention + predictor;
+/** TGN's parameters, counted from the module itself (its declared shapes; nothing is allocated). */
+export function tgnParams(o: TemporalCostOptions, nodes: number, edgeDim: number): number {
+  const model = new Tgn({ ...TGN_DEFAULTS, memoryDim: o.memoryDim, timeDim: o.timeDim, embeddingDim: o.embeddingDim, neighbors: o.neighbors, numNodes: nodes, edgeDim });
+  return model.parameterShapes().reduce((s, [, shape]) => s + shape.reduce((a, b) => a * b, 1), 0);
 }
 
 /**
  * Neighbour-row-wide tensors a TGN batch holds at its peak, pool caching included: measured as the
  * engine's peak bytes less node state and optimizer, over 3·B·K·(memory + time + edge + embedding)
  * floats, on CollegeMsg (first 2,000 events, batch 200: 61.4 MB → 8.5). The plan test checks it at
- * other batch sizes and stream lengths.
+ * another stream length; bench --only plan at other batch sizes.
  */
 export const BATCH_TENSORS = 8.5;
 
@@ -45,8 +46,10 @@ const DISPATCHES_PER_BATCH = 220;
 
 export function temporalCost(stream: EventWorkload, workers: number, device: DeviceSpec, link: LinkSpec, options: TemporalCostOptions): WorkerPlan[] {
   const o = options;
+  const layout = o.layout ?? { batch: 1, epoch: 1, memory: workers };
+  if (layout.batch * layout.epoch * layout.memory !== workers) throw new RangeError(`plan: layout ${layout.batch}×${layout.epoch}×${layout.memory} needs ${layout.batch * layout.epoch * layout.memory} trainers, not ${workers}`);
   const edgeDim = stream.edgeFeatures;
-  const params = tgnParams(o, edgeDim);
+  const params = tgnParams(o, stream.nodes, edgeDim);
   const mail = 2 * o.memoryDim + edgeDim;
   const B = o.batchSize;
   const rows = 3 * B; // sources, destinations, negatives
@@ -54,23 +57,30 @@ export function temporalCost(stream: EventWorkload, workers: number, device: Dev
   memory.node_memory = 4 * stream.nodes * (o.memoryDim + mail) + 8 * stream.nodes; // memory, mailbox, their times
   memory.optimizer = 16 * params;
   memory.features = 4 * stream.events * edgeDim; // event features, resident
-  // A batch's tensors: mostly one row per (endpoint or negative, neighbour) of the attention's widths, in
-  // buffers of sizes that vary from batch to batch (the pool keeps one set per size). Their number is
-  // the one figure here not derived from the code: measured on the engine, see BATCH_TENSORS.
-  const keyWidth = o.memoryDim + edgeDim + o.timeDim;
-  const batch = 4 * BATCH_TENSORS * rows * o.neighbors * (o.memoryDim + o.timeDim + edgeDim + o.embeddingDim);
-  memory.activations = batch * (1 + o.staleness);
-  const trainEvents = stream.events * o.trainFraction;
-  const steps = Math.ceil(trainEvents / B / workers);
+  memory.activations = 4 * BATCH_TENSORS * rows * o.neighbors * (o.memoryDim + o.timeDim + edgeDim + o.embeddingDim) * (1 + o.staleness);
+
+  const trainEvents = stream.trainEvents ?? stream.events * o.trainFraction;
+  const logicalBatch = B * layout.batch;
+  const steps = Math.ceil(trainEvents / logicalBatch);
   const update = kernelSeconds(device, 'memory_update', memoryUpdateWork(2 * B, o.memoryDim, mail + o.timeDim));
+  const keyWidth = o.memoryDim + edgeDim + o.timeDim;
   const attention = kernelSeconds(device, 'matmul', matmulWork(rows * o.neighbors, keyWidth, 2 * o.embeddingDim)) + kernelSeconds(device, 'matmul', matmulWork(rows, o.memoryDim + o.timeDim, o.embeddingDim));
   const dispatch = DISPATCHES_PER_BATCH * kernelSeconds(device, 'elementwise', elementwiseWork((rows * o.embeddingDim) / 4));
   const perBatch = 3 * (update + attention) + dispatch;
-  const compute = steps * perBatch + (stream.events * (1 - o.trainFraction) * perBatch) / (3 * B);
+  // Training steps, then evaluation of the rest of the stream (a forward per batch: about a third of a step).
+  const compute = steps * perBatch + (Math.max(0, stream.events - trainEvents) / B) * (perBatch / 3);
+
   const ring = workers > 1 ? (2 * (workers - 1)) / workers : 0;
-  const sent = steps * ring * 4 * params;
-  const messages = steps * 2 * Math.max(0, workers - 1);
-  const communication = workers > 1 ? linkSeconds(link, sent, messages) : 0;
+  let sent = steps * ring * 4 * params;
+  let messages = steps * 2 * Math.max(0, workers - 1);
+  if (layout.batch > 1 || layout.epoch > 1) {
+    // Each step's memory and mail rows of the logical batch's nodes: read from their owner before the
+    // step and written back after it.
+    const unique = stream.uniqueNodesPerBatch?.(logicalBatch) ?? Math.min(stream.nodes, 2 * logicalBatch);
+    sent += 2 * steps * unique * (o.memoryDim + mail) * 4;
+    messages += steps * 2;
+  }
+  const communication = workers > 1 ? linkSeconds(link, sent, messages) + messages * device.readback_s : 0;
   const plan = (w: number): WorkerPlan => ({
     worker: w,
     memory,

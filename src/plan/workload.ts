@@ -1,7 +1,9 @@
 // A workload's graph as the cost model sees it: sizes and a degree distribution, from a dataset at
 // hand (measured) or from a description (a preset with published sizes, or numbers on the command line).
 
+import type { EventStream } from '../graph/event-stream.ts';
 import type { NodeDataset } from '../graph/node-dataset.ts';
+import type { TemporalSplit } from '../graph/temporal-split.ts';
 import { buildAdjacency } from '../graph/csr.ts';
 import { ProfileError } from './device-profile.ts';
 
@@ -31,6 +33,44 @@ export interface EventWorkload {
   /** Features per event (0 when the stream has none). */
   edgeFeatures: number;
   source: string;
+  /** Events in the training split, when the stream is at hand (else the plan takes a fraction). */
+  trainEvents?: number;
+  /** Mean distinct nodes in the training batches of `events` events, when the stream is at hand. */
+  uniqueNodesPerBatch?: (events: number) => number;
+}
+
+/** The stream and its split as the engine will have them: sizes measured, batches' distinct nodes counted. */
+export function eventWorkloadOf(stream: EventStream, split: TemporalSplit): EventWorkload {
+  const train = split.train;
+  const cache = new Map<number, number>();
+  return {
+    name: stream.name,
+    nodes: stream.numNodes,
+    events: stream.numEvents,
+    edgeFeatures: stream.edgeDim,
+    source: `measured on ${stream.name} (${stream.numEvents} events, ${train.length} in training)`,
+    trainEvents: train.length,
+    uniqueNodesPerBatch(events: number): number {
+      const known = cache.get(events);
+      if (known !== undefined) return known;
+      const seen = new Int32Array(stream.numNodes).fill(-1);
+      let total = 0;
+      let batches = 0;
+      for (let start = 0; start < train.length; start += events, batches++) {
+        for (let q = start; q < Math.min(train.length, start + events); q++) {
+          for (const v of [stream.src[train[q]], stream.dst[train[q]]]) {
+            if (seen[v] !== batches) {
+              seen[v] = batches;
+              total++;
+            }
+          }
+        }
+      }
+      const mean = batches ? total / batches : 0;
+      cache.set(events, mean);
+      return mean;
+    },
+  };
 }
 
 export function graphWorkloadOf(dataset: NodeDataset): GraphWorkload {

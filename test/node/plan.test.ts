@@ -13,7 +13,10 @@ import { resolveDatasetSource } from '../../src/node/dataset-source.ts';
 import { loadProfile } from '../../src/node/plan-command.ts';
 import { planGraph, planTemporal } from '../../src/plan/plan.ts';
 import { TEMPORAL_DEFAULTS } from '../../src/plan/temporal-cost.ts';
-import { graphWorkloadOf } from '../../src/plan/workload.ts';
+import { eventWorkloadOf, graphWorkloadOf } from '../../src/plan/workload.ts';
+import { loadStreamPrefix } from '../../src/node/temporal-workload.ts';
+import { splitEvents } from '../../src/graph/temporal-split.ts';
+import { parseParallel } from '../../src/engines/temporal/parallel-layout.ts';
 
 const TOLERANCE = 0.15;
 
@@ -85,13 +88,19 @@ test('a GNNPipe pipeline of 4 stages on Cora: predicted peak bytes and bytes sen
   });
 });
 
-test('TGN on an event stream: predicted peak bytes within 15 % of the engine’s', () => {
-  const run = webgnn('train-temporal', '--events', '6000', '--epochs', '1', '--json', '--no-progress');
-  assert.equal(run.code, 0, run.stderr);
-  const measured = lastJson(run.stdout) as { nodes: number; events: number; peak_gpu_bytes_per_worker: number[] };
-  const stream = { name: 'collegemsg prefix', nodes: measured.nodes, events: measured.events, edgeFeatures: 0, source: 'measured' };
-  const [row] = planTemporal({ stream, workers: [1], cluster: cluster(), options: TEMPORAL_DEFAULTS }).rows;
-  assertWithin(row.peak_bytes_per_worker, measured.peak_gpu_bytes_per_worker[0], 'TGN peak bytes');
+test('TGN and DistTGL on an event stream: predicted peak bytes and bytes sent per trainer within 15 %', async () => {
+  const stream = await loadStreamPrefix('collegemsg', 6000);
+  const workload = eventWorkloadOf(stream, splitEvents(stream, { seed: 0 }));
+  for (const [workers, parallel] of [[1, 'memory'], [2, 'epoch']] as const) {
+    const run = webgnn('train-temporal', '--events', '6000', '--epochs', '1', '--workers', String(workers), ...(workers > 1 ? ['--parallel', parallel] : []), '--json', '--no-progress');
+    assert.equal(run.code, 0, run.stderr);
+    const measured = lastJson(run.stdout) as { peak_gpu_bytes_per_worker: number[]; bytes_sent_per_trainer_per_epoch?: number[] };
+    const [row] = planTemporal({ stream: workload, workers: [workers], cluster: cluster(), options: TEMPORAL_DEFAULTS, layouts: [parseParallel(parallel, workers)] }).rows;
+    row.per_worker.forEach((w, i) => {
+      assertWithin(w.peak_bytes, measured.peak_gpu_bytes_per_worker[i], `N=${workers} ${parallel} trainer ${i} peak bytes`);
+      if (workers > 1) assertWithin(w.bytes_sent_per_epoch, measured.bytes_sent_per_trainer_per_epoch![i], `N=${workers} ${parallel} trainer ${i} bytes sent`);
+    });
+  }
 });
 
 test('plan --json: the last stdout line holds one row per worker count with the contract fields', () => {

@@ -32,6 +32,8 @@ function sample(): DeviceProfile {
       max_buffer_bytes: 2 ** 28,
       max_storage_binding_bytes: 2 ** 27,
       dispatch_s: 1e-5,
+      readback_s: 1e-4,
+      shared_processor: false,
       rates: Object.fromEntries(KERNELS.map((k) => [k, curve])) as DeviceProfile['device']['rates'],
     },
     links: { local: { bandwidth_bytes_per_s: 1e9, latency_s: 1e-5 } },
