@@ -3,6 +3,7 @@
 // node classification (GCN, GraphSAGE, GAT on Cora or the user's dataset) and TGN link prediction on the
 // embedded CollegeMsg event stream (tgn.ts). Settings can come from the address:
 // …/demo/?task=tgn&events=1500&memory-dim=16 (a form field's id, less `tgn-` for TGN's).
+// Below, the Plan panel (plan.ts) runs the cost model of `webgnn plan` in the page.
 
 import * as Comlink from 'comlink';
 import type {
@@ -26,6 +27,7 @@ import { collegeMsgUrls } from './collegemsg.ts';
 import { renderConfusion } from './confusion.ts';
 import { coraUrls } from './cora.ts';
 import { $, downloadFile, errorText, input, mib, select, setStatus } from './dom.ts';
+import { setupPlanPanel } from './plan.ts';
 import { readTemporalSettings, resumeCommand, showStreamInfo, TemporalView, TGN_FORM_IDS } from './tgn.ts';
 
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
@@ -656,6 +658,8 @@ async function start(): Promise<void> {
   charts = new RunCharts($('loss-chart'), $('acc-chart'));
   temporalView = new TemporalView((text) => setStatus('run-status', text));
   wire();
+  // The cost model needs no GPU: the Plan panel works in a browser without WebGPU too.
+  setupPlanPanel();
   const params = new URLSearchParams(location.search);
   if (params.get('task') === 'tgn') chooseTask('tgn');
   updateControls();
