@@ -32,6 +32,8 @@ export interface SparseStructure {
   readonly numPartials: number;
   /** Nonzeros of the longest row (for reports and tests). */
   readonly maxRowLength: number;
+  /** Empty rows have no segment: products must accumulate into their output (SparseMatrixOptions.emptyRows). */
+  readonly skipsEmptyRows: boolean;
 }
 
 interface Storage {
@@ -43,6 +45,12 @@ interface Storage {
 export interface SparseMatrixOptions {
   /** Maximum nonzeros per segment (default 32). */
   segmentLength?: number;
+  /**
+   * A's empty rows: 'write' (default) writes zeros there, so A·X can overwrite an output; 'skip' gives
+   * them no work at all, for a block that is only ever added into an output (SAR's peer blocks: most
+   * of a worker's rows read nothing from a given peer). Aᵀ always writes every row.
+   */
+  emptyRows?: 'write' | 'skip';
 }
 
 export class SparseMatrix {
@@ -67,8 +75,8 @@ export class SparseMatrix {
     }
     const storage: Storage = { gpu, buffers: [], disposed: false };
     try {
-      const forward = upload(gpu, csr, label, segmentLength, storage);
-      const backward = upload(gpu, transposeCsr(csr), `${label}ᵀ`, segmentLength, storage);
+      const forward = upload(gpu, csr, label, segmentLength, storage, options.emptyRows === 'skip');
+      const backward = upload(gpu, transposeCsr(csr), `${label}ᵀ`, segmentLength, storage, false);
       return new SparseMatrix(gpu, label, forward, backward, storage, segmentLength);
     } catch (error) {
       for (const b of storage.buffers) gpu.release(b);
@@ -143,7 +151,11 @@ export interface Decomposition {
   maxRowLength: number;
 }
 
-export function decompose(csr: Csr, segmentLength: number): Decomposition {
+/**
+ * `skipEmptyRows`: no segment for a row without nonzeros, so a product only touches the rows that have
+ * some; such a structure can only be added into an output (accumulate), which leaves the other rows as they are.
+ */
+export function decompose(csr: Csr, segmentLength: number, skipEmptyRows = false): Decomposition {
   const { numRows, rowPtr } = csr;
   let numSegments = 0;
   let numLongRows = 0;
@@ -152,6 +164,7 @@ export function decompose(csr: Csr, segmentLength: number): Decomposition {
   for (let i = 0; i < numRows; i++) {
     const length = rowPtr[i + 1] - rowPtr[i];
     maxRowLength = Math.max(maxRowLength, length);
+    if (skipEmptyRows && length === 0) continue;
     const pieces = Math.max(1, Math.ceil(length / segmentLength));
     numSegments += pieces;
     if (pieces > 1) {
@@ -167,6 +180,7 @@ export function decompose(csr: Csr, segmentLength: number): Decomposition {
   for (let i = 0; i < numRows; i++) {
     const start = rowPtr[i];
     const length = rowPtr[i + 1] - start;
+    if (skipEmptyRows && length === 0) continue;
     const pieces = Math.max(1, Math.ceil(length / segmentLength));
     if (pieces === 1) {
       segments[2 * s] = start;
@@ -188,9 +202,9 @@ export function decompose(csr: Csr, segmentLength: number): Decomposition {
   return { segments, numSegments, longRows, numLongRows, numPartials, maxRowLength };
 }
 
-function upload(gpu: Gpu, csr: Csr, label: string, segmentLength: number, storage: Storage): SparseStructure {
+function upload(gpu: Gpu, csr: Csr, label: string, segmentLength: number, storage: Storage, skipEmptyRows: boolean): SparseStructure {
   const nnz = csr.rowPtr[csr.numRows];
-  const d = decompose(csr, segmentLength);
+  const d = decompose(csr, segmentLength, skipEmptyRows);
   if (d.numPartials >= PARTIAL_FLAG || nnz >= PARTIAL_FLAG) {
     throw new RangeError(`SparseMatrix '${label}': ${nnz} nonzeros is too many for 31-bit slot ids`);
   }
@@ -221,5 +235,6 @@ function upload(gpu: Gpu, csr: Csr, label: string, segmentLength: number, storag
     numLongRows: d.numLongRows,
     numPartials: d.numPartials,
     maxRowLength: d.maxRowLength,
+    skipsEmptyRows: skipEmptyRows,
   };
 }

@@ -189,6 +189,49 @@ spmmCases.push(
     },
   },
   {
+    // SAR's peer blocks: most rows empty. Skipping them must give the very sums of the full structure on
+    // the rows that have nonzeros and leave the others untouched; Aᵀ (all rows written) is unaffected.
+    name: "spmm emptyRows 'skip': accumulates into the non-empty rows only, bit-identical, and refuses to overwrite",
+    async run(gpu) {
+      const dense = powerLaw(90, 500, 37, 'gcn');
+      // Every third row keeps its nonzeros (long ones among them), the rest are emptied.
+      const rowPtr = new Int32Array(dense.numRows + 1);
+      const cols: number[] = [];
+      const vals: number[] = [];
+      for (let i = 0; i < dense.numRows; i++) {
+        if (i % 3 === 0) for (let k = dense.rowPtr[i]; k < dense.rowPtr[i + 1]; k++) (cols.push(dense.colIdx[k]), vals.push(dense.values![k]));
+        rowPtr[i + 1] = cols.length;
+      }
+      const csr: Csr = { numRows: dense.numRows, numCols: dense.numCols, rowPtr, colIdx: Int32Array.from(cols), values: Float32Array.from(vals) };
+      const full = SparseMatrix.fromCsr(gpu, csr, 'full', { segmentLength: 4 });
+      const skip = SparseMatrix.fromCsr(gpu, csr, 'skip', { segmentLength: 4, emptyRows: 'skip' });
+      try {
+        if (!(skip.structure.numSegments < full.structure.numSegments)) throw new Error(`skip has ${skip.structure.numSegments} segments, full ${full.structure.numSegments}`);
+        for (const F of [5, 16]) {
+          const x = randomArray(csr.numCols * F, F);
+          const y0 = randomArray(csr.numRows * F, F + 2);
+          const product = (m: SparseMatrix) =>
+            read(
+              withScope(() => {
+                const out = fromArray(gpu, y0, [csr.numRows, F]);
+                spmmInto(m, fromArray(gpu, x, [csr.numCols, F]), out, { accumulate: true });
+                return out;
+              }),
+            );
+          const [a, b] = [await product(full), await product(skip)];
+          for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) throw new Error(`F=${F}: element ${i} is ${b[i]} skipping, ${a[i]} with every row`);
+          const dy = randomArray(csr.numRows * F, F + 3);
+          const [ta, tb] = [await read(withScope(() => spmm(full.transpose(), fromArray(gpu, dy, [csr.numRows, F])))), await read(withScope(() => spmm(skip.transpose(), fromArray(gpu, dy, [csr.numRows, F]))))];
+          for (let i = 0; i < ta.length; i++) if (!Object.is(ta[i], tb[i])) throw new Error(`Aᵀ·dY F=${F}: element ${i} is ${tb[i]} skipping, ${ta[i]} with every row`);
+        }
+        assertThrows(() => withScope(() => spmmInto(skip, fromArray(gpu, randomArray(csr.numCols * 4, 1), [csr.numCols, 4]), fromArray(gpu, new Float32Array(csr.numRows * 4), [csr.numRows, 4]))), /can only be added into an output: pass accumulate/, 'overwrite with a skipping matrix');
+      } finally {
+        full.dispose();
+        skip.dispose();
+      }
+    },
+  },
+  {
     name: 'spmm segments of 1 and 2 nonzeros (every row long)',
     async run(gpu) {
       const csr = powerLaw(61, 200, 9, 'mean');

@@ -291,7 +291,9 @@ export class PartitionedGraph implements NodeGraph {
       const combined = stacked.numCols ? SparseMatrix.fromCsr(gpu, stacked, `halo:${kind}:${this.rank}`) : null;
       return { blocks, local, peer: blocks.peers.map(() => null), sendIdx, combined };
     }
-    const peer = blocks.peers.map((p, q) => (p && p.halo.length ? SparseMatrix.fromCsr(gpu, p.block, `sar:${kind}:${this.rank}←${q}`) : null));
+    // A peer's block is only added into the output, and most rows read nothing from a given peer: its
+    // empty rows get no work (each round costs the rows that read from that peer, not all of ours).
+    const peer = blocks.peers.map((p, q) => (p && p.halo.length ? SparseMatrix.fromCsr(gpu, p.block, `sar:${kind}:${this.rank}←${q}`, { emptyRows: 'skip' }) : null));
     return { blocks, local, peer, sendIdx, combined: null };
   }
 

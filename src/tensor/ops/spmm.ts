@@ -66,9 +66,12 @@ export function spmmInto(a: SparseMatrix, x: Tensor, out: Tensor, options: SpmmO
   if (out.dtype !== 'f32' || out.rows !== a.numRows || out.cols !== F || out.size !== a.numRows * F) {
     throw new RangeError(`${what}: output ${out} is not f32 ${a.numRows}×${F}`);
   }
-  if (a.numRows === 0 || F === 0) return;
-  const gpu = a.gpu;
   const structure = a.structure;
+  if (structure.skipsEmptyRows && !options.accumulate) {
+    throw new Error(`${what}: this matrix skips its empty rows (emptyRows: 'skip'), so its product can only be added into an output: pass accumulate`);
+  }
+  if (a.numRows === 0 || F === 0 || structure.numSegments === 0) return;
+  const gpu = a.gpu;
   checkBinding(a, what, x.byteLength, 'X');
   checkBinding(a, what, out.byteLength, 'Y');
   checkBinding(a, what, structure.numPartials * F * 4, 'the partial sums of long rows');
