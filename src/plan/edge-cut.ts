@@ -26,6 +26,8 @@ export interface WorkerShape {
   sendRows: number;
   /** Peers this worker sends rows to (one message each per aggregation). */
   sendPeers: number;
+  /** Our rows that read from some peer, summed over peers (a peer block's product touches only these). */
+  peerActiveRows: number;
 }
 
 export interface PartitionShape {
@@ -45,8 +47,10 @@ export function measuredPartition(w: GraphWorkload, workers: number, method: Par
     let haloRows = 0;
     let maxPeerHaloRows = 0;
     let remoteNnz = 0;
+    let peerActiveRows = 0;
     for (const p of b.peers) {
       if (!p) continue;
+      for (let i = 0; i < p.block.numRows; i++) if (p.block.rowPtr[i + 1] > p.block.rowPtr[i]) peerActiveRows++;
       haloRows += p.halo.length;
       maxPeerHaloRows = Math.max(maxPeerHaloRows, p.halo.length);
       remoteNnz += p.block.rowPtr[p.block.numRows];
@@ -60,6 +64,7 @@ export function measuredPartition(w: GraphWorkload, workers: number, method: Par
       maxPeerHaloRows,
       sendRows: sends.reduce((s, x) => s + x.length, 0),
       sendPeers: sends.length,
+      peerActiveRows,
     });
   }
   return { workers: shapes, edgeCutFraction: edges ? edgeCut / edges : 0, source: `measured: ${method} partition of ${dataset.name} into ${workers} (seed ${seed})` };
@@ -95,6 +100,8 @@ export function modelledPartition(w: GraphWorkload, workers: number, givenCut?: 
     maxPeerHaloRows: workers > 1 ? haloRows / (workers - 1) : 0,
     sendRows: haloRows,
     sendPeers: workers > 1 && haloRows > 0 ? workers - 1 : 0,
+    // By symmetry of equal parts: our rows reading from a peer are as many as that peer's rows we read.
+    peerActiveRows: haloRows,
   };
   return { workers: Array.from({ length: workers }, () => shape), edgeCutFraction: c, source: `modelled: ${w.degrees.kind} degrees, edge cut ${c.toFixed(3)} (${source})` };
 }

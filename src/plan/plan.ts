@@ -44,6 +44,9 @@ export interface GraphPlanRequest {
   cluster: Cluster;
   /** SAR: false = the keep-every-halo baseline. */
   remat?: boolean;
+  /** SAR and one device: an evaluation forward every epoch, as the engines do (default true); false
+   * plans training epochs alone, to compare with published figures of systems that evaluate rarely. */
+  evaluate?: boolean;
   partition?: PartitionMethod;
   seed?: number;
   /** Fraction of edges cut, overriding the preset's or the random-placement assumption (modelled graphs only). */
@@ -74,7 +77,7 @@ export function planGraph(r: GraphPlanRequest): PlanResult {
       return rowOf(workers, shape.plans, r.cluster.device.device.memory_bytes, shape.source);
     }
     const shape = partitionShapeFor(r, workers);
-    const plans = sarCost(shape, r.graph.features, r.graph.classes, model, r.cluster.device.device, r.cluster.link, { remat: r.remat ?? true, evaluate: true });
+    const plans = sarCost(shape, r.graph.features, r.graph.classes, model, r.cluster.device.device, r.cluster.link, { remat: r.remat ?? true, evaluate: r.evaluate ?? true });
     return rowOf(workers, r.cluster.colocated ? colocate(plans) : plans, r.cluster.device.device.memory_bytes, shape.source);
   });
   return { rows, notes };

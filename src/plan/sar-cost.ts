@@ -20,10 +20,11 @@ function segments(rows: number, nnz: number): number {
   return rows + nnz / 32;
 }
 
-/** Device bytes of one SparseMatrix (A and Aᵀ: interleaved entries, segments, long-row tables). */
-export function sparseMatrixBytes(rows: number, cols: number, nnz: number): number {
+/** Device bytes of one SparseMatrix (A and Aᵀ: interleaved entries, segments, long-row tables); `activeRows`
+ * are A's rows with work (all of them, unless its empty rows are skipped). */
+export function sparseMatrixBytes(rows: number, cols: number, nnz: number, activeRows = rows): number {
   const direction = (r: number) => 8 * nnz + 8 * (segments(r, nnz) + 1) + 8 * (1 + Math.min(r, nnz / 32));
-  return direction(rows) + direction(cols);
+  return direction(activeRows) + direction(cols);
 }
 
 /** Non-zeros of one aggregation kind's local block: GCN's and attention's structures add a self loop per row. */
@@ -52,7 +53,8 @@ export function sarWorkerCost(
     memory.graph += sparseMatrixBytes(n, n, localNnz(kind, s));
     if (workers > 1 && peers > 0) {
       const haloPerPeer = s.haloRows / peers;
-      memory.graph += peers * sparseMatrixBytes(n, haloPerPeer, s.remoteNnz / peers);
+      // Peer blocks skip their empty rows (partitioned-graph.ts): A's segments cover the rows that read from that peer.
+      memory.graph += peers * sparseMatrixBytes(n, haloPerPeer, s.remoteNnz / peers, s.peerActiveRows / peers);
       memory.graph += 4 * s.sendRows;
     }
   }
@@ -100,7 +102,9 @@ export function sarWorkerCost(
       const backwardPasses = !a.needsGradient ? 0 : a.kind === 'attention' ? 2 : 1; // attention's backward recomputes its scores
       compute += (passes + backwardPasses) * kernelSeconds(device, kernel, work(n, localNnz(a.kind, s)));
       if (workers > 1 && peers > 0) {
-        const remote = (passes + backwardPasses) * peers * kernelSeconds(device, kernel, work(n, s.remoteNnz / peers));
+        // Forward products touch only the rows that read from the peer; backward ones (Aᵀ) the halo rows.
+        const perPeer = (rows: number) => peers * kernelSeconds(device, kernel, work(rows, s.remoteNnz / peers));
+        const remote = passes * perPeer(a.kind === 'attention' ? n : s.peerActiveRows / peers) + backwardPasses * perPeer(s.haloRows / peers); // attention's blocks keep every row
         compute += remote;
         haloCompute += remote;
       }
