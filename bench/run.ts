@@ -34,9 +34,10 @@ import { runSarBench } from './sar-bench.ts';
 import { benchTransports } from './transport-bench.ts';
 import { runTgnBench } from './tgn-bench.ts';
 import { runDistTglBench } from './disttgl-bench.ts';
+import { runPlanBench } from './plan-bench.ts';
 import { pipeBenchOptions, runPipeBench } from './pipe-bench.ts';
 
-const SECTIONS = ['matmul', 'gcn', 'spmm', 'gat', 'partition', 'transport', 'sar', 'tgn', 'pipe', 'disttgl'] as const;
+const SECTIONS = ['matmul', 'gcn', 'spmm', 'gat', 'partition', 'transport', 'sar', 'tgn', 'pipe', 'disttgl', 'plan'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const USAGE = `usage: npm run bench -- [--only ${SECTIONS.join('|')}[,…]] [--adapter lavapipe|swiftshader|<device name>]`;
@@ -222,6 +223,31 @@ async function main(): Promise<void> {
     const r = await runPipeBench(pipeBenchOptions());
     rows.push(...pipeRows(r));
     report.pipe = r;
+  }
+
+  if (only.has('plan')) {
+    // `webgnn plan` against what the engines measure here (goals: memory and bytes within 15 %, time within 2×)
+    // and against the papers' tables (their hardware as published profiles; goals 30 % and 2×).
+    const r = await runPlanBench();
+    const ratio = (p: number, m: number) => (m ? p / m : p === 0 ? 1 : Infinity);
+    for (const v of r.validation) {
+      const mem = ratio(v.predicted.peakBytes, v.measured.peakBytes);
+      const sent = ratio(v.predicted.bytesSent, v.measured.bytesSent);
+      const time = ratio(v.predicted.epochSeconds, v.measured.epochSeconds);
+      rows.push({
+        who: 'webgnn',
+        what: `plan vs measured: ${v.config} (peak ${(v.measured.peakBytes / 2 ** 20).toFixed(1)} MiB, sent ${(v.measured.bytesSent / 2 ** 20).toFixed(2)} MiB, epoch ${v.measured.epochSeconds.toFixed(3)} s)`,
+        figure: `memory ${mem.toFixed(3)}×, bytes ${v.measured.bytesSent ? sent.toFixed(3) + '×' : '0 = 0'}, time ${time.toFixed(2)}×`,
+        ratio: 'predicted / measured',
+        goal: 'memory, bytes ±15 %; time within 2×',
+        met: Math.abs(mem - 1) <= 0.15 && (v.measured.bytesSent === 0 ? v.predicted.bytesSent === 0 : Math.abs(sent - 1) <= 0.15) && time <= 2 && time >= 0.5 ? 'yes' : 'NO',
+      });
+    }
+    for (const p of r.papers) {
+      const time = p.quantity === 'epoch time';
+      rows.push({ who: 'webgnn', what: `plan vs published: ${p.config}, ${p.quantity} (${p.note})`, figure: `${p.predicted} vs ${p.published}`, ratio: `${p.ratio.toFixed(2)}×`, goal: time ? 'within 2×' : '±30 %', met: (time ? p.ratio <= 2 && p.ratio >= 0.5 : Math.abs(p.ratio - 1) <= 0.3) ? 'yes' : 'NO' });
+    }
+    report.plan = r;
   }
 
   printTable(rows);

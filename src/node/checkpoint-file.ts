@@ -1,24 +1,13 @@
 // Checkpoints on disk, written atomically: a temporary file in the same folder, flushed, then
 // renamed over the target, so a crash mid-write never leaves a half-written checkpoint behind.
 
-import { open, readFile, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomically } from './atomic-file.ts';
 import { decodeCheckpoint, encodeCheckpoint, type CheckpointData } from '../nn/checkpoint.ts';
 
 export async function saveCheckpointFile(path: string, data: CheckpointData): Promise<void> {
   const bytes = encodeCheckpoint(data);
-  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  const file = await open(temporary, 'w');
-  try {
-    await file.writeFile(bytes);
-    await file.sync();
-  } catch (error) {
-    await file.close();
-    await rm(temporary, { force: true });
-    throw new Error(`could not write checkpoint ${path}: ${(error as Error).message}`);
-  }
-  await file.close();
-  await rename(temporary, path);
+  await writeFileAtomically(path, bytes, 'checkpoint');
 }
 
 export async function loadCheckpointFile(path: string): Promise<CheckpointData> {

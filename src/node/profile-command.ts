@@ -3,9 +3,9 @@
 // worker_thread peer), prints a table, and writes the profile JSON that `webgnn plan` reads — validated by
 // parseDeviceProfile first, written atomically (a temporary file in the same folder, flushed, renamed).
 
-import { open, rename, rm } from 'node:fs/promises';
 import { totalmem } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { writeFileAtomically } from './atomic-file.ts';
 import { Worker } from 'node:worker_threads';
 import cliProgress from 'cli-progress';
 import { LocalTransport } from '../dist/local-transport.ts';
@@ -86,18 +86,7 @@ export async function measureThreadsLink(options: MeasureLinkOptions = {}): Prom
 /** Validates `profile`, then writes it to `path` atomically (temporary file in the same folder, flushed, renamed). */
 export async function writeProfileFile(path: string, profile: DeviceProfile): Promise<void> {
   const valid = parseDeviceProfile(JSON.parse(JSON.stringify(profile)), path);
-  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  const file = await open(temporary, 'w');
-  try {
-    await file.writeFile(JSON.stringify(valid, null, 2) + '\n');
-    await file.sync();
-  } catch (error) {
-    await file.close();
-    await rm(temporary, { force: true });
-    throw new Error(`could not write profile ${path}: ${(error as Error).message}`);
-  }
-  await file.close();
-  await rename(temporary, path);
+  await writeFileAtomically(path, JSON.stringify(valid, null, 2) + '\n', 'profile');
 }
 
 const si = (v: number, unit: string): string => {
