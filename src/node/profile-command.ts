@@ -106,7 +106,7 @@ export function formatProfile(profile: DeviceProfile): string {
   const d = profile.device;
   const lines = [
     `${profile.name} (${profile.source})`,
-    `  memory ${si(d.memory_bytes, 'B')}, max buffer ${si(d.max_buffer_bytes, 'B')}, max storage binding ${si(d.max_storage_binding_bytes, 'B')}, dispatch ${seconds(d.dispatch_s)}`,
+    `  memory ${si(d.memory_bytes, 'B')}, max buffer ${si(d.max_buffer_bytes, 'B')}, max storage binding ${si(d.max_storage_binding_bytes, 'B')}, dispatch ${seconds(d.dispatch_s)}, read-back ${seconds(d.readback_s)}${d.shared_processor ? ', shares the host processor' : ''}`,
     `  ${'kernel'.padEnd(14)} ${'work'.padStart(11)} ${'rate'.padStart(13)} ${'time/run'.padStart(10)}`,
   ];
   for (const k of KERNELS) {

@@ -41,8 +41,14 @@ export function tgnParams(o: TemporalCostOptions, nodes: number, edgeDim: number
  */
 export const BATCH_TENSORS = 8.5;
 
-/** Kernel dispatches of one training batch (forward and backward, memory update, optimizer), from tgn.ts's ops. */
-const DISPATCHES_PER_BATCH = 220;
+/**
+ * Kernel dispatches of one TGN batch: counted on the engine (every StepEncoder dispatch of an epoch on
+ * CollegeMsg's first 2,000 and 6,000 events, batch 200, solved for the two kinds of batch): 255 per
+ * training batch (forward, backward, memory update, Adam), 76 per evaluation batch. Their number does
+ * not depend on the batch's size, only on the model's ops.
+ */
+const DISPATCHES_PER_BATCH = 255;
+const DISPATCHES_PER_EVALUATION = 76;
 
 export function temporalCost(stream: EventWorkload, workers: number, device: DeviceSpec, link: LinkSpec, options: TemporalCostOptions): WorkerPlan[] {
   const o = options;
@@ -65,10 +71,11 @@ export function temporalCost(stream: EventWorkload, workers: number, device: Dev
   const update = kernelSeconds(device, 'memory_update', memoryUpdateWork(2 * B, o.memoryDim, mail + o.timeDim));
   const keyWidth = o.memoryDim + edgeDim + o.timeDim;
   const attention = kernelSeconds(device, 'matmul', matmulWork(rows * o.neighbors, keyWidth, 2 * o.embeddingDim)) + kernelSeconds(device, 'matmul', matmulWork(rows, o.memoryDim + o.timeDim, o.embeddingDim));
-  const dispatch = DISPATCHES_PER_BATCH * kernelSeconds(device, 'elementwise', elementwiseWork((rows * o.embeddingDim) / 4));
-  const perBatch = 3 * (update + attention) + dispatch;
-  // Training steps, then evaluation of the rest of the stream (a forward per batch: about a third of a step).
-  const compute = steps * perBatch + (Math.max(0, stream.events - trainEvents) / B) * (perBatch / 3);
+  const small = kernelSeconds(device, 'elementwise', elementwiseWork((rows * o.embeddingDim) / 4));
+  const perBatch = 3 * (update + attention) + DISPATCHES_PER_BATCH * small;
+  const perEvaluation = update + attention + DISPATCHES_PER_EVALUATION * small;
+  // Training steps, then evaluation of the rest of the stream, batch by batch.
+  const compute = steps * perBatch + Math.ceil(Math.max(0, stream.events - trainEvents) / B) * perEvaluation;
 
   const ring = workers > 1 ? (2 * (workers - 1)) / workers : 0;
   let sent = steps * ring * 4 * params;
