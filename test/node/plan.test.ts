@@ -13,6 +13,11 @@ import { resolveDatasetSource } from '../../src/node/dataset-source.ts';
 import { loadProfile } from '../../src/node/plan-command.ts';
 import { planGraph, planTemporal } from '../../src/plan/plan.ts';
 import { TEMPORAL_DEFAULTS } from '../../src/plan/temporal-cost.ts';
+import { NodeClassifier } from '../../src/nn/models/node-classifier.ts';
+import { modelCost } from '../../src/plan/model-cost.ts';
+import { modelledPartition } from '../../src/plan/edge-cut.ts';
+import { largestFitting } from '../../src/plan/largest-fitting.ts';
+import { GRAPH_PRESETS } from '../../src/plan/presets.ts';
 import { eventWorkloadOf, graphWorkloadOf } from '../../src/plan/workload.ts';
 import { loadStreamPrefix } from '../../src/node/temporal-workload.ts';
 import { splitEvents } from '../../src/graph/temporal-split.ts';
@@ -158,4 +163,34 @@ test('plan refuses flags that do not apply, with the reason', () => {
   assert.match(run.stderr, /--layers does not apply to --mode temporal/);
   run = webgnn('plan', '--mode', 'single', '--workers', '2');
   assert.match(run.stderr, /mode 'single' runs on one worker/);
+});
+
+test('the plan counts the same parameters as the built-in models declare', () => {
+  for (const kind of ['gcn', 'sage', 'gat', 'gcnii'] as const) {
+    const spec = { kind, layers: kind === 'gcnii' ? 4 : 3, hidden: 24, heads: kind === 'gat' ? 4 : 1, dropout: 0.5 };
+    const model = new NodeClassifier({ kind, inChannels: 50, hiddenChannels: 24, outChannels: 7, dropout: 0.5, layers: spec.layers, ...(kind === 'gat' ? { heads: 4 } : {}) });
+    const declared = model.parameterShapes().reduce((s, [, shape]) => s + shape.reduce((a, b) => a * b, 1), 0);
+    assert.equal(modelCost(spec, 50, 7).params, declared, kind);
+  }
+});
+
+test('modelled halos: none without a cut, at most every other worker’s rows with random placement, and falling with the cut', () => {
+  const graph = { ...GRAPH_PRESETS['ogbn-products'] };
+  const none = modelledPartition(graph, 16, 0).workers[0];
+  assert.equal(none.haloRows, 0);
+  const random = modelledPartition(graph, 16).workers[0];
+  assert.ok(random.haloRows > 0 && random.haloRows <= graph.nodes - graph.nodes / 16, `${random.haloRows}`);
+  const cut = modelledPartition(graph, 16, 0.2).workers[0];
+  assert.ok(cut.haloRows < random.haloRows && cut.remoteNnz < random.remoteNnz);
+});
+
+test('the largest graph that fits fits, and 2 % more does not', () => {
+  const device = loadProfile('nvidia-rtx-3060-laptop');
+  device.device = { ...device.device, memory_bytes: 4 * 2 ** 30 };
+  const request = { graph: { ...GRAPH_PRESETS['ogbn-papers100M'] }, model: { kind: 'sage' as const, layers: 3, hidden: 256, heads: 1, dropout: 0.5 }, mode: 'sar' as const, workers: [8], cluster: { device, link: device.links.webrtc, linkName: 'webrtc' } };
+  const fit = largestFitting(request, 8);
+  const at = (scale: number) => planGraph({ ...request, graph: { ...request.graph, nodes: Math.round(request.graph.nodes * scale), nnz: request.graph.nnz * scale } }).rows[0].fits;
+  assert.ok(fit.scale > 0 && fit.scale < 1, `scale ${fit.scale}`);
+  assert.equal(at(fit.scale), true);
+  assert.equal(at(fit.scale * 1.02), false);
 });
