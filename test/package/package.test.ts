@@ -173,6 +173,16 @@ const EXPECTED: Record<string, (stdout: string) => void> = {
     assert.ok(epochs[2][1] < epochs[0][1], `loss should fall: ${out}`);
     assert.ok(epochs[2][2] >= 0.75, `validation AP after 3 epochs: ${epochs[2][2]}`);
   },
+  'plan-cluster.mjs': (out) => {
+    const lines = out.trim().split('\n');
+    assert.equal(lines.length, 3, out);
+    const peaks = lines.map((l) => {
+      const m = /^(32|64|128) GPUs: ([\d.]+) GiB per GPU(?: \(does not fit\))?, [\d.]+ [KMGT]?i?B sent per GPU per epoch, [\d.]+ s per epoch$/.exec(l);
+      assert.ok(m, `line '${l}'`);
+      return Number(m[2]);
+    });
+    assert.ok(peaks[0] > peaks[1] && peaks[1] > peaks[2], `peaks ${peaks}`);
+  },
   'disttgl-threads.mjs': (out) => {
     const epochs = [...out.matchAll(/^epoch (\d) \((\d) passes\): loss (\d\.\d+), validation AP (0\.\d+), test AP (0\.\d+), \d+ \+ \d+ events\/s$/gm)].map((m) => m.slice(1).map(Number));
     assert.deepEqual(epochs.map((e) => [e[0], e[1]]), [[1, 2], [2, 4], [3, 6]], out);
