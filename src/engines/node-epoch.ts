@@ -38,30 +38,39 @@ export interface NodeEpochInputs {
 export async function runNodeEpoch(gpu: Gpu, e: NodeEpochInputs): Promise<number[]> {
   const { model, graph } = e;
   graph.random = { seed: e.seed, step: e.step };
-  return withScopeAsync(gpu, async () => {
+  // Training in a scope of its own: its activations are released before the evaluation allocates, so
+  // the epoch's peak is the larger of the two passes, not their sum (the plan found the sum). The loss
+  // is returned, so it survives.
+  const loss = await withScopeAsync(gpu, async () => {
     model.train();
     const logits = checkOutput(await model.forward(graph, e.x), graph, e.numClasses);
-    const loss = crossEntropy(logits, e.labels, e.splits.train, { denominator: e.denominators?.train });
-    await backwardAsync(loss, ones(gpu, [1]), accumulateGrad);
+    const trainLoss = crossEntropy(logits, e.labels, e.splits.train, { denominator: e.denominators?.train });
+    await backwardAsync(trainLoss, ones(gpu, [1]), accumulateGrad);
     await e.afterBackward?.();
     e.optimizer.step();
     e.optimizer.zeroGrad();
-    // What the scope returns survives it; everything else recorded this epoch is released.
-    return noGradAsync(gpu, async () => {
-      model.eval();
-      const out = checkOutput(await model.forward(graph, e.x), graph, e.numClasses);
-      const metrics = packScalars(gpu, [
-        loss,
-        crossEntropy(out, e.labels, e.splits.val, { denominator: e.denominators?.val }),
-        accuracyCounts(out, e.labels, e.splits.train),
-        accuracyCounts(out, e.labels, e.splits.val),
-        accuracyCounts(out, e.labels, e.splits.test),
-      ]);
-      const values = metrics.decode(await gpu.read(metrics.packed.buffer, 0, METRIC_SLOTS.length * 4));
-      metrics.packed.dispose();
-      return values;
-    });
+    return trainLoss;
   });
+  try {
+    return await withScopeAsync(gpu, () =>
+      noGradAsync(gpu, async () => {
+        model.eval();
+        const out = checkOutput(await model.forward(graph, e.x), graph, e.numClasses);
+        const metrics = packScalars(gpu, [
+          loss,
+          crossEntropy(out, e.labels, e.splits.val, { denominator: e.denominators?.val }),
+          accuracyCounts(out, e.labels, e.splits.train),
+          accuracyCounts(out, e.labels, e.splits.val),
+          accuracyCounts(out, e.labels, e.splits.test),
+        ]);
+        const values = metrics.decode(await gpu.read(metrics.packed.buffer, 0, METRIC_SLOTS.length * 4));
+        metrics.packed.dispose();
+        return values;
+      }),
+    );
+  } finally {
+    loss.dispose();
+  }
 }
 
 /** A model whose output is not one row of class scores per node is refused, naming both shapes. */

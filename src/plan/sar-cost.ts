@@ -66,8 +66,9 @@ export function sarWorkerCost(
   const train = model.blocks.reduce((t, b) => t + b.trainFloats, 0) + lossFloats(classes);
   const evaluation = model.blocks.reduce((t, b) => t + b.evalFloats, 0) + lossFloats(classes);
   const backward = Math.max(...model.blocks.map((b) => b.backwardFloats));
-  // The evaluation reuses the buffers the backward released (same sizes): the larger of the two counts.
-  memory.activations = 4 * n * (train + Math.max(options.evaluate ? evaluation : 0, backward));
+  // Training (its forward kept through the backward) and the evaluation run in scopes of their own
+  // (node-epoch.ts): the larger of the two is the peak.
+  memory.activations = 4 * n * Math.max(train + backward, options.evaluate ? evaluation : 0);
 
   const widest = Math.max(0, ...aggregations.map((a) => a.width));
   if (workers > 1) {
