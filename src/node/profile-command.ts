@@ -3,7 +3,7 @@
 // worker_thread peer), prints a table, and writes the profile JSON that `webgnn plan` reads — validated by
 // parseDeviceProfile first, written atomically (a temporary file in the same folder, flushed, renamed).
 
-import { totalmem } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { writeFileAtomically } from './atomic-file.ts';
 import { Worker } from 'node:worker_threads';
@@ -106,7 +106,7 @@ export function formatProfile(profile: DeviceProfile): string {
   const d = profile.device;
   const lines = [
     `${profile.name} (${profile.source})`,
-    `  memory ${si(d.memory_bytes, 'B')}, max buffer ${si(d.max_buffer_bytes, 'B')}, max storage binding ${si(d.max_storage_binding_bytes, 'B')}, dispatch ${seconds(d.dispatch_s)}, read-back ${seconds(d.readback_s)}${d.shared_processor ? ', shares the host processor' : ''}`,
+    `  memory ${si(d.memory_bytes, 'B')}, max buffer ${si(d.max_buffer_bytes, 'B')}, max storage binding ${si(d.max_storage_binding_bytes, 'B')}, dispatch ${seconds(d.dispatch_s)}, read-back ${seconds(d.readback_s)}${d.shared_processor ? `, shares the host's ${d.host_cores} cores` : ''}`,
     `  ${'kernel'.padEnd(14)} ${'work'.padStart(11)} ${'rate'.padStart(13)} ${'time/run'.padStart(10)}`,
   ];
   for (const k of KERNELS) {
@@ -132,7 +132,7 @@ export async function profileCommand(flags: ProfileFlags): Promise<void> {
   bar?.start(total, 0, { what: `${a.name}…` });
   let profile: DeviceProfile;
   try {
-    const device = await measureDeviceSpec(gpu, { memoryBytes, sizes, onProgress: (p) => bar?.update(p.done, { what: p.what }) });
+    const device = await measureDeviceSpec(gpu, { memoryBytes, hostCores: availableParallelism(), sizes, onProgress: (p) => bar?.update(p.done, { what: p.what }) });
     gpu.destroy();
     const links: Record<string, LinkSpec> = {};
     links.local = await measureLocalLink(linkOptions(sizes));

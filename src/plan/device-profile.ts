@@ -26,6 +26,8 @@ export interface DeviceSpec {
   /** Several devices of this kind in one machine share one processor (a software adapter runs on the
    * host's cores): workers linked in one machine (local, threads) then take turns. Optional, default false. */
   shared_processor: boolean;
+  /** Cores of the host processor (what shared-processor workers share). Optional, default 1. */
+  host_cores: number;
   rates: Record<KernelName, RatePoint[]>;
 }
 
@@ -126,6 +128,7 @@ export function parseDeviceProfile(value: unknown, where: string): DeviceProfile
       dispatch_s: positive(d, 'dispatch_s', dw, true),
       readback_s: d.readback_s === undefined ? 10 * positive(d, 'dispatch_s', dw, true) : positive(d, 'readback_s', dw, true),
       shared_processor: sharedProcessor(d, dw),
+      host_cores: d.host_cores === undefined ? 1 : positive(d, 'host_cores', dw),
       rates,
     },
     links,

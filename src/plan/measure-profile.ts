@@ -100,6 +100,8 @@ export interface ProfileProgress {
 }
 
 export interface MeasureDeviceOptions {
+  /** The host's processor cores (DeviceSpec.host_cores; default: navigator.hardwareConcurrency, else 1). */
+  hostCores?: number;
   /**
    * The memory one worker may fill (DeviceSpec.memory_bytes). WebGPU has no query for it: Node passes
    * os.totalmem() or a figure of its own; the default is DEFAULT_TAB_MEMORY_BYTES, a browser tab's assumed budget.
@@ -344,6 +346,7 @@ export async function measureDeviceSpec(gpu: Gpu, options: MeasureDeviceOptions 
     readback_s,
     // A software adapter computes on the host's cores: two of them on one machine take turns.
     shared_processor: gpu.adapter.kind !== 'hardware',
+    host_cores: options.hostCores ?? (globalThis.navigator?.hardwareConcurrency || 1),
     rates,
   };
 }

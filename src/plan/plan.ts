@@ -23,11 +23,15 @@ export interface Cluster {
 }
 
 /**
- * Workers on one shared processor: each one's epoch is everyone's compute one after another, plus its
- * own communication beyond what that hides.
+ * Workers on one shared processor (software devices linked inside one machine). Workers in lockstep
+ * (SAR's rounds, the pipeline's chunks: they wait on each other every few kernels) take turns: each one's
+ * epoch is everyone's compute one after another. Workers that run on their own between rare
+ * synchronisations (DistTGL's trainers: one all-reduce a step) share the host's cores: up to that many at once.
+ * Either way a worker's own communication beyond what the compute hides is added.
  */
-export function colocate(plans: WorkerPlan[]): WorkerPlan[] {
-  const compute = plans.reduce((s, p) => s + p.compute_s, 0);
+export function colocate(plans: WorkerPlan[], lockstep: boolean, cores: number): WorkerPlan[] {
+  const total = plans.reduce((s, p) => s + p.compute_s, 0);
+  const compute = lockstep ? total : Math.max(total / Math.min(plans.length, Math.max(1, cores)), ...plans.map((p) => p.compute_s));
   return plans.map((p) => {
     const overlap = Math.min(p.communication_s, compute);
     return { ...p, compute_s: compute, overlap_s: overlap, epoch_s: compute + p.communication_s - overlap };
@@ -69,7 +73,7 @@ export function partitionShapeFor(r: GraphPlanRequest, workers: number): Partiti
 
 export function planGraph(r: GraphPlanRequest): PlanResult {
   const model = modelCost(r.model, r.graph.features, r.graph.classes);
-  const notes = [`graph: ${r.graph.source}`, `device: ${r.cluster.device.name} (${r.cluster.device.source} profile)`, `link: ${r.cluster.linkName}${r.cluster.colocated ? '; the workers share one processor (their compute takes turns)' : ''}`];
+  const notes = [`graph: ${r.graph.source}`, `device: ${r.cluster.device.name} (${r.cluster.device.source} profile)`, `link: ${r.cluster.linkName}${r.cluster.colocated ? '; the workers share one processor of ${r.cluster.device.device.host_cores} cores' : ''}`];
   const rows = r.workers.map((workers) => {
     if (r.mode === 'single' && workers !== 1) throw new RangeError(`plan: mode 'single' runs on one worker; --workers ${workers} needs --mode sar or pipe`);
     if (r.mode === 'pipe') {
@@ -78,7 +82,7 @@ export function planGraph(r: GraphPlanRequest): PlanResult {
     }
     const shape = partitionShapeFor(r, workers);
     const plans = sarCost(shape, r.graph.features, r.graph.classes, model, r.cluster.device.device, r.cluster.link, { remat: r.remat ?? true, evaluate: r.evaluate ?? true });
-    return rowOf(workers, r.cluster.colocated ? colocate(plans) : plans, r.cluster.device.device.memory_bytes, shape.source);
+    return rowOf(workers, r.cluster.colocated ? colocate(plans, true, r.cluster.device.device.host_cores) : plans, r.cluster.device.device.memory_bytes, shape.source);
   });
   return { rows, notes };
 }
@@ -95,7 +99,7 @@ export interface TemporalPlanRequest {
 export function planTemporal(r: TemporalPlanRequest): PlanResult {
   const rows = r.workers.map((workers, i) => {
     const plans = temporalCost(r.stream, workers, r.cluster.device.device, r.cluster.link, { ...r.options, layout: r.layouts?.[i] });
-    return rowOf(workers, r.cluster.colocated ? colocate(plans) : plans, r.cluster.device.device.memory_bytes, `event stream: ${r.stream.source}`);
+    return rowOf(workers, r.cluster.colocated ? colocate(plans, false, r.cluster.device.device.host_cores) : plans, r.cluster.device.device.memory_bytes, `event stream: ${r.stream.source}`);
   });
   return { rows, notes: [`stream: ${r.stream.source}`, `device: ${r.cluster.device.name} (${r.cluster.device.source})`, `link: ${r.cluster.linkName}`] };
 }

@@ -34,6 +34,7 @@ function sample(): DeviceProfile {
       dispatch_s: 1e-5,
       readback_s: 1e-4,
       shared_processor: false,
+      host_cores: 1,
       rates: Object.fromEntries(KERNELS.map((k) => [k, curve])) as DeviceProfile['device']['rates'],
     },
     links: { local: { bandwidth_bytes_per_s: 1e9, latency_s: 1e-5 } },
