@@ -75,6 +75,18 @@ test('SAR with GraphSAGE (aggregating the input features, which send no gradient
   }
 });
 
+test('SAR with GAT (fused attention: rows fetched again in the backward): predicted peak bytes and bytes sent within 15 %', async () => {
+  const graph = graphWorkloadOf(await loadNodeDataset(resolveDatasetSource('cora')));
+  const run = webgnn('train', '--mode', 'sar', '--workers', '2', '--model', 'gat', '--epochs', '1', '--json', '--no-progress');
+  assert.equal(run.code, 0, run.stderr);
+  const measured = lastJson(run.stdout) as { peak_gpu_bytes_per_worker: number[]; bytes_sent_per_worker_per_epoch: number[] };
+  const [row] = planGraph({ graph, model: { kind: 'gat', layers: 2, hidden: 8, heads: 8, dropout: 0.6 }, mode: 'sar', workers: [2], cluster: cluster() }).rows;
+  row.per_worker.forEach((w, i) => {
+    assertWithin(w.peak_bytes, measured.peak_gpu_bytes_per_worker[i], `gat worker ${i} peak bytes`);
+    assertWithin(w.bytes_sent_per_epoch, measured.bytes_sent_per_worker_per_epoch[i], `gat worker ${i} bytes sent`);
+  });
+});
+
 test('a GNNPipe pipeline of 4 stages on Cora: predicted peak bytes and bytes sent per stage within 15 %', async () => {
   const graph = graphWorkloadOf(await loadNodeDataset(resolveDatasetSource('cora')));
   const run = webgnn('train', '--mode', 'pipe', '--workers', '4', '--model', 'gcnii', '--layers', '6', '--hidden', '32', '--epochs', '1', '--json', '--no-progress');
