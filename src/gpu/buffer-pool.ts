@@ -29,6 +29,8 @@ export class BufferPool {
   /** Discarded while still used by unsubmitted commands: destroyed at the next submit. */
   private readonly doomed: GPUBuffer[] = [];
   private readonly sizes = new WeakMap<GPUBuffer, number>();
+  /** Creation order of each buffer: free lists are kept sorted by it (see release). */
+  private readonly serials = new WeakMap<GPUBuffer, number>();
   private readonly maxBufferSize: number;
   /** Told of every buffer the pool destroys (the step encoder forgets its cached bind groups). */
   onDestroy: ((buffer: GPUBuffer) => void) | null = null;
@@ -48,6 +50,7 @@ export class BufferPool {
       }
       buffer = this.device.createBuffer({ size, usage, label });
       this.sizes.set(buffer, size);
+      this.serials.set(buffer, this.buffersCreated);
       this.allocatedBytes += size;
       this.buffersCreated++;
       if (this.allocatedBytes > this.peakAllocatedBytes) this.peakAllocatedBytes = this.allocatedBytes;
@@ -63,8 +66,25 @@ export class BufferPool {
     const key = `${buffer.usage}:${size}`;
     let lists = this.free.get(key);
     if (!lists) this.free.set(key, (lists = { clean: [], pending: [] }));
-    (pendingWork ? lists.pending : lists.clean).push(buffer);
+    this.insertSorted(pendingWork ? lists.pending : lists.clean, buffer);
     this.liveBytes -= size;
+  }
+
+  /**
+   * Free lists are kept in creation order, whatever order buffers come back in: which buffer the next
+   * acquire gets then depends only on which buffers are free, so a step that repeats the previous one
+   * gets the very same buffers for the same tensors, and its bind groups (keyed by buffer) are cache hits.
+   */
+  private insertSorted(list: GPUBuffer[], buffer: GPUBuffer): void {
+    const serial = this.serials.get(buffer)!;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.serials.get(list[mid])! < serial) lo = mid + 1;
+      else hi = mid;
+    }
+    list.splice(lo, 0, buffer);
   }
 
   /**
@@ -91,7 +111,7 @@ export class BufferPool {
     this.doomed.length = 0;
     for (const lists of this.free.values()) {
       if (lists.pending.length) {
-        lists.clean.push(...lists.pending);
+        for (const b of lists.pending) this.insertSorted(lists.clean, b);
         lists.pending.length = 0;
       }
     }
