@@ -20,6 +20,23 @@ export interface GpuOptions extends AdapterRequest {
   profile?: boolean;
 }
 
+export interface WorkCounts {
+  dispatches: number;
+  submits: number;
+  bindGroupsCreated: number;
+  bindGroupsReused: number;
+  pipelineLookups: number;
+  pipelinesCompiled: number;
+  buffersCreated: number;
+}
+
+/** The counts from `before` to `after`. */
+export function workSince(before: WorkCounts, after: WorkCounts): WorkCounts {
+  const out = { ...after };
+  for (const k of Object.keys(out) as Array<keyof WorkCounts>) out[k] -= before[k];
+  return out;
+}
+
 /** What a device runs on, for reports: its adapter, and whether kernels use subgroup operations there. */
 export interface DeviceReport {
   adapter: AdapterDescription;
@@ -36,6 +53,9 @@ export class GpuError extends Error {
 export class Gpu {
   readonly pool: BufferPool;
   readonly kernels: KernelCache;
+  /** Kernel dispatches and queue submits so far (per-step overhead: `webgnn train --profile` prints them per epoch). */
+  dispatches = 0;
+  submits = 0;
   readonly encoder: StepEncoder;
   readonly hasSubgroups: boolean;
   readonly label: string;
@@ -103,6 +123,12 @@ export class Gpu {
     return gpu;
   }
 
+  /** What this device has done and created so far, for per-epoch overhead counts. */
+  workCounts(): WorkCounts {
+    const groups = this.encoder.bindGroups;
+    return { dispatches: this.dispatches, submits: this.submits, bindGroupsCreated: groups.misses, bindGroupsReused: groups.hits, pipelineLookups: this.kernels.lookups, pipelinesCompiled: this.kernels.compiled, buffersCreated: this.pool.buffersCreated };
+  }
+
   get report(): DeviceReport {
     return { adapter: this.adapter, subgroups: this.hasSubgroups };
   }
@@ -116,6 +142,7 @@ export class Gpu {
   }
 
   dispatch(pipeline: GPUComputePipeline, params: Params | null, buffers: Binding[], workgroups: Workgroups): void {
+    this.dispatches++;
     this.encoder.dispatch(pipeline, params, buffers, workgroups);
   }
 
@@ -157,6 +184,7 @@ export class Gpu {
     if (!commands) return;
     this.uniforms.flush(this.device.queue);
     this.device.queue.submit([commands]);
+    this.submits++;
     this.pool.markSubmitted();
     this.submissions++;
   }

@@ -18,6 +18,8 @@ export interface KernelSpec {
 export class KernelCache {
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   compiled = 0;
+  /** Every get(): a dispatch looks its kernel up each time. */
+  lookups = 0;
 
   constructor(
     private readonly device: GPUDevice,
@@ -25,6 +27,7 @@ export class KernelCache {
   ) {}
 
   get(spec: KernelSpec): GPUComputePipeline {
+    this.lookups++;
     const entryPoint = spec.entryPoint ?? 'main';
     const key = kernelKey(spec.name, entryPoint, spec.defines, spec.constants);
     let pipeline = this.pipelines.get(key);

@@ -11,7 +11,7 @@ import { BUILTIN_MODELS, isModelFile, modelChoiceError, modelFileSource } from '
 import { modelFactory, type ModelSpec } from './model-source.ts';
 import { loadCheckpointFile, saveCheckpointFile } from './checkpoint-file.ts';
 import { resolveDatasetSource } from './dataset-source.ts';
-import type { DeviceReport } from '../gpu/gpu.ts';
+import { workSince, type DeviceReport, type WorkCounts } from '../gpu/gpu.ts';
 import { checkTrainFlags } from './flag-rules.ts';
 import { createNodeGpu, nodeProvider } from './node-gpu.ts';
 import type { PartitionMethod } from '../engines/sar/placement.ts';
@@ -209,7 +209,15 @@ async function train(given: TrainFlags, command: Command): Promise<void> {
       )
     : null;
   bar?.start(flags.epochs, resume?.epoch ?? 0, { loss: '-', val: '-', ms: '-', age: '-', mean: '-' });
+  // --profile: what each epoch dispatched, submitted and created (one device: the per-step overhead).
+  const work: WorkCounts[] = [];
+  let workBefore = gpu?.workCounts();
   const summary = await consumeRun(trainNodeClassification(engine, options, resume), (m) => {
+    if (gpu && flags.profile && workBefore) {
+      const now = gpu.workCounts();
+      work.push(workSince(workBefore, now));
+      workBefore = now;
+    }
     ages.add(m);
     bar?.update(m.epoch, { loss: m.loss.toFixed(4), val: (100 * m.valAcc).toFixed(1) + '%', ms: m.epochMs.toFixed(1), age: ages.max, mean: ages.mean.toFixed(2) });
   }).catch(async (error: unknown) => {
@@ -261,6 +269,7 @@ async function train(given: TrainFlags, command: Command): Promise<void> {
       process.stderr.write(`  ${k.kernel.padEnd(32)} ${(k.ms / Math.max(1, summary.epochsRun)).toFixed(2).padStart(9)} ms/epoch  ${((100 * k.ms) / total).toFixed(1).padStart(5)}%  ${k.calls} calls\n`);
     }
   }
+  if (work.length) printWorkCounts(work);
   // SAR threads free their devices and end before the process exits (an exit during their teardown aborts it).
   await engine.dispose();
   gpu?.destroy();
@@ -338,6 +347,17 @@ async function adapters(flags: { json: boolean }): Promise<void> {
   }
 }
 
+/** The first epoch (it builds kernels and buffers) and the last one (steady state), per device counter. */
+function printWorkCounts(work: WorkCounts[]): void {
+  const first = work[0];
+  const last = work[work.length - 1];
+  const line = (w: WorkCounts) =>
+    `${w.dispatches} dispatches, ${w.submits} submits, ${w.pipelineLookups} pipeline look-ups (${w.pipelinesCompiled} compiled), ` +
+    `${w.bindGroupsCreated} bind groups created (${w.bindGroupsReused} reused), ${w.buffersCreated} buffers created`;
+  process.stderr.write(`work per epoch: first epoch ${line(first)}\n`);
+  process.stderr.write(`work per epoch: last epoch (${work.length}) ${line(last)}\n`);
+}
+
 export function buildProgram(): Command {
   const program = new Command('webgnn').description('Train graph neural networks on WebGPU').showHelpAfterError();
   program
@@ -383,7 +403,7 @@ export function buildProgram(): Command {
     .option('--checkpoint <path>', 'save weights and optimizer state here (atomically); --mode pipe keeps the best validation epoch, saved at each new best')
     .option('--checkpoint-every <n>', 'checkpoint every n epochs (with --checkpoint)', positiveInt('--checkpoint-every'), 10)
     .option('--resume <path>', 'continue from a checkpoint')
-    .option('--profile', 'print the GPU time of each kernel (timestamp queries) to stderr', false)
+    .option('--profile', 'one device: print the GPU time of each kernel (timestamp queries) and the work of the first and last epochs (dispatches, submits, pipeline look-ups, bind groups and buffers created) to stderr', false)
     .option('--room <url>', "SAR or a pipeline (--mode pipe: every member a stage) in a room: create one on this room server (ws://…/rooms, see 'webgnn serve'), print its link, and lead it; tabs and 'webgnn join' peers train with this process (--workers members start it)")
     .option('--elastic', "SAR or a pipeline over --workers processes of their own (a room on 127.0.0.1 that this process leads; the others are 'webgnn join' children): a worker lost mid-run is recovered from the last epoch's commit", false)
     .option('--min-members <n>', 'with --room or --elastic: below this many members training pauses until enough have joined (default 1)', positiveInt('--min-members'))

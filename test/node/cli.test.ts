@@ -193,3 +193,20 @@ test('WEBGNN_ADAPTER picks the adapter when --adapter is not given, for one devi
     assert.doesNotMatch(r.stderr, /FATAL ERROR/);
   }
 });
+
+test('train --profile prints the work of the first and last epochs: the last compiles, creates and binds nothing new', () => {
+  const r = webgnn('train', '--epochs', '5', '--patience', '0', '--profile', '--no-progress');
+  assert.equal(r.code, 0, r.stderr);
+  const line = (which: string) => {
+    const m = new RegExp(`work per epoch: ${which} (\\d+) dispatches, (\\d+) submits, (\\d+) pipeline look-ups \\((\\d+) compiled\\), (\\d+) bind groups created \\((\\d+) reused\\), (\\d+) buffers created`).exec(r.stderr);
+    assert.ok(m, `no '${which}' line in: ${r.stderr}`);
+    return m.slice(1).map(Number);
+  };
+  const [dispatches, submits, lookups, compiled, created, , buffers] = line('first epoch');
+  assert.ok(dispatches > 0 && submits > 0 && compiled > 0 && created > 0 && buffers > 0);
+  assert.equal(lookups, dispatches, 'a dispatch looks its kernel up once');
+  const last = line('last epoch \\(5\\)');
+  assert.equal(last[0], dispatches, 'every epoch dispatches the same kernels');
+  assert.deepEqual([last[3], last[4], last[6]], [0, 0, 0], 'nothing compiled, bound anew or allocated in the last epoch');
+  assert.equal(last[5], dispatches, 'every dispatch reuses its bind group');
+});
