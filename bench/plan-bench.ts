@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadNodeDataset } from '../src/graph/node-dataset.ts';
 import { splitEvents } from '../src/graph/temporal-split.ts';
-import { parseParallel } from '../src/engines/temporal/parallel-layout.ts';
+import { parseParallel, type ParallelLayout } from '../src/engines/temporal/parallel-layout.ts';
 import { resolveDatasetSource } from '../src/node/dataset-source.ts';
 import { loadProfile } from '../src/node/plan-command.ts';
 import { loadStreamPrefix } from '../src/node/temporal-workload.ts';
@@ -24,8 +24,8 @@ import { largestFitting } from '../src/plan/largest-fitting.ts';
 import { planGraph, planTemporal, type Cluster, type GraphPlanRequest } from '../src/plan/plan.ts';
 import type { PlanRow } from '../src/plan/plan-types.ts';
 import { EVENT_PRESETS, GRAPH_PRESETS } from '../src/plan/presets.ts';
-import { TEMPORAL_DEFAULTS } from '../src/plan/temporal-cost.ts';
-import { eventWorkloadOf, graphWorkloadOf, type GraphWorkload } from '../src/plan/workload.ts';
+import { TEMPORAL_DEFAULTS, tgnEpochSeconds } from '../src/plan/temporal-cost.ts';
+import { eventWorkloadOf, graphWorkloadOf, type EventWorkload, type GraphWorkload } from '../src/plan/workload.ts';
 import { benchArgs } from './args.ts';
 import { communityDataset, runSarBench } from './sar-bench.ts';
 
@@ -89,11 +89,8 @@ async function validateHere(profile: DeviceProfile, log: (s: string) => void, sk
     }
   }
   {
-    const m = cli(['train', '--mode', 'pipe', '--workers', '4', '--model', 'gcnii', '--epochs', '4', '--patience', '0', '--json', '--no-progress']) as { peak_gpu_bytes_per_worker: number[]; bytes_sent_per_worker_per_epoch: number[]; epoch_ms_median: number; pipe: { plan: string[] } };
-    const stages = m.pipe.plan.map((line): [number, number] => {
-      const r = /blocks (\d+)–(\d+)/.exec(line)!;
-      return [Number(r[1]), Number(r[2]) + 1];
-    });
+    const m = cli(['train', '--mode', 'pipe', '--workers', '4', '--model', 'gcnii', '--epochs', '4', '--patience', '0', '--json', '--no-progress']) as { peak_gpu_bytes_per_worker: number[]; bytes_sent_per_worker_per_epoch: number[]; epoch_ms_median: number; pipe: { stageBlocks: Array<[number, number]> } };
+    const stages = m.pipe.stageBlocks;
     const [p] = planGraph({ graph: cora, model: { kind: 'gcnii', layers: 16, hidden: 64, heads: 1, dropout: 0.6 }, mode: 'pipe', workers: [4], cluster, pipe: { stages } }).rows;
     rows.push({ config: 'pipe GCNII-16 Cora, 4 stages', measured: { peakBytes: max(m.peak_gpu_bytes_per_worker), bytesSent: mean(m.bytes_sent_per_worker_per_epoch), epochSeconds: m.epoch_ms_median / 1000 }, predicted: predictedOf(p) });
     log(`measured ${rows.at(-1)!.config}`);
@@ -107,22 +104,24 @@ async function validateHere(profile: DeviceProfile, log: (s: string) => void, sk
       events_per_s: number;
       train_events: number;
     };
-    const [p] = planTemporal({ stream: workload, workers: [workers], cluster, options: TEMPORAL_DEFAULTS, layouts: [parseParallel(parallel, workers)] }).rows;
+    const layout = parseParallel(parallel, workers);
+    const [p] = planTemporal({ stream: workload, workers: [workers], cluster, options: TEMPORAL_DEFAULTS, layouts: [layout] }).rows;
     // The engine reports training throughput: compare the training part of an epoch.
     const trainSeconds = m.train_events / m.events_per_s;
     rows.push({
       config: `TGN CollegeMsg 6k events, ${workers === 1 ? 'one trainer' : `DistTGL ${parallel} N=${workers}`}`,
       measured: { peakBytes: max(m.peak_gpu_bytes_per_worker), bytesSent: m.bytes_sent_per_trainer_per_epoch ? mean(m.bytes_sent_per_trainer_per_epoch) : 0, epochSeconds: trainSeconds },
-      predicted: { ...predictedOf(p), epochSeconds: p.epoch_s * trainShare(workload.trainEvents!, workload.events) },
+      predicted: { ...predictedOf(p), epochSeconds: p.epoch_s * trainShare(workload, cluster, layout) },
     });
     log(`measured ${rows.at(-1)!.config}`);
   }
   return rows;
 }
 
-/** The share of a TGN epoch's predicted time that is training (an evaluation batch has 76 of a training batch's 255 dispatches: temporal-cost.ts). */
-function trainShare(train: number, events: number): number {
-  return train / (train + ((events - train) * 76) / 255);
+/** The share of a TGN epoch's predicted compute that is training, as the plan splits it. */
+function trainShare(stream: EventWorkload, cluster: Cluster, layout: ParallelLayout): number {
+  const { training, evaluation } = tgnEpochSeconds(stream, cluster.device.device, TEMPORAL_DEFAULTS, layout);
+  return training / (training + evaluation);
 }
 
 const fmtGB = (b: number) => `${(b / 1e9).toFixed(1)} GB`;

@@ -53,9 +53,8 @@ export class GpuError extends Error {
 export class Gpu {
   readonly pool: BufferPool;
   readonly kernels: KernelCache;
-  /** Kernel dispatches and queue submits so far (per-step overhead: `webgnn train --profile` prints them per epoch). */
+  /** Kernel dispatches so far (per-step overhead: `webgnn train --profile` prints them per epoch). */
   dispatches = 0;
-  submits = 0;
   readonly encoder: StepEncoder;
   readonly hasSubgroups: boolean;
   readonly label: string;
@@ -126,7 +125,7 @@ export class Gpu {
   /** What this device has done and created so far, for per-epoch overhead counts. */
   workCounts(): WorkCounts {
     const groups = this.encoder.bindGroups;
-    return { dispatches: this.dispatches, submits: this.submits, bindGroupsCreated: groups.misses, bindGroupsReused: groups.hits, pipelineLookups: this.kernels.lookups, pipelinesCompiled: this.kernels.compiled, buffersCreated: this.pool.buffersCreated };
+    return { dispatches: this.dispatches, submits: this.submissions, bindGroupsCreated: groups.misses, bindGroupsReused: groups.hits, pipelineLookups: this.kernels.lookups, pipelinesCompiled: this.kernels.compiled, buffersCreated: this.pool.buffersCreated };
   }
 
   get report(): DeviceReport {
@@ -184,7 +183,6 @@ export class Gpu {
     if (!commands) return;
     this.uniforms.flush(this.device.queue);
     this.device.queue.submit([commands]);
-    this.submits++;
     this.pool.markSubmitted();
     this.submissions++;
   }

@@ -25,6 +25,7 @@ import type { RoomTraining } from '../engines/rooms/room-training.ts';
 import { joinRoomCommand, leadRoom, trainElastic } from './room-command.ts';
 import { serveCommand } from './serve-command.ts';
 import { DEFAULT_PROFILE, planCommand, shippedProfiles } from './plan-command.ts';
+import { MODEL_DEFAULTS } from './model-defaults.ts';
 import { PRESET_NAMES } from '../plan/presets.ts';
 
 function number(name: string, check: (v: number) => boolean = Number.isFinite) {
@@ -103,17 +104,6 @@ interface TrainFlags {
   minMembers?: number;
   name?: string;
 }
-
-/** Each model's published Cora hyperparameters, used for the flags a user did not give
- * (GCN: Kipf & Welling; GraphSAGE: PyG's example; GAT: Veličković et al.; GCNII: Chen et al., but 16 layers
- * instead of the paper's 64 unless --layers says; ResGCN+ has no published Cora settings: GCNII's widths). */
-const MODEL_DEFAULTS: Record<string, Partial<TrainFlags>> = {
-  gcn: { hidden: 16, lr: 0.01, dropout: 0.5, weightDecay: 5e-4 },
-  sage: { hidden: 16, lr: 0.01, dropout: 0.5, weightDecay: 5e-4 },
-  gat: { hidden: 8, heads: 8, lr: 0.005, dropout: 0.6, weightDecay: 5e-4 },
-  gcnii: { hidden: 64, layers: 16, lr: 0.01, dropout: 0.6, weightDecay: 5e-4, convWeightDecay: 0.01 },
-  resgcn: { hidden: 64, layers: 8, lr: 0.01, dropout: 0.5, weightDecay: 5e-4 },
-};
 
 function withModelDefaults(flags: TrainFlags, command: Command): TrainFlags {
   const out = { ...flags } as Record<string, unknown>;
@@ -493,8 +483,8 @@ export function buildProgram(): Command {
     .option('--model <kind>', 'gcn, sage, gat or gcnii', 'gcn')
     .option('--layers <n>', 'graph convolution layers (default per model: 2; gcnii 16)', positiveInt('--layers'))
     .option('--hidden <n>', 'hidden channels (default per model: 16, GAT 8 per head, gcnii 64)', positiveInt('--hidden'))
-    .option('--heads <n>', 'GAT attention heads in the hidden layer', positiveInt('--heads'), 8)
-    .option('--dropout <p>', 'dropout probability (0: no dropout tensors)', number('--dropout', (v) => v >= 0 && v < 1), 0.5)
+    .option('--heads <n>', 'GAT attention heads in the hidden layer (default 8)', positiveInt('--heads'))
+    .option('--dropout <p>', "dropout probability (default: the model's, as train; 0: no dropout tensors)", number('--dropout', (v) => v >= 0 && v < 1))
     .addOption(new Option('--mode <mode>', 'one device, SAR, a GNNPipe pipeline, or TGN on an event stream (DistTGL over --workers)').choices(['single', 'sar', 'pipe', 'temporal']).default('sar'))
     .option('--workers <list>', 'worker counts to plan, e.g. 1,2,4,8 or 32,64,128', workerList, [1, 2, 4, 8])
     .option('--device <name|file>', `device profile: a shipped one (${shippedProfiles().join(', ')}) or a file from 'webgnn profile' (default: ./webgnn-profile.json if present, else ${DEFAULT_PROFILE})`)

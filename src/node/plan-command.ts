@@ -17,7 +17,8 @@ import { describedGraph, eventWorkloadOf, graphWorkloadOf, type EventWorkload, t
 import { parseParallel } from '../engines/temporal/parallel-layout.ts';
 import { requireEverySet, splitEvents } from '../graph/temporal-split.ts';
 import { loadStreamPrefix } from './temporal-workload.ts';
-import type { NodeModelKind } from '../nn/models/node-classifier.ts';
+import { DEFAULT_LAYERS, type NodeModelKind } from '../nn/models/node-classifier.ts';
+import { MODEL_DEFAULTS } from './model-defaults.ts';
 import { embeddedDatasetNames, resolveDatasetSource } from './dataset-source.ts';
 
 const PROFILES_DIR = fileURLToPath(new URL('../../profiles/', import.meta.url));
@@ -35,8 +36,8 @@ export interface PlanFlags {
   model: string;
   layers?: number;
   hidden?: number;
-  heads: number;
-  dropout: number;
+  heads?: number;
+  dropout?: number;
   mode: 'single' | 'sar' | 'pipe' | 'temporal';
   workers: number[];
   device?: string;
@@ -73,22 +74,31 @@ export function loadProfile(nameOrPath: string): DeviceProfile {
   return parseDeviceProfileText(readFileSync(path, 'utf8'), path);
 }
 
+/** A workload or link file's JSON; a missing or unreadable file is refused naming it. */
+function readJsonFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ProfileError(`${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ProfileError(`${path}: not valid JSON (${(error as Error).message})`);
+  }
+}
+
 function clusterOf(flags: PlanFlags): Cluster {
   const device = loadProfile(flags.device ?? (existsSync('webgnn-profile.json') ? 'webgnn-profile.json' : DEFAULT_PROFILE));
   if (flags.memory !== undefined) device.device = { ...device.device, memory_bytes: flags.memory };
   const names = Object.keys(device.links);
   const linkName = flags.link ?? names[names.length - 1];
-  // Links inside one machine between devices that share its processor (software adapters): they take turns.
+  // Links inside one machine between devices that share its processor (software adapters): see colocate().
   const colocated = device.device.shared_processor && (linkName === 'local' || linkName === 'threads');
   if (device.links[linkName]) return { device, link: device.links[linkName], linkName: `${linkName} (${device.name})`, colocated };
   if (existsSync(linkName)) {
-    let json: unknown;
-    try {
-      json = JSON.parse(readFileSync(linkName, 'utf8'));
-    } catch (error) {
-      throw new ProfileError(`${linkName}: not valid JSON (${(error as Error).message})`);
-    }
-    return { device, link: parseLink(json, linkName), linkName };
+    return { device, link: parseLink(readJsonFile(linkName), linkName), linkName };
   }
   throw new ProfileError(`--link ${linkName}: the profile '${device.name}' has links ${names.join(', ')}, and there is no link file at that path`);
 }
@@ -98,12 +108,7 @@ async function graphOf(flags: PlanFlags, cmd: Command): Promise<GraphWorkload> {
   const sources = [flags.dataset !== undefined, flags.graph !== undefined, given.length > 0].filter(Boolean).length;
   if (sources > 1) throw new RangeError('plan: give the graph one way: --dataset, --graph FILE, or --nodes/--edges/--features/--classes');
   if (flags.graph) {
-    let json: unknown;
-    try {
-      json = JSON.parse(readFileSync(flags.graph, 'utf8'));
-    } catch (error) {
-      throw new ProfileError(`${flags.graph}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON (${(error as Error).message})`}`);
-    }
+    const json = readJsonFile(flags.graph);
     if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ProfileError(`${flags.graph}: expected an object with nodes, edges, features, classes`);
     return describedGraph(json as Record<string, unknown>, flags.graph);
   }
@@ -150,8 +155,9 @@ function refuseInapplicable(flags: PlanFlags, cmd: Command): void {
 export function modelSpecOf(flags: PlanFlags): ModelSpec {
   const kind = flags.model as NodeModelKind;
   if (!PLANNED_MODELS.includes(kind)) throw new RangeError(`plan: --model ${flags.model} has no cost description; planned models: ${PLANNED_MODELS.join(', ')}`);
-  const defaults = { gcn: [2, 16], sage: [2, 16], gat: [2, 8], gcnii: [16, 64] } as Record<string, [number, number]>;
-  return { kind, layers: flags.layers ?? defaults[kind][0], hidden: flags.hidden ?? defaults[kind][1], heads: kind === 'gat' ? flags.heads : 1, dropout: flags.dropout };
+  // The flags not given take what `train` would use.
+  const d = MODEL_DEFAULTS[kind];
+  return { kind, layers: flags.layers ?? DEFAULT_LAYERS[kind], hidden: flags.hidden ?? d.hidden, heads: kind === 'gat' ? (flags.heads ?? d.heads ?? 1) : 1, dropout: flags.dropout ?? d.dropout };
 }
 
 export async function runPlan(flags: PlanFlags, cmd: Command): Promise<PlanResult & { largest?: string[] }> {

@@ -7,7 +7,6 @@
 // goes to one of the N − 1 other workers uniformly, so the node sits in a given other worker's halo with
 // probability 1 − (1 − c/(N−1))^d, averaged over the degree sample.
 
-import { buildAdjacency } from '../graph/csr.ts';
 import { partitionBlocks } from '../graph/partition-blocks.ts';
 import { placeForSar, type PartitionMethod } from '../engines/sar/placement.ts';
 import { degreeSample, type GraphWorkload } from './workload.ts';
@@ -39,8 +38,7 @@ export interface PartitionShape {
 
 export function measuredPartition(w: GraphWorkload, workers: number, method: PartitionMethod, seed: number): PartitionShape {
   const dataset = w.dataset!;
-  const { placement, edgeCut, edges } = placeForSar(dataset, workers, method, seed);
-  const csr = buildAdjacency(dataset.numNodes, dataset.edgeSrc, dataset.edgeDst, { undirected: true, selfLoops: 'remove' });
+  const { placement, edgeCut, edges, adjacency: csr } = placeForSar(dataset, workers, method, seed);
   const shapes: WorkerShape[] = [];
   for (let rank = 0; rank < workers; rank++) {
     const b = partitionBlocks(csr, placement, rank);

@@ -3,7 +3,7 @@
 // an exact whole-graph evaluation every E epochs). No partition: a stage holds the whole graph's
 // structure and historical rows for its layers, and sends only the boundary between its layers.
 
-import { attentionWork, elementwiseWork, kernelSeconds, linkSeconds, matmulWork, spmmWork, type DeviceSpec, type LinkSpec } from './device-profile.ts';
+import { attentionWork, elementwiseWork, kernelSeconds, linkSeconds, spmmWork, type DeviceSpec, type LinkSpec } from './device-profile.ts';
 import type { BlockCost, ModelCost } from './model-cost.ts';
 import { lossFloats } from './model-cost.ts';
 import { emptyMemory, totalMemory, type WorkerPlan } from './plan-types.ts';
@@ -104,7 +104,7 @@ export function pipeCost(graph: GraphWorkload, model: ModelCost, stages: number,
     return t.forward + t.backward;
   });
   const evalShare = 1 / options.evalEvery;
-  const perStage = ranges.map(([first, end], stage): { plan: WorkerPlan; chunkForward: number; chunkBackward: number } => {
+  const perStage = ranges.map(([first, end], stage): { plan: Omit<WorkerPlan, 'compute_s' | 'overlap_s' | 'epoch_s'>; chunkForward: number; chunkBackward: number; evaluation: number } => {
     const blocks = model.blocks.slice(first, end);
     const params = blocks.reduce((s, b) => s + b.params, 0);
     const inWidth = stage === 0 ? graph.features : model.blocks[first - 1].outWidth;
@@ -142,7 +142,6 @@ export function pipeCost(graph: GraphWorkload, model: ModelCost, stages: number,
     const chunkForward = times.reduce((s, t) => s + t.forward, 0);
     const chunkBackward = times.reduce((s, t) => s + t.backward, 0) + (options.recompute ? chunkForward : 0);
     const evalTime = blocks.map((b) => blockSeconds(b, n, nnzPerRow, device).forward).reduce((s, t) => s + t, 0);
-    const compute = C * (chunkForward + chunkBackward) + evalShare * evalTime;
 
     // Forward: every chunk's output to the next stage; backward: the input gradient to the previous one.
     const sent = (last ? 0 : 4 * n * outWidth * (1 + evalShare)) + (stage > 0 ? 4 * n * inWidth : 0);
@@ -152,9 +151,11 @@ export function pipeCost(graph: GraphWorkload, model: ModelCost, stages: number,
     const messageCost = messages * (device.readback_s + device.dispatch_s) + (stage > 0 ? C : 0) * device.dispatch_s;
     const communication = stages > 1 ? linkSeconds(link, Math.max(sent, received), messages) : 0;
     return {
-      plan: { worker: stage, memory, peak_bytes: totalMemory(memory), bytes_sent_per_epoch: sent, bytes_received_per_epoch: received, messages_per_epoch: messages, compute_s: compute + messageCost, communication_s: communication, overlap_s: 0, epoch_s: compute + messageCost },
+      plan: { worker: stage, memory, peak_bytes: totalMemory(memory), bytes_sent_per_epoch: sent, bytes_received_per_epoch: received, messages_per_epoch: messages, communication_s: communication },
+      // The messages' read-backs and uploads are spread over the chunks' passes.
       chunkForward: chunkForward + messageCost / (2 * C),
       chunkBackward: chunkBackward + messageCost / (2 * C),
+      evaluation: evalShare * evalTime,
     };
   });
   // Fill and drain: each phase takes (C + P − 1) steps of its slowest stage; transfers overlap other chunks' compute.
@@ -163,8 +164,8 @@ export function pipeCost(graph: GraphWorkload, model: ModelCost, stages: number,
   // On one shared processor the stages cannot overlap: every stage's chunks one after another.
   const pipelined = colocated ? perStage.reduce((s, x) => s + C * (x.chunkForward + x.chunkBackward), 0) : (C + stages - 1) * (slowForward + slowBackward);
   // The exact evaluation runs stage after stage: its time adds up over the stages.
-  const evaluation = perStage.reduce((s, x) => s + (x.plan.compute_s - C * (x.chunkForward + x.chunkBackward)), 0);
-  const plans = perStage.map(({ plan }) => {
+  const evaluation = perStage.reduce((s, x) => s + x.evaluation, 0);
+  const plans = perStage.map(({ plan }): WorkerPlan => {
     const overlap = Math.min((plan.communication_s * (C - 1)) / C, pipelined); // all but one chunk's transfer hides behind another chunk's compute
     return { ...plan, compute_s: pipelined + evaluation, overlap_s: overlap, epoch_s: pipelined + evaluation + plan.communication_s - overlap };
   });

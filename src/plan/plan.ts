@@ -27,7 +27,8 @@ export interface Cluster {
  * (SAR's rounds, the pipeline's chunks: they wait on each other every few kernels) take turns: each one's
  * epoch is everyone's compute one after another. Workers that run on their own between rare
  * synchronisations (DistTGL's trainers: one all-reduce a step) share the host's cores: up to that many at once.
- * Either way a worker's own communication beyond what the compute hides is added.
+ * Either way a worker's own communication beyond what the compute hides is added. (A pipeline's stages
+ * are summed by pipeCost itself: its per-stage times are pipelined before they reach a row.)
  */
 export function colocate(plans: WorkerPlan[], lockstep: boolean, cores: number): WorkerPlan[] {
   const total = plans.reduce((s, p) => s + p.compute_s, 0);
@@ -36,6 +37,11 @@ export function colocate(plans: WorkerPlan[], lockstep: boolean, cores: number):
     const overlap = Math.min(p.communication_s, compute);
     return { ...p, compute_s: compute, overlap_s: overlap, epoch_s: compute + p.communication_s - overlap };
   });
+}
+
+function clusterNotes(c: Cluster): string[] {
+  const shared = c.colocated ? `; the workers share one processor of ${c.device.device.host_cores} cores` : '';
+  return [`device: ${c.device.name} (${c.device.source} profile)`, `link: ${c.linkName}${shared}`];
 }
 
 export type PlanMode = 'single' | 'sar' | 'pipe';
@@ -73,7 +79,7 @@ export function partitionShapeFor(r: GraphPlanRequest, workers: number): Partiti
 
 export function planGraph(r: GraphPlanRequest): PlanResult {
   const model = modelCost(r.model, r.graph.features, r.graph.classes);
-  const notes = [`graph: ${r.graph.source}`, `device: ${r.cluster.device.name} (${r.cluster.device.source} profile)`, `link: ${r.cluster.linkName}${r.cluster.colocated ? '; the workers share one processor of ${r.cluster.device.device.host_cores} cores' : ''}`];
+  const notes = [`graph: ${r.graph.source}`, ...clusterNotes(r.cluster)];
   const rows = r.workers.map((workers) => {
     if (r.mode === 'single' && workers !== 1) throw new RangeError(`plan: mode 'single' runs on one worker; --workers ${workers} needs --mode sar or pipe`);
     if (r.mode === 'pipe') {
@@ -101,5 +107,5 @@ export function planTemporal(r: TemporalPlanRequest): PlanResult {
     const plans = temporalCost(r.stream, workers, r.cluster.device.device, r.cluster.link, { ...r.options, layout: r.layouts?.[i] });
     return rowOf(workers, r.cluster.colocated ? colocate(plans, false, r.cluster.device.device.host_cores) : plans, r.cluster.device.device.memory_bytes, `event stream: ${r.stream.source}`);
   });
-  return { rows, notes: [`stream: ${r.stream.source}`, `device: ${r.cluster.device.name} (${r.cluster.device.source})`, `link: ${r.cluster.linkName}`] };
+  return { rows, notes: [`stream: ${r.stream.source}`, ...clusterNotes(r.cluster)] };
 }

@@ -3,7 +3,7 @@
 // term, without running them: the test in test/node/plan.test.ts holds these figures against the
 // engine's measured peak bytes and bytes sent.
 
-import { attentionWork, elementwiseWork, kernelSeconds, linkSeconds, matmulWork, spmmWork, type DeviceSpec, type LinkSpec } from './device-profile.ts';
+import { attentionWork, elementwiseWork, kernelSeconds, linkSeconds, spmmWork, type DeviceSpec, type LinkSpec } from './device-profile.ts';
 import type { PartitionShape, WorkerShape } from './edge-cut.ts';
 import { lossFloats, type AggregationCost, type ModelCost } from './model-cost.ts';
 import { emptyMemory, totalMemory, type WorkerPlan } from './plan-types.ts';
@@ -46,7 +46,7 @@ export function sarWorkerCost(
   const n = s.rows;
   const memory = emptyMemory();
   const aggregations = model.blocks.flatMap((b) => b.aggregations);
-  const peers = Math.max(s.sendPeers, 0);
+  const peers = s.sendPeers;
 
   // Graph: one operator per aggregation kind (built once, kept), plus the send lists.
   for (const kind of new Set(aggregations.map((a) => a.kind))) {
@@ -120,6 +120,7 @@ export function sarWorkerCost(
   let sent = 0;
   let received = 0;
   let messages = 0;
+  let allReduceBytes = 0;
   if (workers > 1) {
     for (const a of aggregations) {
       const rowBytes = 4 * a.width;
@@ -131,16 +132,17 @@ export function sarWorkerCost(
       messages += (forwardSends + back) * peers;
     }
     // Ring all-reduce of the gradients (2(N−1)/N of them), and of the five metric values.
-    const ring = (2 * (workers - 1)) / workers;
-    sent += ring * 4 * model.params + ring * 4 * 5;
-    received += ring * 4 * model.params + ring * 4 * 5;
+    allReduceBytes = ((2 * (workers - 1)) / workers) * 4 * (model.params + 5);
+    sent += allReduceBytes;
+    received += allReduceBytes;
     messages += 4 * (workers - 1);
   }
   // Sent rows are gathered and read back from the device, received ones uploaded and scattered or
   // aggregated: one copy each way, a gather kernel and a read-back wait per message sent, an upload per message received.
   compute += kernelSeconds(device, 'elementwise', sent + received) + messages * (device.readback_s + 2 * device.dispatch_s);
   const communication = workers > 1 ? linkSeconds(link, Math.max(sent, received), messages) : 0;
-  const haloShare = sent > 0 ? (sent - ((2 * (workers - 1)) / workers) * 4 * (model.params + 5)) / sent : 0;
+  // The halo rows travel while other rounds aggregate; the all-reduce waits for the backward.
+  const haloShare = sent > 0 ? (sent - allReduceBytes) / sent : 0;
   const overlap = Math.min(communication * haloShare, haloCompute);
   const peak = totalMemory(memory);
   return {

@@ -5,7 +5,7 @@
 // batches, so an epoch has 1/i as many steps; with i or j above 1 the memory owner and the trainers
 // exchange the rows of each batch's nodes (memory and mail).
 
-import type { ParallelLayout } from '../engines/temporal/parallel-layout.ts';
+import { checkLayout, type ParallelLayout } from '../engines/temporal/parallel-layout.ts';
 import { Tgn, TGN_DEFAULTS } from '../nn/tgn/tgn.ts';
 import { elementwiseWork, kernelSeconds, linkSeconds, matmulWork, memoryUpdateWork, type DeviceSpec, type LinkSpec } from './device-profile.ts';
 import { emptyMemory, totalMemory, type WorkerPlan } from './plan-types.ts';
@@ -50,10 +50,26 @@ export const BATCH_TENSORS = 8.5;
 const DISPATCHES_PER_BATCH = 255;
 const DISPATCHES_PER_EVALUATION = 76;
 
+/** One trainer's epoch: its training steps, then the evaluation of the rest of the stream, batch by batch. */
+export function tgnEpochSeconds(stream: EventWorkload, device: DeviceSpec, o: TemporalCostOptions, layout: ParallelLayout): { steps: number; training: number; evaluation: number } {
+  const edgeDim = stream.edgeFeatures;
+  const mail = 2 * o.memoryDim + edgeDim;
+  const B = o.batchSize;
+  const rows = 3 * B; // sources, destinations, negatives
+  const trainEvents = stream.trainEvents ?? stream.events * o.trainFraction;
+  const steps = Math.ceil(trainEvents / (B * layout.batch));
+  const update = kernelSeconds(device, 'memory_update', memoryUpdateWork(2 * B, o.memoryDim, mail + o.timeDim));
+  const keyWidth = o.memoryDim + edgeDim + o.timeDim;
+  const attention = kernelSeconds(device, 'matmul', matmulWork(rows * o.neighbors, keyWidth, 2 * o.embeddingDim)) + kernelSeconds(device, 'matmul', matmulWork(rows, o.memoryDim + o.timeDim, o.embeddingDim));
+  const small = kernelSeconds(device, 'elementwise', elementwiseWork((rows * o.embeddingDim) / 4));
+  const perBatch = 3 * (update + attention) + DISPATCHES_PER_BATCH * small;
+  const perEvaluation = update + attention + DISPATCHES_PER_EVALUATION * small;
+  return { steps, training: steps * perBatch, evaluation: Math.ceil(Math.max(0, stream.events - trainEvents) / B) * perEvaluation };
+}
+
 export function temporalCost(stream: EventWorkload, workers: number, device: DeviceSpec, link: LinkSpec, options: TemporalCostOptions): WorkerPlan[] {
   const o = options;
-  const layout = o.layout ?? { batch: 1, epoch: 1, memory: workers };
-  if (layout.batch * layout.epoch * layout.memory !== workers) throw new RangeError(`plan: layout ${layout.batch}×${layout.epoch}×${layout.memory} needs ${layout.batch * layout.epoch * layout.memory} trainers, not ${workers}`);
+  const layout = checkLayout(o.layout ?? { batch: 1, epoch: 1, memory: workers }, workers);
   const edgeDim = stream.edgeFeatures;
   const params = tgnParams(o, stream.nodes, edgeDim);
   const mail = 2 * o.memoryDim + edgeDim;
@@ -65,17 +81,9 @@ export function temporalCost(stream: EventWorkload, workers: number, device: Dev
   memory.features = 4 * stream.events * edgeDim; // event features, resident
   memory.activations = 4 * BATCH_TENSORS * rows * o.neighbors * (o.memoryDim + o.timeDim + edgeDim + o.embeddingDim) * (1 + o.staleness);
 
-  const trainEvents = stream.trainEvents ?? stream.events * o.trainFraction;
+  const { steps, training, evaluation } = tgnEpochSeconds(stream, device, o, layout);
+  const compute = training + evaluation;
   const logicalBatch = B * layout.batch;
-  const steps = Math.ceil(trainEvents / logicalBatch);
-  const update = kernelSeconds(device, 'memory_update', memoryUpdateWork(2 * B, o.memoryDim, mail + o.timeDim));
-  const keyWidth = o.memoryDim + edgeDim + o.timeDim;
-  const attention = kernelSeconds(device, 'matmul', matmulWork(rows * o.neighbors, keyWidth, 2 * o.embeddingDim)) + kernelSeconds(device, 'matmul', matmulWork(rows, o.memoryDim + o.timeDim, o.embeddingDim));
-  const small = kernelSeconds(device, 'elementwise', elementwiseWork((rows * o.embeddingDim) / 4));
-  const perBatch = 3 * (update + attention) + DISPATCHES_PER_BATCH * small;
-  const perEvaluation = update + attention + DISPATCHES_PER_EVALUATION * small;
-  // Training steps, then evaluation of the rest of the stream, batch by batch.
-  const compute = steps * perBatch + Math.ceil(Math.max(0, stream.events - trainEvents) / B) * perEvaluation;
 
   const ring = workers > 1 ? (2 * (workers - 1)) / workers : 0;
   let sent = steps * ring * 4 * params;

@@ -106,5 +106,7 @@ export function describePipe(stages: number, options: PipeOptions, plan: StagePl
     evalEvery: options.evalEvery,
     stageMethod: plan.method,
     plan: describePlan(plan, blocksOf(model)),
+    /** Blocks [first, end) of each stage, as numbers (the plan lines say the same in words). */
+    stageBlocks: plan.stages.map((s) => [s.first, s.end]),
   };
 }
