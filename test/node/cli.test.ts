@@ -8,16 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadCheckpointFile } from '../../src/node/checkpoint-file.ts';
+import { webgnn, lastJson } from './cli-run.ts';
 
-function webgnn(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['scripts/webgnn.mjs', ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
 
-function lastJson(stdout: string): Record<string, unknown> {
-  const lines = stdout.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1]);
-}
 
 test('train --json ends stdout with one JSON object holding the documented fields', () => {
   const r = webgnn('train', '--dataset', 'cora', '--model', 'sage', '--epochs', '3', '--json', '--no-progress');

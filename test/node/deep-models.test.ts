@@ -18,7 +18,6 @@
 //   (measured ≤ 2.4e-7).
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { after, test } from 'node:test';
 import { losses } from './fixtures/engine-losses.ts';
 import { SingleEngine } from '../../src/engines/single.ts';
@@ -48,6 +47,7 @@ import { withScopeAsync } from '../../src/tensor/scope.ts';
 import { backwardAsync } from '../../src/tensor/tape.ts';
 import type { Tensor } from '../../src/tensor/tensor.ts';
 import { randomArray } from '../cases/harness.ts';
+import { webgnn } from './cli-run.ts';
 
 let shared: Gpu | null = null;
 async function gpu(): Promise<Gpu> {
@@ -360,10 +360,6 @@ test('a GCNII checkpoint rebuilds the model from its config, with the same weigh
   assert.throws(() => resolveModelConfig(dataset, { ...run, model: 'resgcn' }, saved), /model is 'gcnii', not 'resgcn'/);
 });
 
-function webgnn(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['scripts/webgnn.mjs', ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
 
 test('webgnn train --model gcnii --layers 4 --epochs 3 --json: GCNII trains with its published settings; flags that do not apply are refused', () => {
   const r = webgnn('train', '--model', 'gcnii', '--layers', '4', '--epochs', '3', '--json', '--no-progress');

@@ -3,7 +3,6 @@
 // the reason. The first 600 events of CollegeMsg keep each run to seconds on the software adapter.
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,11 +10,10 @@ import { test } from 'node:test';
 import { splitEvents } from '../../src/graph/temporal-split.ts';
 import { DistTglThreads } from '../../src/node/disttgl-threads.ts';
 import { messageStream, SMALL_TGN } from './fixtures/message-stream.ts';
+import { webgnn as runCli } from './cli-run.ts';
 
-function webgnn(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['scripts/webgnn.mjs', 'train-temporal', ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+/** `webgnn train-temporal ARGS…`. */
+const webgnn = (...args: string[]) => runCli('train-temporal', ...args);
 
 const SMALL = ['--events', '600', '--batch-size', '50', '--memory-dim', '16', '--neighbors', '4', '--json', '--no-progress'];
 

@@ -4,7 +4,6 @@
 // A 240-node dataset with a 2-layer GCN keeps every run to seconds on the software adapter.
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -17,17 +16,11 @@ import { createPipeRun } from '../../src/node/pipe-setup.ts';
 import type { ThreadedPipeEngine } from '../../src/node/pipe-threads.ts';
 import { train } from '../../src/node/train.ts';
 import { smallDataset } from './fixtures/small-dataset.ts';
+import { webgnn, lastJson } from './cli-run.ts';
 
 const dir = smallDataset('webgnn-pipe-');
 
-function webgnn(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['scripts/webgnn.mjs', ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
 
-function lastJson(stdout: string): Record<string, unknown> {
-  return JSON.parse(stdout.trim().split('\n').at(-1)!);
-}
 
 // --stages equal: the plan does not depend on a timing profile, so both runs cut the model at the same block.
 const PIPE = ['train', '--dataset', dir, '--mode', 'pipe', '--workers', '2', '--epochs', '2', '--hidden', '8', '--stages', 'equal', '--json', '--no-progress'];

@@ -3,7 +3,6 @@
 // 15 % of measured (time is not checked here: it depends on the machine's load; see bench --only plan).
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,18 +21,11 @@ import { eventWorkloadOf, graphWorkloadOf } from '../../src/plan/workload.ts';
 import { loadStreamPrefix } from '../../src/node/temporal-workload.ts';
 import { splitEvents } from '../../src/graph/temporal-split.ts';
 import { parseParallel } from '../../src/engines/temporal/parallel-layout.ts';
+import { webgnn, lastJson } from './cli-run.ts';
 
 const TOLERANCE = 0.15;
 
-function webgnn(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['scripts/webgnn.mjs', ...args], { encoding: 'utf8', timeout: 300_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
 
-function lastJson(stdout: string): Record<string, unknown> {
-  const lines = stdout.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1]);
-}
 
 function assertWithin(predicted: number, measured: number, what: string): void {
   const ratio = predicted / measured;

@@ -4,7 +4,6 @@
 // and reads it back with the same result, refusing what does not fit.
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +18,7 @@ import { Tgn } from '../../src/nn/tgn/tgn.ts';
 import { createNodeGpu } from '../../src/node/node-gpu.ts';
 import { mulberry32 } from '../../src/graph/synthetic.ts';
 import { messageStream, SMALL_TGN } from './fixtures/message-stream.ts';
+import { webgnn as runCli } from './cli-run.ts';
 
 let gpu: Gpu;
 test.before(async () => {
@@ -77,10 +77,8 @@ test('phase one: StaticMemoryModel learns its table from the training events (lo
   assert.ok(Math.max(...metrics.map((m) => m.valAp)) > 0.6, `val AP ${metrics.map((m) => m.valAp)}`);
 });
 
-function webgnn(...args: string[]) {
-  const r = spawnSync(process.execPath, ['scripts/webgnn.mjs', 'train-temporal', ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+/** `webgnn train-temporal ARGS…`. */
+const webgnn = (...args: string[]) => runCli('train-temporal', ...args);
 const SMALL = ['--events', '600', '--batch-size', '50', '--memory-dim', '16', '--neighbors', '4', '--epochs', '2', '--json', '--no-progress'];
 
 test('--static-memory learns phase one, --static-memory-save keeps it, and --static-memory FILE gives the same run', () => {
